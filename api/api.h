@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * api: the wire contract shared by berthd and the berth CLI. Version constants, the structs
+ * each endpoint sends or receives, and their JSON codecs. Nothing else in the project builds or
+ * reads Docker API JSON by hand. Pure functions: any thread.
+ */
+#ifndef BERTH_API_H
+#define BERTH_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "common/common.h"
+
+/* ---- versions ---------------------------------------------------------------------------- */
+
+#define API_VERSION        "1.44" /* the highest API version served */
+#define API_MIN_VERSION    "1.24" /* the lowest */
+#define API_OSTYPE         "linux"
+#define API_SERVER_PRODUCT "Berth"
+
+/* Parses "1.44" into 1044 (major*1000+minor). -1 when s is not digits '.' digits. */
+int api_version_parse(const char *s);
+
+/* ---- errors ------------------------------------------------------------------------------ */
+
+/* {"message":"..."}; the caller frees the result. */
+char *api_error_encode(const char *message);
+/*
+ * The human text of an error response: "message" when body is JSON with one, else the body
+ * itself, trimmed. The caller frees the result.
+ */
+char *api_error_decode(const char *body, size_t len);
+
+/* ---- GET /version ------------------------------------------------------------------------ */
+
+struct api_version {
+    char *platform_name;
+    char *version;
+    char *api_version;
+    char *min_api_version;
+    char *git_commit;
+    char *go_version; /* docker clients print it; berth reports its C compiler */
+    char *os;
+    char *arch;
+    char *kernel_version;
+    char *build_time;
+    bool experimental;
+};
+
+json_t *api_version_encode(const struct api_version *v);
+int api_version_decode(const json_t *j, struct api_version *out, struct err **err);
+void api_version_release(struct api_version *v);
+
+/* ---- GET /info --------------------------------------------------------------------------- */
+
+struct api_info {
+    char *id;
+    int64_t containers, containers_running, containers_paused, containers_stopped;
+    int64_t images;
+    char *driver;     /* storage driver: "overlay2" */
+    char *backing_fs; /* for DriverStatus */
+    char *logging_driver;
+    char *cgroup_driver;  /* "cgroupfs" */
+    char *cgroup_version; /* "1" or "2" */
+    bool memory_limit, swap_limit, cpu_cfs_quota, cpu_shares, pids_limit, oom_kill_disable;
+    char *kernel_version;
+    char *operating_system;
+    char *os_version;
+    char *os_type;
+    char *architecture;
+    int64_t ncpu;
+    int64_t mem_total;
+    char *docker_root_dir;
+    char *name; /* host name */
+    char *server_version;
+    char *default_runtime;
+    char *runtime_path;
+    bool live_restore_enabled;
+    bool experimental_build;
+    char *index_server_address;
+    char **security_options;    /* NULL-terminated */
+    char **warnings;            /* NULL-terminated */
+    char **insecure_registries; /* NULL-terminated; CIDRs and host[:port] */
+    char **registry_mirrors;    /* NULL-terminated */
+    char *http_proxy, *https_proxy, *no_proxy;
+};
+
+json_t *api_info_encode(const struct api_info *info);
+int api_info_decode(const json_t *j, struct api_info *out, struct err **err);
+void api_info_release(struct api_info *info);
+
+/* ---- images (api/images.c) -------------------------------------------------------------- */
+
+/* One row of GET /images/json. */
+struct api_image_summary {
+    char *id;            /* "sha256:<hex>" */
+    char *parent_id;     /* "" when none */
+    char **repo_tags;    /* NULL-terminated, familiar "busybox:latest"; empty for none */
+    char **repo_digests; /* NULL-terminated "busybox@sha256:..." */
+    int64_t created;     /* Unix seconds */
+    int64_t size;
+    int64_t containers; /* -1 when not computed */
+    json_t *labels;     /* object or NULL; owned */
+};
+/*
+ * version is the request's API version: below 1.44 untagged images carry
+ * RepoTags ["<none>:<none>"] and RepoDigests ["<none>@<none>"], and VirtualSize is present.
+ */
+json_t *api_image_summary_encode(const struct api_image_summary *s, int version);
+int api_image_summary_decode(const json_t *j, struct api_image_summary *out, struct err **err);
+void api_image_summary_release(struct api_image_summary *s);
+
+/* GET /images/{name}/json. config is the image config's "config" object (borrowed). */
+struct api_image_inspect {
+    char *id;
+    char **repo_tags;
+    char **repo_digests;
+    char *parent;
+    char *comment;
+    char *created; /* RFC 3339 nano, as in the image config */
+    char *docker_version;
+    char *author;
+    const json_t *config; /* may be NULL */
+    char *architecture;
+    char *variant;
+    char *os;
+    int64_t size;
+    char **layers;                                       /* diff ids, NULL-terminated */
+    char *merged_dir, *upper_dir, *work_dir, *lower_dir; /* GraphDriver.Data; may be NULL */
+    char *last_tag_time;                                 /* RFC 3339 nano or NULL */
+};
+json_t *api_image_inspect_encode(const struct api_image_inspect *in, int version);
+
+/* One row of GET /images/{name}/history. */
+struct api_history_item {
+    char *id;        /* "sha256:..." for the row that is the image itself, else "<missing>" */
+    int64_t created; /* Unix seconds */
+    char *created_by;
+    char **tags; /* NULL-terminated */
+    int64_t size;
+    char *comment;
+};
+json_t *api_history_encode(const struct api_history_item *items, size_t n);
+int api_history_decode(const json_t *j, struct api_history_item **items, size_t *n,
+                       struct err **err);
+void api_history_free(struct api_history_item *items, size_t n);
+
+/* DELETE /images/{name}: [{"Untagged": ...}, {"Deleted": ...}]. */
+struct api_delete_item {
+    char *untagged; /* exactly one of the two is set */
+    char *deleted;
+};
+json_t *api_delete_encode(const struct api_delete_item *items, size_t n);
+int api_delete_decode(const json_t *j, struct api_delete_item **items, size_t *n, struct err **err);
+void api_delete_free(struct api_delete_item *items, size_t n);
+
+/* ---- progress streams (api/progress.c): pull, load, import, push ------------------------ */
+
+/*
+ * One JSON message of a progress stream, as docker's jsonmessage. An error message carries
+ * both errorDetail.message and error (the docker CLI reads only errorDetail).
+ */
+struct api_progress {
+    char *id;        /* layer short id, tag, or NULL */
+    char *status;    /* NULL for an error */
+    bool has_detail; /* progressDetail present ({} when current and total are 0) */
+    int64_t current, total;
+    char *error;  /* non-NULL for an error message */
+    char *stream; /* raw text (load's "Loaded image: ..."), or NULL */
+    json_t *aux;  /* owned, or NULL */
+};
+/* One line, '\n'-terminated, for a chunked stream (caller frees). */
+char *api_progress_encode(const struct api_progress *p);
+int api_progress_decode(const json_t *j, struct api_progress *out, struct err **err);
+void api_progress_release(struct api_progress *p);
+
+/* ---- filters ----------------------------------------------------------------------------- */
+
+/*
+ * The "filters" query parameter: {"name":{"value":true}} or the legacy {"name":["value"]}.
+ * Returns an object mapping each name to an array of strings (caller owns), or ERR_INVALID.
+ * An empty or absent parameter gives an empty object.
+ */
+int api_filters_parse(const char *raw, json_t **out, struct err **err);
+
+/* ---- helpers for decoders ---------------------------------------------------------------- */
+
+/* Frees a NULL-terminated string vector. */
+void api_strv_free(char **v);
+/* Parses bytes as one JSON document; trailing data is an error naming its position. */
+int api_json_parse(const char *buf, size_t len, json_t **out, struct err **err);
+
+#endif

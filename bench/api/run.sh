@@ -1,0 +1,376 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# bench/api/run.sh: berthd vs dockerd, side by side in one run. For each daemon: idle RSS of its
+# process tree after it settles, then requests per second for GET /_ping and GET /v1.41/version
+# with 1 and 32 keep-alive connections (bench/api/apiload.c). Prints a table with the targets
+# of issue 2 and saves it to bench/results/api-<date>.txt.
+#
+# Run as root. The whole measurement runs inside `unshare --net --mount --fork` with private
+# tmpfs mounts over /run, /etc/docker and /opt, so neither daemon touches the host; only the
+# daemons this script started are stopped, by PID.
+#
+# Environment:
+#   BENCH_SECONDS  seconds per load run (default 5)
+#   BENCH_SETTLE   seconds a daemon idles before its RSS is read (default 5)
+#   BENCH_WARMUP   seconds of unrecorded load before the first measured run (default 1)
+#   BENCH_CONNS    connection counts to measure (default "1 32")
+#   BERTHD         berthd binary (default build/bin/berthd, built with cmake Release if missing)
+#   DOCKERD        dockerd binary (default /usr/sbin/dockerd)
+#   BENCH_ONLY     "berthd" or "dockerd" to measure one daemon only
+#
+# Exit status: 0 when every target is met, 1 when one is missed or a daemon failed to start,
+# 2 on a setup error.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+seconds=${BENCH_SECONDS:-5}
+settle=${BENCH_SETTLE:-5}
+warmup=${BENCH_WARMUP:-1}
+conns_list=${BENCH_CONNS:-1 32}
+berthd_bin=${BERTHD:-$root/build/bin/berthd}
+dockerd_bin=${DOCKERD:-/usr/sbin/dockerd}
+only=${BENCH_ONLY:-}
+paths=(/_ping /v1.41/version)
+
+die()
+{
+    echo "bench/api: $*" >&2
+    exit 2
+}
+
+# ---- outside the namespace: checks and builds -------------------------------------------------
+
+if [[ ${BENCH_API_INNER:-} != 1 ]]; then
+    [[ $EUID -eq 0 ]] || die "must run as root (it starts dockerd in a private namespace)"
+    command -v unshare >/dev/null || die "unshare (util-linux) is missing"
+    command -v curl >/dev/null || die "curl is missing"
+    command -v cc >/dev/null || die "cc is missing"
+    mkdir -p "$root/build/bench"
+    cc -O2 -Wall -Wextra -o "$root/build/bench/apiload" "$here/apiload.c"
+    if [[ $only != dockerd && ! -x $berthd_bin ]]; then
+        [[ -z ${BERTHD:-} ]] || die "BERTHD=$BERTHD is not executable"
+        echo "bench/api: building berthd (cmake Release)" >&2
+        cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+        cmake --build "$root/build" -j2 --target berthd
+    fi
+    if [[ $only != berthd ]]; then
+        [[ -x $dockerd_bin ]] || die "$dockerd_bin is missing (apt-get install docker.io)"
+        command -v containerd >/dev/null || die "containerd is missing (apt-get install containerd)"
+    fi
+    export BENCH_API_INNER=1
+    exec unshare --net --mount --fork "$here/run.sh" "$@"
+fi
+
+# ---- inside the namespace ---------------------------------------------------------------------
+
+apiload=$root/build/bench/apiload
+dir=$(mktemp -d /tmp/berth-bench.XXXXXX)
+declare -A started=() # pid -> name, for the processes this script started
+declare -A comm_of=() # pid -> /proc/PID/comm when started, so a reused PID is never signalled
+declare -A result=()  # key -> value
+failed_start=0
+
+# Nothing below may leak to the host: a private propagation tree, then tmpfs over every place
+# dockerd and its containerd write outside their --data-root/--exec-root: /run (the default
+# containerd socket, /run/docker), /etc/docker (key.json) and /opt (/opt/containerd).
+mount --make-rprivate /
+for m in /run /etc/docker /opt; do
+    if [[ -d $m ]]; then
+        mount -t tmpfs -o mode=0755 tmpfs "$m"
+    fi
+done
+if [[ -d /var/run && ! -L /var/run ]]; then
+    mount -t tmpfs -o mode=0755 tmpfs /var/run
+fi
+ip link set lo up 2>/dev/null || true
+
+# The PIDs of pid and all its descendants.
+tree_pids()
+{
+    local pid=$1 child
+    echo "$pid"
+    # shellcheck disable=SC2013 # the file is one line of PIDs
+    for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+        tree_pids "$child"
+    done
+}
+
+# Sum of VmRSS (KiB) over a process tree.
+tree_rss_kib()
+{
+    local total=0 pid kib
+    for pid in $(tree_pids "$1"); do
+        kib=$(awk '/^VmRSS:/ {print $2}' /proc/"$pid"/status 2>/dev/null || true)
+        total=$((total + ${kib:-0}))
+    done
+    echo "$total"
+}
+
+# is_ours PID: it is alive and still the process we recorded.
+is_ours()
+{
+    local comm
+    comm=$(cat /proc/"$1"/comm 2>/dev/null) || return 1
+    [[ -z ${comm_of[$1]:-} || $comm == "${comm_of[$1]}" ]]
+}
+
+stop_pid()
+{
+    local pid=$1 name=$2 _
+    is_ours "$pid" || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 150); do
+        is_ours "$pid" || return 0
+        sleep 0.1
+    done
+    echo "bench/api: $name ($pid) ignored SIGTERM for 15s; sending SIGKILL" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup()
+{
+    local pid m
+    for pid in "${!started[@]}"; do
+        stop_pid "$pid" "${started[$pid]}"
+    done
+    # Nothing should be mounted below $dir, but never let rm cross into a mount.
+    for m in $(findmnt -rn -o TARGET | grep "^$dir/" | sort -r); do
+        umount -l "$m" 2>/dev/null || true
+    done
+    rm -rf --one-file-system "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_ping()
+{
+    local sock=$1 pid=$2 _
+    for _ in $(seq 1 300); do
+        if curl -sf --max-time 2 --unix-socket "$sock" http://api/_ping >/dev/null 2>&1; then
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# start_daemon NAME SOCKET LOG CMD...: start it, remember its PID, wait for _ping.
+start_daemon()
+{
+    local name=$1 sock=$2 log=$3
+    shift 3
+    "$@" >"$log" 2>&1 &
+    local pid=$!
+    started[$pid]=$name
+    if ! wait_ping "$sock" "$pid"; then
+        echo "bench/api: $name did not answer _ping; last lines of $log:" >&2
+        tail -n 20 "$log" >&2
+        return 1
+    fi
+    # Only now: right after the fork the child may still be bash, not yet the daemon.
+    comm_of[$pid]=$(cat /proc/"$pid"/comm 2>/dev/null || true)
+    result[$name.pid]=$pid
+}
+
+# Remember children that are not ours to signal directly (dockerd's containerd) so that cleanup
+# can reach them if their parent dies without stopping them.
+adopt_children()
+{
+    local pid=$1 name=$2 child
+    for child in $(tree_pids "$pid"); do
+        [[ $child == "$pid" ]] && continue
+        comm_of[$child]=$(cat /proc/"$child"/comm 2>/dev/null || true)
+        started[$child]="$name's child ${comm_of[$child]}"
+    done
+}
+
+measure()
+{
+    local name=$1 sock=$2 pid=$3 path c line
+    sleep "$settle"
+    result[$name.rss]=$(tree_rss_kib "$pid")
+    result[$name.nprocs]=$(tree_pids "$pid" | wc -l)
+    if [[ $warmup != 0 ]]; then
+        "$apiload" "$sock" /_ping 32 "$warmup" >/dev/null || true
+    fi
+    for path in "${paths[@]}"; do
+        for c in $conns_list; do
+            line=$("$apiload" "$sock" "$path" "$c" "$seconds" || true)
+            echo "  $name: $line" >&2
+            result[$name.$path.$c]=$line
+        done
+    done
+    result[$name.rss_after]=$(tree_rss_kib "$pid")
+}
+
+bench_berthd()
+{
+    local sock=$dir/berth.sock pid
+    if ! start_daemon berthd "$sock" "$dir/berthd.log" "$berthd_bin" -H "unix://$sock" \
+        --data-root "$dir/b-root" --exec-root "$dir/b-exec" --pidfile "$dir/b.pid" \
+        --config-file "$dir/b-daemon.json"; then
+        failed_start=1
+        return 0
+    fi
+    pid=${result[berthd.pid]}
+    result[berthd.version]=$("$berthd_bin" --version 2>/dev/null | head -n 1 || true)
+    measure berthd "$sock" "$pid"
+    stop_pid "$pid" berthd
+    unset "started[$pid]"
+}
+
+bench_dockerd()
+{
+    local sock=$dir/docker.sock pid
+    if ! start_daemon dockerd "$sock" "$dir/dockerd.log" "$dockerd_bin" --iptables=false \
+        --bridge=none -H "unix://$sock" --data-root "$dir/d-root" --exec-root "$dir/d-exec" \
+        --pidfile "$dir/d.pid" --config-file "$dir/d-daemon.json"; then
+        failed_start=1
+        return 0
+    fi
+    pid=${result[dockerd.pid]}
+    adopt_children "$pid" dockerd
+    result[dockerd.version]=$("$dockerd_bin" --version 2>/dev/null || true)
+    measure dockerd "$sock" "$pid"
+    # dockerd stops its managed containerd; anything left is stopped by cleanup.
+    stop_pid "$pid" dockerd
+    unset "started[$pid]"
+}
+
+# Both daemons read a config file; give each an empty one so no host config applies.
+echo '{}' >"$dir/b-daemon.json"
+echo '{}' >"$dir/d-daemon.json"
+
+[[ $only == dockerd ]] || bench_berthd
+[[ $only == berthd ]] || bench_dockerd
+
+# ---- report -----------------------------------------------------------------------------------
+
+# field LINE KEY: the value of KEY=... in an apiload line.
+field()
+{
+    local kv
+    for kv in $1; do
+        if [[ $kv == "$2="* ]]; then
+            echo "${kv#*=}"
+            return
+        fi
+    done
+}
+
+fmt_row()
+{
+    printf '%-32s | %10s | %10s | %7s | %7s | %s\n' "$@"
+}
+
+info_row()
+{
+    printf '%-40s | %16s | %16s\n' "$@"
+}
+
+# verdict_of OK: "PASS"/"FAIL" from awk's 1/0, or "n/a" when a side was not measured.
+verdict_of()
+{
+    case $1 in
+    1) echo PASS ;;
+    0) echo FAIL ;;
+    *) echo n/a ;;
+    esac
+}
+
+mib()
+{
+    [[ -n $1 ]] && awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}' || echo -
+}
+
+report()
+{
+    local b d path c bl dl ok ratio name
+    echo "berth API benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    echo "host: $(uname -r), $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+    echo "berthd: ${result[berthd.version]:-not run} ($berthd_bin)"
+    echo "dockerd: ${result[dockerd.version]:-not run} (+ its managed containerd)"
+    echo "load: apiload, keep-alive, one request in flight per connection, ${seconds}s per run," \
+        "same machine as the daemon; idle RSS = sum of VmRSS over the daemon's process tree" \
+        "after ${settle}s idle"
+    echo
+    fmt_row metric berthd dockerd ratio target verdict
+    fmt_row -------------------------------- ---------- ---------- ------- ------- -------
+
+    b=${result[berthd.rss]:-}
+    d=${result[dockerd.rss]:-}
+    ratio=-
+    ok=-
+    if [[ -n $b && -n $d ]]; then
+        ratio=$(awk -v b="$b" -v d="$d" 'BEGIN {printf "%.3f", b / d}')
+        ok=$(awk -v b="$b" -v d="$d" 'BEGIN {print (b * 10 < d) ? 1 : 0}')
+    fi
+    fmt_row "idle RSS, MiB" "$(mib "$b")" "$(mib "$d")" "$ratio" "< 0.10" "$(verdict_of "$ok")"
+
+    for path in "${paths[@]}"; do
+        for c in $conns_list; do
+            bl=${result[berthd.$path.$c]:-}
+            dl=${result[dockerd.$path.$c]:-}
+            b=-
+            d=-
+            [[ -z $bl ]] || b=$(field "$bl" rps)
+            [[ -z $dl ]] || d=$(field "$dl" rps)
+            ratio=-
+            ok=-
+            if [[ $b != - && $d != - ]]; then
+                ratio=$(awk -v b="$b" -v d="$d" 'BEGIN {if (d > 0) printf "%.2fx", b / d; else print "-"}')
+                ok=$(awk -v b="$b" -v d="$d" -v e="$(field "$bl" errors)" \
+                    'BEGIN {print (d > 0 && b >= 3 * d && e == 0) ? 1 : 0}')
+            fi
+            fmt_row "GET $path, $c conn, req/s" "$b" "$d" "$ratio" ">= 3x" "$(verdict_of "$ok")"
+        done
+    done
+
+    echo
+    echo "informational:"
+    info_row metric berthd dockerd
+    info_row ---------------------------------------- ---------------- ----------------
+    info_row "processes in tree" "${result[berthd.nprocs]:--}" "${result[dockerd.nprocs]:--}"
+    info_row "RSS after load, MiB" "$(mib "${result[berthd.rss_after]:-}")" \
+        "$(mib "${result[dockerd.rss_after]:-}")"
+    for path in "${paths[@]}"; do
+        for c in $conns_list; do
+            bl=${result[berthd.$path.$c]:-}
+            dl=${result[dockerd.$path.$c]:-}
+            b=-
+            d=-
+            [[ -z $bl ]] || b="$(field "$bl" p50_us) / $(field "$bl" p99_us)"
+            [[ -z $dl ]] || d="$(field "$dl" p50_us) / $(field "$dl" p99_us)"
+            info_row "GET $path, $c conn, p50 / p99 us" "$b" "$d"
+            b=-
+            d=-
+            [[ -z $bl ]] || b="$(field "$bl" errors)"
+            [[ -z $dl ]] || d="$(field "$dl" errors)"
+            info_row "GET $path, $c conn, errors" "$b" "$d"
+        done
+    done
+    echo
+    echo "raw apiload lines:"
+    for name in berthd dockerd; do
+        for path in "${paths[@]}"; do
+            for c in $conns_list; do
+                [[ -z ${result[$name.$path.$c]:-} ]] || echo "  $name: ${result[$name.$path.$c]}"
+            done
+        done
+    done
+}
+
+mkdir -p "$root/bench/results"
+out=$root/bench/results/api-$(date -u +%Y%m%d-%H%M%S).txt
+report >"$out"
+cat "$out"
+echo
+echo "saved to $out"
+if [[ $failed_start == 1 ]] || grep -q '| FAIL$' "$out"; then
+    exit 1
+fi
+exit 0

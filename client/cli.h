@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * client: the berth CLI. The command table, flag parsing, usage text and the context every
+ * command runs with. Single-threaded.
+ */
+#ifndef BERTH_CLIENT_CLI_H
+#define BERTH_CLIENT_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "client/http.h"
+#include "common/common.h"
+
+#define CLI_MAX_FLAGS 32
+
+enum cli_flag_type {
+    CLI_FLAG_BOOL,
+    CLI_FLAG_STRING,
+    CLI_FLAG_LIST, /* repeatable: every value is kept */
+};
+
+struct cli_flag {
+    const char *name; /* long name without "--" */
+    char shorthand;   /* 0 when none */
+    enum cli_flag_type type;
+    const char *arg;  /* the value's name in usage: "string", "list" */
+    const char *help; /* may contain '\n' for continuation lines */
+    const char *def;  /* default shown in usage, or NULL */
+    bool hidden;
+};
+
+struct cli_flag_val {
+    bool set;
+    const char *str;   /* CLI_FLAG_STRING: the last value; CLI_FLAG_BOOL: "true"/"false" */
+    const char **list; /* CLI_FLAG_LIST: every value, owned array of borrowed strings */
+    size_t nlist;
+};
+
+enum cli_group {
+    CLI_GROUP_COMMON = 0,
+    CLI_GROUP_MANAGEMENT,
+    CLI_GROUP_OTHER,
+    CLI_GROUP_COUNT,
+};
+
+struct cli_ctx;
+struct cli_args;
+
+/*
+ * A command. run returns 0, -1 with *err set (main prints err->msg, exits 1), or a positive
+ * exit status after printing its own errors.
+ */
+struct cli_cmd {
+    const char *name;
+    const char *summary;     /* one line, in `berth --help` */
+    const char *usage;       /* after "berth <name> ": "[OPTIONS]" */
+    const char *description; /* shown by `berth <name> --help`; summary when NULL */
+    const char *aliases;     /* "berth system info, berth info" or NULL */
+    enum cli_group group;
+    const struct cli_flag *flags; /* terminated by {.name = NULL} */
+    int min_args, max_args;       /* max_args -1: unbounded */
+    bool stop_at_args;            /* flags end at the first argument (run, exec) */
+    bool hidden;
+    int (*run)(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+};
+
+struct cli_args {
+    const struct cli_cmd *cmd;
+    struct cli_flag_val vals[CLI_MAX_FLAGS]; /* parallel to cmd->flags */
+    int argc;
+    char **argv; /* positional arguments, borrowed */
+};
+
+struct cli_ctx {
+    const char *host_flag; /* -H, or NULL */
+    struct cli_client client;
+    bool client_ready;
+    bool debug; /* -D */
+    FILE *out, *errf;
+};
+
+/* The command table (client/commands.c), terminated by {.name = NULL}. */
+extern const struct cli_cmd cli_commands[];
+const struct cli_cmd *cli_cmd_find(const char *name);
+/* The root pseudo-command (client/args.c): the global flags, stopping at the command name. */
+extern const struct cli_cmd cli_root_cmd;
+
+/*
+ * Parses argv (after the command name) into a. Returns 0 when the command should run, or 1
+ * when parsing already finished the job (--help, a usage error) with *status the exit status.
+ */
+int cli_args_parse(struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc, char **argv,
+                   struct cli_args *a, int *status);
+void cli_args_release(struct cli_args *a);
+const struct cli_flag_val *cli_flag(const struct cli_args *a, const char *name);
+const char *cli_flag_str(const struct cli_args *a, const char *name); /* NULL when unset */
+bool cli_flag_bool(const struct cli_args *a, const char *name);
+
+/* `berth <cmd> --help` text, and `berth --help`. */
+void cli_usage_cmd(FILE *out, const struct cli_cmd *cmd);
+void cli_usage_main(FILE *out);
+/* The Options block of a flag table. */
+void cli_usage_flags(FILE *out, const struct cli_flag *flags);
+/* Prints "<msg>\n\nUsage:  berth <cmd> <usage>\n\nRun 'berth <cmd> --help' ..."; returns 125. */
+int cli_usage_error(struct cli_ctx *ctx, const struct cli_cmd *cmd, int status, const char *msg);
+
+/* The connected client, created on first use from -H / BERTH_HOST. */
+int cli_ctx_client(struct cli_ctx *ctx, struct cli_client **out, struct err **err);
+
+/* Commands (client/cmd_*.c). */
+int cli_cmd_version(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_info(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_help(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+
+/* Facts about this client binary (client/cmd_system.c). */
+const char *cli_compiler(void);
+const char *cli_arch(void);        /* Go's GOARCH names: amd64, arm64, ... */
+void cli_build_time(char out[64]); /* "Fri May 30 12:07:14 2025" */
+/* 23.46GiB, as docker's units.BytesSize prints. */
+void cli_human_bytes(double bytes, char out[32]);
+
+#endif

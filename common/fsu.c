@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "common/common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int fdu_write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int fsu_read_file(const char *path, size_t max, char **out, size_t *outlen)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return -errno;
+    struct sb sb = SB_INIT;
+    for (;;) {
+        sb_grow(&sb, 4096);
+        ssize_t n = read(fd, sb.buf + sb.len, sb.cap - sb.len - 1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            sb_release(&sb);
+            return -e;
+        }
+        if (n == 0)
+            break;
+        sb.len += (size_t)n;
+        sb.buf[sb.len] = '\0';
+        if (sb.len > max) {
+            sb_release(&sb);
+            return -EFBIG;
+        }
+    }
+    if (outlen)
+        *outlen = sb.len;
+    *out = sb_steal(&sb);
+    return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+    _cleanup_free_ char *copy = xstrdup(path);
+    _cleanup_close_ int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    if (fsync(dfd) < 0)
+        return -errno;
+    return 0;
+}
+
+int fsu_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err **err)
+{
+    _cleanup_free_ char *tmp = xasprintf("%s.tmp-%d", path, (int)getpid());
+    _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0)
+        return err_set(err, ERR_SYSTEM, errno, "create %s", tmp);
+    int r = fdu_write_all(fd, data, len);
+    if (r == 0 && fsync(fd) < 0)
+        r = -errno;
+    if (r < 0) {
+        unlink(tmp);
+        return err_set(err, ERR_SYSTEM, -r, "write %s", tmp);
+    }
+    if (rename(tmp, path) < 0) {
+        int e = errno;
+        unlink(tmp);
+        return err_set(err, ERR_SYSTEM, e, "rename %s", path);
+    }
+    r = fsync_dir_of(path);
+    if (r < 0)
+        return err_set(err, ERR_SYSTEM, -r, "fsync directory of %s", path);
+    return 0;
+}
+
+int fsu_mkdir_p(const char *path, mode_t mode, struct err **err)
+{
+    _cleanup_free_ char *p = xstrdup(path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+            return err_set(err, ERR_SYSTEM, errno, "mkdir %s", p);
+        *s = '/';
+    }
+    if (mkdir(p, mode) < 0 && errno != EEXIST)
+        return err_set(err, ERR_SYSTEM, errno, "mkdir %s", p);
+    struct stat st;
+    if (stat(p, &st) < 0)
+        return err_set(err, ERR_SYSTEM, errno, "stat %s", p);
+    if (!S_ISDIR(st.st_mode))
+        return err_set(err, ERR_SYSTEM, ENOTDIR, "mkdir %s", p);
+    return 0;
+}
+
+void time_rfc3339nano(const struct timespec *ts, char out[40])
+{
+    struct tm tm;
+    gmtime_r(&ts->tv_sec, &tm);
+    size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 40 - n, ".%09ldZ", ts->tv_nsec);
+}
+
+void time_http_date(time_t t, char out[40])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+static int rmtree_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    int r = flag == FTW_DP ? rmdir(path) : unlink(path);
+    return r < 0 && errno != ENOENT ? errno : 0;
+}
+
+int fsu_rmtree(const char *path, struct err **err)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? 0 : err_set(err, ERR_SYSTEM, errno, "remove %s", path);
+    int r = nftw(path, rmtree_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    if (r < 0)
+        return err_set(err, ERR_SYSTEM, errno, "remove %s", path);
+    if (r > 0)
+        return err_set(err, ERR_SYSTEM, r, "remove %s", path);
+    return 0;
+}

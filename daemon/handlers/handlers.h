@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * handlers: one file per API resource. Each decodes the request through api/, calls the
+ * service that owns the resource and encodes the answer. Loop thread only.
+ */
+#ifndef BERTH_HANDLERS_H
+#define BERTH_HANDLERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "daemon/router/router.h"
+
+/* Facts about the host and the daemon's configuration, gathered once at start-up. */
+struct handle_host {
+    char *engine_id;
+    char *hostname;
+    char *kernel_version;
+    char *operating_system;
+    char *os_version;
+    char *arch;    /* as Go names it (amd64), for /version */
+    char *machine; /* as the kernel names it (x86_64), for /info */
+    int64_t ncpu;
+    int64_t mem_total;
+    char *cgroup_version; /* "1" or "2" */
+    bool memory_limit, swap_limit, cpu_cfs, cpu_shares, pids_limit;
+    char *backing_fs;
+    char **warnings; /* NULL-terminated */
+};
+
+/*
+ * What handlers may reach. The engine owns everything it points to; it outlives the router.
+ * Later resources add their services (containers, images, networks) here.
+ */
+struct handle_env {
+    const struct handle_host *host;
+    const char *data_root;
+    bool live_restore;
+    char *const *insecure_registries; /* NULL-terminated */
+    char *const *registry_mirrors;    /* NULL-terminated */
+};
+
+/* The route tables of every resource, for route_new(). */
+extern const struct route handle_system_routes[];
+
+const struct route *const *handle_route_tables(size_t *n);
+
+#endif

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* GET|HEAD /_ping, GET /version, GET /info. */
+#include "daemon/handlers/handlers.h"
+
+#include <string.h>
+
+static void handle_ping(struct route_req *rr)
+{
+    struct httpd_req *req = rr->http;
+    httpd_resp_header(req, "Cache-Control", "no-cache, no-store, must-revalidate");
+    httpd_resp_header(req, "Pragma", "no-cache");
+    httpd_resp_header(req, "Swarm", "inactive");
+    /* HEAD gets the same headers with Content-Length 2 and no body; httpd drops the body. */
+    route_reply_raw(rr, 200, "text/plain; charset=utf-8", "OK", 2);
+}
+
+static void handle_version(struct route_req *rr)
+{
+    const struct handle_env *env = rr->ud;
+    struct api_version v = {
+        .platform_name = "Berth Engine",
+        .version = BERTH_VERSION,
+        .api_version = API_VERSION,
+        .min_api_version = API_MIN_VERSION,
+        .git_commit = BERTH_GIT_COMMIT,
+        .go_version = "gcc " __VERSION__,
+        .os = API_OSTYPE,
+        .arch = env->host->arch,
+        .kernel_version = env->host->kernel_version,
+        .build_time = BERTH_BUILD_TIME,
+        .experimental = false,
+    };
+    route_reply_json(rr, 200, api_version_encode(&v));
+}
+
+static void handle_info(struct route_req *rr)
+{
+    const struct handle_env *env = rr->ud;
+    const struct handle_host *h = env->host;
+    static char *security[] = {"name=cgroupns", NULL};
+    struct api_info info = {
+        .id = h->engine_id,
+        .driver = "overlay2",
+        .backing_fs = h->backing_fs,
+        .logging_driver = "json-file",
+        .cgroup_driver = "cgroupfs",
+        .cgroup_version = h->cgroup_version,
+        .memory_limit = h->memory_limit,
+        .swap_limit = h->swap_limit,
+        .cpu_cfs_quota = h->cpu_cfs,
+        .cpu_shares = h->cpu_shares,
+        .pids_limit = h->pids_limit,
+        .kernel_version = h->kernel_version,
+        .operating_system = h->operating_system,
+        .os_version = h->os_version,
+        .os_type = API_OSTYPE,
+        .architecture = h->machine,
+        .ncpu = h->ncpu,
+        .mem_total = h->mem_total,
+        .docker_root_dir = (char *)env->data_root,
+        .name = h->hostname,
+        .server_version = BERTH_VERSION,
+        .default_runtime = "berth",
+        .runtime_path = "berth-shim",
+        .live_restore_enabled = env->live_restore,
+        .index_server_address = "https://index.docker.io/v1/",
+        .security_options = security,
+        .warnings = h->warnings,
+        .insecure_registries = (char **)env->insecure_registries,
+        .registry_mirrors = (char **)env->registry_mirrors,
+    };
+    route_reply_json(rr, 200, api_info_encode(&info));
+}
+
+const struct route handle_system_routes[] = {
+    {"GET", "/_ping", handle_ping},
+    {"HEAD", "/_ping", handle_ping},
+    {"GET", "/version", handle_version},
+    {"GET", "/info", handle_info},
+    {NULL, NULL, NULL},
+};
+
+const struct route *const *handle_route_tables(size_t *n)
+{
+    static const struct route *const tables[] = {handle_system_routes};
+    *n = ARRAY_SIZE(tables);
+    return tables;
+}

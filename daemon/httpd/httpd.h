@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * httpd: HTTP/1.1 over Unix stream sockets on the libuv loop. It frames requests, buffers their
+ * bodies within limits, writes responses (fixed length or chunked), answers protocol errors
+ * itself and can hand a connection over to a handler (hijack). It knows nothing about
+ * containers or the Docker API: what to answer is decided by the one request callback.
+ *
+ * Every function here runs on the loop thread only.
+ */
+#ifndef BERTH_HTTPD_H
+#define BERTH_HTTPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "common/common.h"
+
+struct httpd;
+struct httpd_req;
+
+struct httpd_limits {
+    size_t max_header_bytes;        /* request line + headers; over it: 431 and close */
+    size_t max_body_bytes;          /* buffered body; over it: 413 and close */
+    unsigned int header_timeout_ms; /* a started request must have its headers within this */
+    unsigned int idle_timeout_ms;   /* keep-alive connection with no request in progress */
+    unsigned int max_conns;         /* over it, new connections get 503 and are closed */
+};
+
+/* Defaults: 64 KiB headers, 8 MiB body, 60 s header timeout, 300 s idle, 4096 connections. */
+void httpd_limits_default(struct httpd_limits *l);
+
+struct httpd_ops {
+    /*
+     * A complete request (headers and buffered body). The callee must end it exactly once,
+     * now or later, with httpd_resp_send(), httpd_resp_end() after httpd_resp_begin_chunked(),
+     * or httpd_resp_hijack(). Requests pipelined on one connection are delivered one at a time,
+     * in order: the next is delivered only after the previous one ended.
+     */
+    void (*request)(struct httpd_req *req, void *ud);
+    /*
+     * Fills out with the body of an error response httpd produces itself (400, 408, 413, 431,
+     * 503) and returns its content type. Lets the API layer own the error format.
+     */
+    const char *(*error_body)(int status, const char *message, struct sb *out, void *ud);
+};
+
+/* Creates a server on loop. Free with httpd_shutdown(). ud is passed to every callback. */
+struct httpd *httpd_new(uv_loop_t *loop, const struct httpd_limits *limits,
+                        const struct httpd_ops *ops, void *ud);
+
+/*
+ * Extra header lines ("Name: value\r\n"...) written on every response httpd sends, its own
+ * error responses included. The string is copied.
+ */
+void httpd_set_default_headers(struct httpd *h, const char *lines);
+
+/* Binds and listens on a Unix socket at path (which must not exist). */
+int httpd_listen_unix(struct httpd *h, const char *path, struct err **err);
+/* Listens on an already bound and listening socket (systemd socket activation). */
+int httpd_listen_fd(struct httpd *h, int fd, struct err **err);
+/* Serves one already connected stream socket; used by tests and by in-process callers. */
+int httpd_serve_fd(struct httpd *h, int fd, struct err **err);
+
+/* Number of open connections (hijacked ones included) and of requests being handled. */
+unsigned int httpd_conn_count(const struct httpd *h);
+unsigned int httpd_busy_count(const struct httpd *h);
+
+/*
+ * Graceful stop: listeners close at once, idle connections close, requests in progress may
+ * finish for up to grace_ms, then every connection is closed. done runs once all handles are
+ * closed; the httpd is freed right after it returns.
+ */
+void httpd_shutdown(struct httpd *h, unsigned int grace_ms, void (*done)(void *ud), void *ud);
+
+/* ---- the request ------------------------------------------------------------------------- */
+
+const char *httpd_req_method(const struct httpd_req *req); /* "GET", "HEAD", ... */
+const char *httpd_req_path(const struct httpd_req *req);   /* raw, without the query */
+const char *httpd_req_query(const struct httpd_req *req);  /* raw, without '?'; "" if none */
+const char *httpd_req_body(const struct httpd_req *req, size_t *len); /* NUL-terminated */
+/* First header named name (case-insensitive), or NULL. */
+const char *httpd_req_header(const struct httpd_req *req, const char *name);
+/* Per-request pointer for the handler's own state. */
+void httpd_req_set_data(struct httpd_req *req, void *data);
+void *httpd_req_get_data(const struct httpd_req *req);
+/*
+ * cb runs once if the client goes away while the request is not yet ended (e.g. during a
+ * long-poll or a stream). The request stays valid until the handler ends it; writes after
+ * that point are dropped.
+ */
+void httpd_req_on_abort(struct httpd_req *req, void (*cb)(struct httpd_req *req, void *data),
+                        void *data);
+bool httpd_req_aborted(const struct httpd_req *req);
+
+/* ---- the response ------------------------------------------------------------------------ */
+
+/* Adds a header line to the response being built; call before send/begin. Copied. */
+void httpd_resp_header(struct httpd_req *req, const char *name, const char *value);
+
+/*
+ * A whole response with Content-Length. content_type may be NULL (no header). For HEAD, and
+ * for 204 and 304, no body is written. Ends the request.
+ */
+void httpd_resp_send(struct httpd_req *req, int status, const char *content_type, const void *body,
+                     size_t len);
+
+/*
+ * A streamed response: status and headers (Transfer-Encoding: chunked) are written at once.
+ * Then httpd_resp_chunk() any number of times and httpd_resp_end() to finish.
+ */
+void httpd_resp_begin_chunked(struct httpd_req *req, int status, const char *content_type);
+/* Queues one chunk (len 0 is ignored). Returns -1 once the client is gone. */
+int httpd_resp_chunk(struct httpd_req *req, const void *data, size_t len);
+/* Bytes queued for the client and not yet written, for back-pressure. */
+size_t httpd_resp_pending(const struct httpd_req *req);
+/* cb runs whenever pending output has drained below low_water bytes. */
+void httpd_resp_on_drain(struct httpd_req *req, size_t low_water,
+                         void (*cb)(struct httpd_req *req, void *data), void *data);
+/* Writes the terminating chunk and ends the request. */
+void httpd_resp_end(struct httpd_req *req);
+
+/*
+ * Hijack: writes head verbatim (a full status line and headers, ending in "\r\n\r\n") in its
+ * own write, then gives the connection to the caller and ends the request. cb receives the
+ * stream (readable and writable; reading is stopped) and any bytes already read past this
+ * request. From then on the caller owns the stream and must release it with
+ * httpd_hijack_close(), which closes it and frees the connection.
+ */
+typedef void (*httpd_hijack_cb)(uv_stream_t *stream, const char *rest, size_t restlen, void *data);
+void httpd_resp_hijack(struct httpd_req *req, const char *head, httpd_hijack_cb cb, void *data);
+void httpd_hijack_close(uv_stream_t *stream);
+
+/* The reason phrase of a status code ("OK", "Not Found"), or "Unknown". */
+const char *httpd_status_text(int status);
+
+#endif

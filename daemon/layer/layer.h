@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * layer: turns layer tars into directory trees and back. Unpacking applies OCI whiteouts as
+ * overlayfs whiteouts and confines every entry to the destination. Everything here is blocking
+ * and runs on the libuv threadpool (uv_queue_work), never on the loop thread; it uses no
+ * libuv itself. libarchive is used here and nowhere else.
+ */
+#ifndef BERTH_LAYER_H
+#define BERTH_LAYER_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "common/common.h"
+
+struct layer_unpack_result {
+    char diff_id[DIGEST_STR_LEN + 1]; /* sha256 of the uncompressed tar stream */
+    int64_t size;                     /* bytes of regular file content written */
+};
+
+/*
+ * Unpacks the tar at blob_path (uncompressed, gzip or zstd — detected from the bytes; no
+ * other filters, never an external program) into dest_dir, an existing empty directory.
+ * Keeps owners, modes, times, xattrs, hardlinks, symlinks, device nodes and FIFOs. Whiteouts
+ * (".wh.<name>") become overlayfs whiteouts (0:0 character devices); ".wh..wh..opq" marks the
+ * directory opaque (trusted.overlay.opaque=y). Entries named with "..", absolute names, names
+ * whose parents pass through a symlink, hardlinks to targets outside dest_dir, and whiteouts
+ * of ".", ".." or "" fail the whole layer with ERR_INVALID naming the entry; the caller then
+ * removes dest_dir. progress (may be NULL) is updated with compressed bytes consumed.
+ */
+int layer_unpack(const char *blob_path, const char *dest_dir, _Atomic int64_t *progress,
+                 struct layer_unpack_result *res, struct err **err);
+
+/*
+ * Streams the uncompressed tar of blob_path to out_fd and computes its diff-id (for save).
+ */
+int layer_decompress(const char *blob_path, int out_fd, char diff_id[DIGEST_STR_LEN + 1],
+                     struct err **err);
+
+#endif

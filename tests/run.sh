@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite: a Release build with -Werror, its unit tests (ctest) and end-to-end tests
+# (bats), then the same under AddressSanitizer + UndefinedBehaviorSanitizer, and a format check.
+# Run as root from anywhere; exits non-zero on the first failing stage.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc)
+
+stage() { printf '\n==== %s ====\n' "$*"; }
+
+stage "format check"
+bad=$(git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror 2>&1 | grep -c 'error:' || true)
+if [[ "$bad" != 0 ]]; then
+    git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror || true
+    echo "clang-format: $bad places differ; run clang-format -i on them" >&2
+    exit 1
+fi
+
+stage "release build"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBERTH_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+
+stage "unit tests (release)"
+ctest --test-dir build --output-on-failure -j"$jobs"
+
+stage "e2e tests (release)"
+BERTH_BIN="$top/build/bin" tests/e2e/run.sh
+
+stage "sanitizer build"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=ON -DBERTH_WERROR=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+
+stage "unit tests (asan+ubsan)"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+stage "e2e tests (asan+ubsan)"
+BERTH_BIN="$top/build-asan/bin" tests/e2e/run.sh
+
+stage "all tests passed"

@@ -1,0 +1,959 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * httpd over a real libuv loop: each test serves one end of a socketpair() with
+ * httpd_serve_fd() and plays the client on the other end, turning the loop between reads.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "daemon/httpd/httpd.h"
+
+#define MAX_RESPS 16
+
+struct resp {
+    int status;
+    char head[4096];
+    char body[4096];
+    size_t bodylen;
+};
+
+struct fx {
+    uv_loop_t loop;
+    struct httpd *h;
+    struct httpd_limits lim;
+    int cfd;
+    struct sb rx;
+    size_t rx_off;
+    bool eof;
+    struct resp resps[MAX_RESPS];
+    int nresps;
+    bool expect_head; /* the next response answers a HEAD */
+    int nrequests;
+    bool aborted;
+    bool done;
+    struct httpd_req *held;
+    uv_timer_t later;
+    struct httpd_req *later_reqs[MAX_RESPS];
+    int nlater;
+    /* hijack */
+    uv_stream_t *hj;
+    char hj_rest[64];
+    struct sb hj_in;
+};
+
+/* ---- the handler ------------------------------------------------------------------------ */
+
+static const char *error_body(int status, const char *message, struct sb *out, void *ud)
+{
+    sb_addf(out, "{\"message\":\"%s\"}", message);
+    return "application/json";
+}
+
+static void echo(struct httpd_req *req)
+{
+    size_t len;
+    const char *body = httpd_req_body(req, &len);
+    struct sb out = SB_INIT;
+    sb_addf(&out, "%s %s ?%s %zu:%s", httpd_req_method(req), httpd_req_path(req),
+            httpd_req_query(req), len, body);
+    const char *t = httpd_req_header(req, "x-TEST");
+    if (t)
+        httpd_resp_header(req, "X-Got", t);
+    httpd_resp_send(req, 200, "text/plain", out.buf, out.len);
+    sb_release(&out);
+}
+
+static void on_later(uv_timer_t *t)
+{
+    struct fx *f = t->data;
+    for (int i = 0; i < f->nlater; i++)
+        httpd_resp_send(f->later_reqs[i], 200, "text/plain", "later", 5);
+    f->nlater = 0;
+}
+
+static void on_abort(struct httpd_req *req, void *data)
+{
+    struct fx *f = data;
+    f->aborted = true;
+    if (f->held == req)
+        f->held = NULL;
+    httpd_resp_end(req);
+}
+
+static void hj_alloc(uv_handle_t *hd, size_t s, uv_buf_t *buf)
+{
+    static char b[4096];
+    *buf = uv_buf_init(b, sizeof(b));
+}
+
+static void hj_written(uv_write_t *w, int status)
+{
+    free(w->data);
+    free(w);
+}
+
+static void hj_write(uv_stream_t *s, const char *data, size_t len)
+{
+    uv_write_t *w = calloc(1, sizeof(*w));
+    char *copy = xstrndup(data, len);
+    w->data = copy;
+    uv_buf_t b = uv_buf_init(copy, (unsigned int)len);
+    assert_int_equal(uv_write(w, s, &b, 1, hj_written), 0);
+}
+
+static void hj_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    struct fx *f = s->data;
+    if (n < 0) {
+        f->hj = NULL;
+        httpd_hijack_close(s);
+        return;
+    }
+    hj_write(s, buf->base, (size_t)n); /* echo */
+}
+
+static void on_hijack(uv_stream_t *s, const char *rest, size_t restlen, void *data)
+{
+    struct fx *f = data;
+    f->hj = s;
+    s->data = f;
+    snprintf(f->hj_rest, sizeof(f->hj_rest), "%.*s", (int)restlen, rest);
+    struct sb msg = SB_INIT;
+    sb_addf(&msg, "rest=%.*s;", (int)restlen, rest);
+    hj_write(s, msg.buf, msg.len);
+    sb_release(&msg);
+    assert_int_equal(uv_read_start(s, hj_alloc, hj_read), 0);
+}
+
+static void request(struct httpd_req *req, void *ud)
+{
+    struct fx *f = ud;
+    const char *p = httpd_req_path(req);
+    f->nrequests++;
+    if (strcmp(p, "/later") == 0 || strcmp(p, "/slow") == 0) {
+        f->later_reqs[f->nlater++] = req;
+        uv_timer_start(&f->later, on_later, strcmp(p, "/slow") == 0 ? 150 : 30, 0);
+    } else if (strcmp(p, "/204") == 0 || strcmp(p, "/304") == 0) {
+        httpd_resp_send(req, atoi(p + 1), "text/plain", "nobody", 6);
+    } else if (strcmp(p, "/stream") == 0) {
+        httpd_resp_begin_chunked(req, 200, "application/json");
+        assert_int_equal(httpd_resp_chunk(req, "a", 1), 0);
+        assert_int_equal(httpd_resp_chunk(req, "bb", 2), 0);
+        assert_int_equal(httpd_resp_chunk(req, "", 0), 0);
+        assert_int_equal(httpd_resp_chunk(req, "ccc", 3), 0);
+        httpd_resp_end(req);
+    } else if (strcmp(p, "/hold-stream") == 0 || strcmp(p, "/hold") == 0) {
+        if (p[5] == '-')
+            httpd_resp_begin_chunked(req, 200, "application/json");
+        httpd_req_on_abort(req, on_abort, f);
+        f->held = req;
+    } else if (strcmp(p, "/hijack") == 0) {
+        httpd_resp_hijack(req,
+                          "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n",
+                          on_hijack, f);
+    } else {
+        echo(req);
+    }
+}
+
+static const struct httpd_ops ops = {.request = request, .error_body = error_body};
+
+/* ---- the client ------------------------------------------------------------------------- */
+
+static bool chunked_body(const char *p, size_t len, struct resp *r, size_t *used)
+{
+    size_t off = 0;
+    r->bodylen = 0;
+    for (;;) {
+        const char *nl = memmem(p + off, len - off, "\r\n", 2);
+        if (nl == NULL)
+            return false;
+        size_t n = strtoul(p + off, NULL, 16);
+        off = (size_t)(nl - p) + 2;
+        if (len - off < n + 2)
+            return false;
+        memcpy(r->body + r->bodylen, p + off, n);
+        r->bodylen += n;
+        off += n + 2;
+        if (n == 0) {
+            *used = off;
+            return true;
+        }
+    }
+}
+
+/* Parses one response at the front of rx; false if it is not complete yet. */
+static bool parse_resp(struct fx *f)
+{
+    const char *p = f->rx.buf + f->rx_off;
+    size_t len = f->rx.len - f->rx_off;
+    const char *end = memmem(p, len, "\r\n\r\n", 4);
+    if (end == NULL)
+        return false;
+    size_t hlen = (size_t)(end - p) + 4, used = 0;
+    static struct resp scratch;
+    struct resp *r = f->nresps < MAX_RESPS ? &f->resps[f->nresps] : &scratch;
+    memset(r, 0, sizeof(*r));
+    r->status = atoi(p + 9);
+    snprintf(r->head, sizeof(r->head), "%.*s", (int)hlen, p);
+    bool nobody = f->expect_head || r->status < 200 || r->status == 204 || r->status == 304;
+    const char *cl = strcasestr(r->head, "\r\nContent-Length: ");
+    if (!nobody && strcasestr(r->head, "\r\nTransfer-Encoding: chunked")) {
+        if (!chunked_body(p + hlen, len - hlen, r, &used))
+            return false;
+    } else if (!nobody && cl) {
+        used = strtoul(cl + 18, NULL, 10);
+        if (len - hlen < used)
+            return false;
+        memcpy(r->body, p + hlen, used);
+        r->bodylen = used;
+    }
+    f->rx_off += hlen + used;
+    f->nresps++;
+    return true;
+}
+
+static void pump_once(struct fx *f)
+{
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+    struct pollfd pfd = {.fd = f->cfd, .events = POLLIN};
+    if (f->cfd < 0 || f->eof || poll(&pfd, 1, 1) <= 0)
+        return;
+    char buf[8192];
+    ssize_t n = recv(f->cfd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n > 0)
+        sb_add(&f->rx, buf, (size_t)n);
+    else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+        f->eof = true;
+    while (parse_resp(f))
+        ;
+}
+
+/* Turns the loop and reads until cond holds; fails the test after 3 s. */
+static void pump_until(struct fx *f, bool (*cond)(struct fx *f, int n), int n)
+{
+    for (int i = 0; i < 3000; i++) {
+        if (cond(f, n))
+            return;
+        pump_once(f);
+    }
+    fail_msg("timed out waiting (have %d responses, eof=%d)", f->nresps, f->eof);
+}
+
+static bool have_resps(struct fx *f, int n)
+{
+    return f->nresps >= n;
+}
+
+static bool have_eof(struct fx *f, int n)
+{
+    return f->eof;
+}
+
+static bool have_abort(struct fx *f, int n)
+{
+    return f->aborted;
+}
+
+static bool have_done(struct fx *f, int n)
+{
+    return f->done;
+}
+
+static bool have_bytes(struct fx *f, int n)
+{
+    return f->rx.len - f->rx_off >= (size_t)n;
+}
+
+static void pump_ms(struct fx *f, int ms)
+{
+    for (int i = 0; i < ms; i++)
+        pump_once(f);
+}
+
+static void client_send(struct fx *f, const char *s)
+{
+    size_t len = strlen(s);
+    assert_int_equal(send(f->cfd, s, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+static bool has(const struct resp *r, const char *line)
+{
+    return strcasestr(r->head, line) != NULL;
+}
+
+/* ---- fixtures --------------------------------------------------------------------------- */
+
+static int fx_open(struct fx *f)
+{
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    f->cfd = sv[0];
+    struct err *err = NULL;
+    assert_int_equal(httpd_serve_fd(f->h, sv[1], &err), 0);
+    return sv[0];
+}
+
+static void fx_start(struct fx *f)
+{
+    assert_int_equal(uv_loop_init(&f->loop), 0);
+    uv_timer_init(&f->loop, &f->later);
+    f->later.data = f;
+    f->h = httpd_new(&f->loop, &f->lim, &ops, f);
+    httpd_set_default_headers(f->h, "Api-Version: 1.44\r\nServer: berth-test\r\n");
+    fx_open(f);
+}
+
+static int setup_with(void **state, void (*tweak)(struct httpd_limits *l))
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    httpd_limits_default(&f->lim);
+    if (tweak)
+        tweak(&f->lim);
+    sb_init(&f->rx);
+    sb_init(&f->hj_in);
+    fx_start(f);
+    *state = f;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_with(state, NULL);
+}
+
+static void small_limits(struct httpd_limits *l)
+{
+    l->max_header_bytes = 1024;
+    l->max_body_bytes = 1000;
+    l->header_timeout_ms = 100;
+    l->idle_timeout_ms = 200;
+    l->max_conns = 1;
+}
+
+static int setup_small(void **state)
+{
+    return setup_with(state, small_limits);
+}
+
+static void on_done(void *ud)
+{
+    struct fx *f = ud;
+    f->done = true;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    if (f->cfd >= 0)
+        close(f->cfd);
+    if (!f->done) {
+        httpd_shutdown(f->h, 0, on_done, f);
+        for (int i = 0; i < 1000 && !f->done; i++)
+            uv_run(&f->loop, UV_RUN_NOWAIT);
+        assert_true(f->done);
+    }
+    uv_close((uv_handle_t *)&f->later, NULL);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+    sb_release(&f->rx);
+    sb_release(&f->hj_in);
+    free(f);
+    return 0;
+}
+
+/* ---- tests ------------------------------------------------------------------------------ */
+
+static void test_simple_get(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET /a/b?x=1&y=2 HTTP/1.1\r\nHost: x\r\nX-Test: hello\r\n\r\n");
+    pump_until(f, have_resps, 1);
+    struct resp *r = &f->resps[0];
+    assert_int_equal(r->status, 200);
+    assert_string_equal(r->body, "GET /a/b ?x=1&y=2 0:");
+    assert_true(has(r, "HTTP/1.1 200 OK\r\n"));
+    assert_true(has(r, "\r\nX-Got: hello\r\n"));
+    assert_true(has(r, "\r\nContent-Length: 20\r\n"));
+    assert_true(has(r, "\r\nContent-Type: text/plain\r\n"));
+    assert_true(has(r, "\r\nApi-Version: 1.44\r\n"));
+    assert_true(has(r, "\r\nDate: "));
+    assert_false(has(r, "Connection: close"));
+    assert_false(f->eof);
+    assert_int_equal(httpd_conn_count(f->h), 1);
+    assert_int_equal(httpd_busy_count(f->h), 0);
+}
+
+static void test_fragments(void **state)
+{
+    struct fx *f = *state;
+    const char *req =
+        "POST /frag HTTP/1.1\r\nHost: x\r\nX-Test: v\r\nContent-Length: 5\r\n\r\nhello"
+        "GET /second HTTP/1.1\r\n\r\n";
+    for (const char *p = req; *p; p++) {
+        assert_int_equal(send(f->cfd, p, 1, MSG_NOSIGNAL), 1);
+        pump_once(f);
+    }
+    pump_until(f, have_resps, 2);
+    assert_string_equal(f->resps[0].body, "POST /frag ? 5:hello");
+    assert_true(has(&f->resps[0], "X-Got: v\r\n"));
+    assert_string_equal(f->resps[1].body, "GET /second ? 0:");
+}
+
+static void test_pipelined_two(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET /later HTTP/1.1\r\n\r\nGET /now HTTP/1.1\r\n\r\n");
+    pump_until(f, have_resps, 2);
+    assert_string_equal(f->resps[0].body, "later");
+    assert_string_equal(f->resps[1].body, "GET /now ? 0:");
+}
+
+static void test_pipelined_ten(void **state)
+{
+    struct fx *f = *state;
+    struct sb all = SB_INIT;
+    for (int i = 0; i < 10; i++)
+        sb_addf(&all, "GET %s?i=%d HTTP/1.1\r\n\r\n", i % 2 ? "/now" : "/later", i);
+    client_send(f, all.buf);
+    sb_release(&all);
+    pump_until(f, have_resps, 10);
+    for (int i = 0; i < 10; i++) {
+        char want[64];
+        if (i % 2)
+            snprintf(want, sizeof(want), "GET /now ?i=%d 0:", i);
+        else
+            snprintf(want, sizeof(want), "later");
+        assert_string_equal(f->resps[i].body, want);
+    }
+    assert_int_equal(f->nrequests, 10);
+}
+
+static void test_chunked_request(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n");
+    pump_until(f, have_resps, 1);
+    assert_string_equal(f->resps[0].body, "POST /c ? 12:hello, world");
+}
+
+static void test_content_length_body(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "PUT /cl HTTP/1.1\r\nContent-Length: 11\r\n\r\n{\"a\": true}");
+    pump_until(f, have_resps, 1);
+    assert_string_equal(f->resps[0].body, "PUT /cl ? 11:{\"a\": true}");
+}
+
+static void test_expect_continue(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "POST /e HTTP/1.1\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+    pump_until(f, have_resps, 1);
+    assert_int_equal(f->resps[0].status, 100);
+    assert_string_equal(f->resps[0].head, "HTTP/1.1 100 Continue\r\n\r\n");
+    client_send(f, "body");
+    pump_until(f, have_resps, 2);
+    assert_string_equal(f->resps[1].body, "POST /e ? 4:body");
+}
+
+static void test_header_too_large(void **state)
+{
+    struct fx *f = *state;
+    struct sb req = SB_INIT;
+    sb_adds(&req, "GET / HTTP/1.1\r\nX-Big: ");
+    for (int i = 0; i < 2000; i++)
+        sb_addc(&req, 'a');
+    sb_adds(&req, "\r\n\r\n");
+    client_send(f, req.buf);
+    sb_release(&req);
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->nresps, 1);
+    assert_int_equal(f->resps[0].status, 431);
+    assert_true(has(&f->resps[0], "Connection: close"));
+    assert_true(has(&f->resps[0], "Content-Type: application/json"));
+    assert_string_equal(f->resps[0].body, "{\"message\":\"request header fields too large\"}");
+    assert_int_equal(f->nrequests, 0);
+}
+
+static void test_too_many_headers(void **state)
+{
+    struct fx *f = *state;
+    struct sb req = SB_INIT;
+    sb_adds(&req, "GET / HTTP/1.1\r\n");
+    for (int i = 0; i < 300; i++)
+        sb_addf(&req, "X-%d: 1\r\n", i);
+    sb_adds(&req, "\r\n");
+    client_send(f, req.buf);
+    sb_release(&req);
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->resps[0].status, 431);
+}
+
+static void test_body_too_large(void **state)
+{
+    struct fx *f = *state;
+    /* No body is sent: the answer must come from the headers alone. */
+    client_send(f, "POST /big HTTP/1.1\r\nContent-Length: 5000\r\n\r\n");
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->nresps, 1);
+    assert_int_equal(f->resps[0].status, 413);
+    assert_true(has(&f->resps[0], "Connection: close"));
+    assert_int_equal(f->nrequests, 0);
+}
+
+static void test_chunked_too_large(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "POST /big HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+    char chunk[600 + 16];
+    memset(chunk, 'x', sizeof(chunk));
+    int n = snprintf(chunk, sizeof(chunk), "258\r\n");
+    chunk[n] = 'x';
+    memcpy(chunk + n + 600, "\r\n", 3);
+    client_send(f, chunk);
+    pump_ms(f, 5);
+    assert_int_equal(f->nresps, 0);
+    client_send(f, chunk);
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->resps[0].status, 413);
+    assert_int_equal(f->nrequests, 0);
+}
+
+static void test_garbage(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "\x01\x02garbage\r\n\r\n");
+    pump_until(f, have_eof, 0);
+    struct resp *r = &f->resps[0];
+    assert_int_equal(r->status, 400);
+    assert_true(has(r, "Content-Type: application/json\r\n"));
+    assert_true(has(r, "Api-Version: 1.44\r\n"));
+    assert_true(has(r, "Server: berth-test\r\n"));
+    assert_true(has(r, "Date: "));
+    assert_true(strncmp(r->body, "{\"message\":\"malformed HTTP request: ", 36) == 0);
+}
+
+static void test_bad_chunk_size(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->resps[0].status, 400);
+    assert_non_null(strstr(f->resps[0].body, "chunk size"));
+}
+
+static void test_bad_content_length(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "POST / HTTP/1.1\r\nContent-Length: 12x\r\n\r\n");
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->resps[0].status, 400);
+    assert_non_null(strcasestr(f->resps[0].body, "content-length"));
+}
+
+static void test_head(void **state)
+{
+    struct fx *f = *state;
+    f->expect_head = true;
+    client_send(f, "HEAD /h HTTP/1.1\r\n\r\n");
+    pump_until(f, have_resps, 1);
+    assert_true(has(&f->resps[0], "Content-Length: 12\r\n"));
+    f->expect_head = false;
+    assert_int_equal(f->rx.len, f->rx_off);
+    client_send(f, "GET /after HTTP/1.1\r\n\r\n");
+    pump_until(f, have_resps, 2);
+    assert_string_equal(f->resps[1].body, "GET /after ? 0:");
+    assert_string_equal(f->resps[0].head + strlen(f->resps[0].head) - 4, "\r\n\r\n");
+}
+
+static void test_no_body_statuses(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET /204 HTTP/1.1\r\n\r\nGET /304 HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\n\r\n");
+    pump_until(f, have_resps, 3);
+    assert_int_equal(f->resps[0].status, 204);
+    assert_false(has(&f->resps[0], "Content-Length"));
+    assert_int_equal(f->resps[1].status, 304);
+    assert_int_equal(f->resps[2].status, 200);
+    assert_string_equal(f->resps[2].body, "GET /x ? 0:");
+}
+
+static void test_chunked_response(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET /stream HTTP/1.1\r\n\r\n");
+    pump_until(f, have_resps, 1);
+    const char *raw = strstr(f->rx.buf, "\r\n\r\n") + 4;
+    assert_string_equal(raw, "1\r\na\r\n2\r\nbb\r\n3\r\nccc\r\n0\r\n\r\n");
+    assert_true(has(&f->resps[0], "Transfer-Encoding: chunked\r\n"));
+    assert_false(has(&f->resps[0], "Content-Length"));
+    assert_string_equal(f->resps[0].body, "abbccc");
+}
+
+static void test_connection_close(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET /c HTTP/1.1\r\nConnection: close\r\n\r\nGET /never HTTP/1.1\r\n\r\n");
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->nresps, 1);
+    assert_true(has(&f->resps[0], "Connection: close\r\n"));
+    assert_int_equal(f->nrequests, 1);
+}
+
+static void test_http10(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET /old HTTP/1.0\r\n\r\n");
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->nresps, 1);
+    assert_true(has(&f->resps[0], "Connection: close\r\n"));
+}
+
+static void test_http10_keep_alive(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    pump_until(f, have_resps, 1);
+    assert_true(has(&f->resps[0], "Connection: keep-alive\r\n"));
+    pump_ms(f, 5);
+    assert_false(f->eof);
+}
+
+static void test_half_close_gets_response(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET /later HTTP/1.1\r\n\r\n");
+    shutdown(f->cfd, SHUT_WR);
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->nresps, 1);
+    assert_string_equal(f->resps[0].body, "later");
+}
+
+static void test_abort_stream(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET /hold-stream HTTP/1.1\r\n\r\n");
+    pump_until(f, have_resps, 0);
+    for (int i = 0; i < 100 && f->held == NULL; i++)
+        pump_once(f);
+    assert_non_null(f->held);
+    assert_int_equal(httpd_resp_chunk(f->held, "x", 1), 0);
+    assert_int_equal(httpd_busy_count(f->h), 1);
+    close(f->cfd);
+    f->cfd = -1;
+    pump_until(f, have_abort, 0);
+    assert_null(f->held);
+    for (int i = 0; i < 100 && httpd_conn_count(f->h) > 0; i++)
+        pump_once(f);
+    assert_int_equal(httpd_conn_count(f->h), 0);
+    assert_int_equal(httpd_busy_count(f->h), 0);
+}
+
+static void test_abort_write_fails(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET /hold HTTP/1.1\r\n\r\n");
+    for (int i = 0; i < 100 && f->held == NULL; i++)
+        pump_once(f);
+    struct httpd_req *req = f->held;
+    assert_non_null(req);
+    httpd_req_on_abort(req, NULL, NULL); /* keep it: end it ourselves below */
+    close(f->cfd);
+    f->cfd = -1;
+    for (int i = 0; i < 100 && httpd_conn_count(f->h) > 0; i++) {
+        pump_once(f);
+        if (httpd_req_aborted(req))
+            httpd_resp_begin_chunked(req, 200, NULL);
+    }
+    assert_true(httpd_req_aborted(req));
+    assert_int_equal(httpd_conn_count(f->h), 0);
+    assert_int_equal(httpd_resp_chunk(req, "x", 1), -1); /* the client is gone: dropped */
+    httpd_resp_end(req);                                 /* still valid until ended */
+}
+
+static void test_hijack(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "POST /hijack HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\nearly");
+    pump_until(f, have_resps, 1);
+    assert_int_equal(f->resps[0].status, 101);
+    pump_until(f, have_bytes, 11);
+    assert_string_equal(f->rx.buf + f->rx_off, "rest=early;");
+    assert_string_equal(f->hj_rest, "early");
+    f->rx_off = f->rx.len;
+    client_send(f, "ping");
+    pump_until(f, have_bytes, 4);
+    assert_string_equal(f->rx.buf + f->rx_off, "ping");
+    assert_int_equal(httpd_conn_count(f->h), 1);
+    assert_int_equal(httpd_busy_count(f->h), 0);
+    close(f->cfd);
+    f->cfd = -1;
+    for (int i = 0; i < 100 && httpd_conn_count(f->h) > 0; i++)
+        pump_once(f);
+    assert_int_equal(httpd_conn_count(f->h), 0);
+}
+
+static void test_conn_cap(void **state)
+{
+    struct fx *f = *state;
+    int first = f->cfd;
+    fx_open(f); /* small limits: max_conns 1 */
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->resps[0].status, 503);
+    assert_non_null(strstr(f->resps[0].body, "too many connections"));
+    close(f->cfd);
+    /* the first connection still works */
+    f->cfd = first;
+    f->eof = false;
+    client_send(f, "GET /ok HTTP/1.1\r\n\r\n");
+    pump_until(f, have_resps, 2);
+    assert_string_equal(f->resps[1].body, "GET /ok ? 0:");
+}
+
+static void test_header_timeout(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET / HTTP/1.1\r\nHost: x\r\n");
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->nresps, 1);
+    assert_int_equal(f->resps[0].status, 408);
+}
+
+static void test_idle_timeout(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET /x HTTP/1.1\r\n\r\n");
+    pump_until(f, have_resps, 1);
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->nresps, 1);
+}
+
+static void test_no_timeout_while_handling(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET /hold HTTP/1.1\r\n\r\n");
+    pump_ms(f, 400); /* twice the idle timeout, more than the header timeout */
+    assert_non_null(f->held);
+    assert_false(f->eof);
+    struct httpd_req *req = f->held;
+    f->held = NULL;
+    httpd_resp_send(req, 200, NULL, "ok", 2);
+    pump_until(f, have_resps, 1);
+    assert_string_equal(f->resps[0].body, "ok");
+}
+
+static void test_shutdown_lets_request_finish(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET /slow HTTP/1.1\r\n\r\n");
+    pump_ms(f, 5);
+    assert_int_equal(httpd_busy_count(f->h), 1);
+    httpd_shutdown(f->h, 5000, on_done, f);
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->nresps, 1);
+    assert_string_equal(f->resps[0].body, "later");
+    assert_true(has(&f->resps[0], "Connection: close"));
+    pump_until(f, have_done, 0);
+}
+
+static void test_shutdown_grace_expires(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET /hold-stream HTTP/1.1\r\n\r\n");
+    pump_ms(f, 5);
+    assert_non_null(f->held);
+    httpd_shutdown(f->h, 50, on_done, f);
+    pump_until(f, have_done, 0);
+    assert_true(f->aborted);
+    assert_null(f->held);
+}
+
+static void drained(struct httpd_req *req, void *data)
+{
+    int *n = data;
+    (*n)++;
+}
+
+static void test_drain(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET /hold-stream HTTP/1.1\r\n\r\n");
+    pump_ms(f, 5);
+    struct httpd_req *req = f->held;
+    assert_non_null(req);
+    int ndrained = 0;
+    httpd_resp_on_drain(req, 1024, drained, &ndrained);
+    static char big[1 << 20];
+    memset(big, 'z', sizeof(big));
+    assert_int_equal(httpd_resp_chunk(req, big, sizeof(big)), 0);
+    assert_true(httpd_resp_pending(req) > 0);
+    size_t want = sizeof(big) + 16;
+    for (int i = 0; i < 3000 && ndrained == 0; i++)
+        pump_once(f);
+    assert_int_equal(ndrained, 1);
+    for (int i = 0; i < 3000 && f->rx.len < want; i++)
+        pump_once(f);
+    assert_true(f->rx.len >= want);
+    assert_int_equal(ndrained, 1);
+    assert_int_equal(httpd_resp_pending(req), 0);
+    f->held = NULL;
+    httpd_resp_end(req);
+}
+
+/* A flood pipelined behind a held request: reading stops, and everything is answered later. */
+static void test_backpressure(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET /hold HTTP/1.1\r\n\r\n");
+    pump_ms(f, 5);
+    assert_non_null(f->held);
+    struct sb one = SB_INIT;
+    sb_adds(&one, "GET /p HTTP/1.1\r\nX-Pad: ");
+    for (int i = 0; i < 1000; i++)
+        sb_addc(&one, 'p');
+    sb_adds(&one, "\r\n\r\n");
+    int total = 2000, sent = 0;
+    size_t off = 0;
+    bool blocked = false;
+    for (int i = 0; i < 2000 && sent < total; i++) {
+        ssize_t n = send(f->cfd, one.buf + off, one.len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0) {
+            assert_int_equal(errno, EAGAIN);
+            blocked = true;
+            break;
+        }
+        off += (size_t)n;
+        if (off == one.len) {
+            off = 0;
+            sent++;
+        }
+        pump_once(f);
+    }
+    assert_true(blocked); /* httpd stopped reading: the socket buffers filled up */
+    assert_int_equal(f->nrequests, 1);
+    struct httpd_req *req = f->held;
+    f->held = NULL;
+    httpd_resp_send(req, 200, NULL, "held", 4);
+    for (int i = 0; i < 100000 && sent < total; i++) {
+        ssize_t n = send(f->cfd, one.buf + off, one.len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) {
+            off += (size_t)n;
+            if (off == one.len) {
+                off = 0;
+                sent++;
+            }
+        }
+        pump_once(f);
+    }
+    sb_release(&one);
+    assert_int_equal(sent, total);
+    for (int i = 0; i < 100000 && f->nresps < total + 1; i++)
+        pump_once(f);
+    assert_int_equal(f->nresps, total + 1);
+    assert_string_equal(f->resps[0].body, "held");
+    assert_string_equal(f->resps[1].body, "GET /p ? 0:");
+    assert_false(f->eof);
+}
+
+static void test_upgrade_not_hijacked(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "POST /x HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\nraw bytes");
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->nresps, 1);
+    assert_string_equal(f->resps[0].body, "POST /x ? 0:");
+    assert_true(has(&f->resps[0], "Connection: close"));
+}
+
+static void test_shutdown_detaches_hijacked(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "POST /hijack HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n");
+    pump_until(f, have_bytes, 1);
+    assert_non_null(f->hj);
+    httpd_shutdown(f->h, 20, on_done, f);
+    pump_until(f, have_done, 0); /* the grace period ended; the httpd is gone */
+    pump_until(f, have_eof, 0);
+    httpd_hijack_close(f->hj); /* its owner still releases it */
+    f->hj = NULL;
+}
+
+static void test_listen_unix(void **state)
+{
+    struct fx *f = *state;
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/berth-httpd-test-%d.sock", (int)getpid());
+    unlink(path);
+    struct err *err = NULL;
+    assert_int_equal(httpd_listen_unix(f->h, path, &err), 0);
+    assert_int_equal(httpd_listen_unix(f->h, path, &err), -1);
+    assert_non_null(err);
+    err_free(err);
+    unlink(path);
+}
+
+static void test_status_text(void **state)
+{
+    assert_string_equal(httpd_status_text(200), "OK");
+    assert_string_equal(httpd_status_text(404), "Not Found");
+    assert_string_equal(httpd_status_text(431), "Request Header Fields Too Large");
+    assert_string_equal(httpd_status_text(599), "Unknown");
+}
+
+#define T(fn)  cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define TS(fn) cmocka_unit_test_setup_teardown(fn, setup_small, teardown)
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        T(test_simple_get),
+        T(test_fragments),
+        T(test_pipelined_two),
+        T(test_pipelined_ten),
+        T(test_chunked_request),
+        T(test_content_length_body),
+        T(test_expect_continue),
+        TS(test_header_too_large),
+        T(test_too_many_headers),
+        TS(test_body_too_large),
+        TS(test_chunked_too_large),
+        T(test_garbage),
+        T(test_bad_chunk_size),
+        T(test_bad_content_length),
+        T(test_head),
+        T(test_no_body_statuses),
+        T(test_chunked_response),
+        T(test_connection_close),
+        T(test_http10),
+        T(test_http10_keep_alive),
+        T(test_half_close_gets_response),
+        T(test_abort_stream),
+        T(test_abort_write_fails),
+        T(test_hijack),
+        TS(test_conn_cap),
+        TS(test_header_timeout),
+        TS(test_idle_timeout),
+        TS(test_no_timeout_while_handling),
+        T(test_shutdown_lets_request_finish),
+        T(test_shutdown_grace_expires),
+        T(test_drain),
+        T(test_backpressure),
+        T(test_upgrade_not_hijacked),
+        T(test_shutdown_detaches_hijacked),
+        T(test_listen_unix),
+        cmocka_unit_test(test_status_text),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
