@@ -135,7 +135,7 @@ int fdu_write_all(int fd, const void *buf, size_t len);
 /* Reads the whole file at path (at most max bytes, else -EFBIG). Returns 0 or -errno. */
 int fsu_read_file(const char *path, size_t max, char **out, size_t *outlen);
 /*
- * Atomically replaces path with data: writes <path>.tmp-<pid>, fsyncs it, renames it over path
+ * Atomically replaces path with data: writes <path>.tmp-XXXXXX, fsyncs it, renames it over path
  * and fsyncs the directory. Never leaves a half-written file at path.
  */
 int fsu_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err **err);

@@ -67,13 +67,17 @@ static int fsync_dir_of(const char *path)
     return 0;
 }
 
-int fsu_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err **err)
+int fsu_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                     struct err **err)
 {
-    _cleanup_free_ char *tmp = xasprintf("%s.tmp-%d", path, (int)getpid());
-    _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    /* A unique temp name: several writers (threadpool jobs) may replace the same file. */
+    _cleanup_free_ char *tmp = xasprintf("%s.tmp-XXXXXX", path);
+    _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return err_set(err, ERR_SYSTEM, errno, "create %s", tmp);
-    int r = fdu_write_all(fd, data, len);
+    int r = fchmod(fd, mode) < 0 ? -errno : 0;
+    if (r == 0)
+        r = fdu_write_all(fd, data, len);
     if (r == 0 && fsync(fd) < 0)
         r = -errno;
     if (r < 0) {

@@ -66,6 +66,7 @@ fi
 # ---- inside the namespace ---------------------------------------------------------------------
 
 apiload=$root/build/bench/apiload
+started_at=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 dir=$(mktemp -d /tmp/berth-bench.XXXXXX)
 declare -A started=() # pid -> name, for the processes this script started
 declare -A comm_of=() # pid -> /proc/PID/comm when started, so a reused PID is never signalled
@@ -264,12 +265,12 @@ field()
 
 fmt_row()
 {
-    printf '%-32s | %10s | %10s | %7s | %7s | %s\n' "$@"
+    printf '%-34s | %10s | %10s | %7s | %7s | %s\n' "$@"
 }
 
 info_row()
 {
-    printf '%-40s | %16s | %16s\n' "$@"
+    printf '%-42s | %16s | %16s\n' "$@"
 }
 
 # verdict_of OK: "PASS"/"FAIL" from awk's 1/0, or "n/a" when a side was not measured.
@@ -290,7 +291,7 @@ mib()
 report()
 {
     local b d path c bl dl ok ratio name
-    echo "berth API benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    echo "berth API benchmark, started $started_at"
     echo "host: $(uname -r), $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
     echo "berthd: ${result[berthd.version]:-not run} ($berthd_bin)"
     echo "dockerd: ${result[dockerd.version]:-not run} (+ its managed containerd)"
@@ -299,7 +300,7 @@ report()
         "after ${settle}s idle"
     echo
     fmt_row metric berthd dockerd ratio target verdict
-    fmt_row -------------------------------- ---------- ---------- ------- ------- -------
+    fmt_row ---------------------------------- ---------- ---------- ------- ------- -------
 
     b=${result[berthd.rss]:-}
     d=${result[dockerd.rss]:-}
@@ -333,7 +334,7 @@ report()
     echo
     echo "informational:"
     info_row metric berthd dockerd
-    info_row ---------------------------------------- ---------------- ----------------
+    info_row ------------------------------------------ ---------------- ----------------
     info_row "processes in tree" "${result[berthd.nprocs]:--}" "${result[dockerd.nprocs]:--}"
     info_row "RSS after load, MiB" "$(mib "${result[berthd.rss_after]:-}")" \
         "$(mib "${result[dockerd.rss_after]:-}")"

@@ -94,6 +94,14 @@ static int h1_push_header(struct h1 *p)
     return 0;
 }
 
+/* RFC 9110 token characters. The lenient parser build accepts more (spaces before the colon
+ * among them, a request-smuggling pattern), so names are checked here. */
+static bool h1_tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
 static int on_header_field(http_parser *hp, const char *at, size_t len)
 {
     struct h1 *p = h1_of(hp);
@@ -101,6 +109,10 @@ static int on_header_field(http_parser *hp, const char *at, size_t len)
         return -1;
     if (h1_count(p, len) < 0)
         return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (!h1_tchar((unsigned char)at[i]))
+            return h1_fail(p, 400, "malformed request: invalid character in header name");
+    }
     sb_add(&p->field, at, len);
     return 0;
 }

@@ -37,4 +37,26 @@ int layer_unpack(const char *blob_path, const char *dest_dir, _Atomic int64_t *p
 int layer_decompress(const char *blob_path, int out_fd, char diff_id[DIGEST_STR_LEN + 1],
                      struct err **err);
 
+/* ---- pure helpers (no I/O, thread-safe; exposed for the unpacker, its tests and the fuzzer) -- */
+
+/*
+ * layer_name_clean: normalises a tar entry name into out (outsz >= strlen(name) + 1): drops "."
+ * components, a leading "./", repeated and trailing slashes; the layer root itself becomes "".
+ * Returns NULL on success, else a static reason ("absolute path", "\"..\" component", "name too
+ * long", "component too long") and out is unspecified. A cleaned name never starts with "/",
+ * never holds an empty, "." or ".." component and is at most PATH_MAX - 1 bytes.
+ */
+const char *layer_name_clean(const char *name, char *out, size_t outsz);
+
+enum layer_whiteout {
+    LAYER_WH_NONE = 0, /* ordinary content */
+    LAYER_WH_FILE,     /* ".wh.<name>": *target points at <name> inside base */
+    LAYER_WH_OPAQUE,   /* ".wh..wh..opq" */
+    LAYER_WH_META,     /* other ".wh..wh.*" (aufs metadata): skipped */
+    LAYER_WH_INVALID,  /* ".wh.", ".wh..", ".wh...": names "", "." or "..": refused */
+};
+
+/* Classifies the last component of a cleaned entry name (base holds no "/"). */
+enum layer_whiteout layer_whiteout_kind(const char *base, const char **target);
+
 #endif

@@ -38,7 +38,7 @@ refuse() {
 
 @test "SIGTERM with idle, half-sent and mid-body clients still exits 0 within 10 s" {
     berthd_start
-    aux_start e2e_py linger "$SOCK" "$T/linger.ready" 60
+    aux_start "$PY" "$E2E_DIR/e2e.py" linger "$SOCK" "$T/linger.ready" 60
     wait_file "$T/linger.ready" ready 10
     berthd_stop
     [[ ! -e "$SOCK" ]] || fail "socket $SOCK left behind"

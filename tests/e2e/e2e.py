@@ -188,6 +188,39 @@ def cmd_hold(a):
         s.close()
 
 
+def cmd_flood(a):
+    """flood SOCK N SECS: open up to N connections (non-blocking connects; a full backlog just
+    stops the flood), each sending a ping, hold them SECS seconds, close them all. Prints
+    'opened=<n> answered=<replies with 200> refused=<503 replies>'."""
+    raise_nofile(a.n + 64)
+    socks = []
+    for _ in range(a.n):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.setblocking(False)
+        try:
+            s.connect(a.sock)
+        except (BlockingIOError, ConnectionRefusedError, OSError):
+            s.close()
+            break
+        try:
+            s.send(PING)
+        except OSError:
+            pass
+        socks.append(s)
+    time.sleep(a.secs)
+    answered = refused = 0
+    for s in socks:
+        try:
+            data = s.recv(65536)
+        except OSError:
+            data = b""
+        st = status_of(data)
+        answered += st == 200
+        refused += st == 503
+        s.close()
+    print("opened=%d answered=%d refused=%d" % (len(socks), answered, refused))
+
+
 def cmd_linger(a):
     """linger SOCK READYFILE SECS: hold open connections for SECS seconds (or until killed): 5
     idle, 5 with a partial header, 5 with headers done and half a body. Writes 'ready' to
@@ -359,6 +392,12 @@ def main():
     g.add_argument("mib", type=int)
     g.add_argument("--timeout", type=float, default=20.0)
     g.set_defaults(fn=cmd_bigbody)
+
+    fl = sub.add_parser("flood")
+    fl.add_argument("sock")
+    fl.add_argument("n", type=int)
+    fl.add_argument("secs", type=float)
+    fl.set_defaults(fn=cmd_flood)
 
     lg = sub.add_parser("linger")
     lg.add_argument("sock")

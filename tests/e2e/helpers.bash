@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck disable=SC2154 # $status and $output are set by bats' `run`.
 # Shared helpers for the berth e2e tests. Load with `load helpers` from a .bats file.
 #
 # Every test gets a private directory ($T) holding the daemon's data root, exec root, socket,
@@ -19,10 +20,10 @@ declare -gA BERTHD_LOGS=()
 # PIDs of helper processes (listeners, lingering clients) this test started in the background.
 AUX_PIDS=()
 
-# aux_start CMD...: run a helper in the background (output discarded unless redirected by the
-# caller inside CMD via `bash -c`); sets AUX_LAST_PID. teardown kills it by PID.
+# aux_start CMD...: run an external command (not a shell function: its PID must be the
+# command's own) in the background; sets AUX_LAST_PID. teardown kills it by PID.
 aux_start() {
-    "$@" </dev/null 3>&- &
+    "$@" </dev/null >/dev/null 2>&1 3>&- &
     AUX_LAST_PID=$!
     AUX_PIDS+=("$AUX_LAST_PID")
 }
@@ -59,11 +60,19 @@ berthd_dir() {
 }
 
 # berthd_spawn LOGFILE ARGS...: start berthd with exactly ARGS in the background, stderr and
-# stdout to LOGFILE; sets BERTHD_LAST_PID. Does not wait for readiness.
+# stdout to LOGFILE; sets BERTHD_LAST_PID. Does not wait for readiness. With BERTHD_NOFILE set,
+# the daemon runs with that open-files limit.
 berthd_spawn() {
     local log="$1"
     shift
-    "$BERTHD" "$@" >"$log" 2>&1 </dev/null &
+    if [[ -n "${BERTHD_NOFILE:-}" ]]; then
+        (
+            ulimit -n "$BERTHD_NOFILE"
+            exec "$BERTHD" "$@"
+        ) >"$log" 2>&1 </dev/null 3>&- &
+    else
+        "$BERTHD" "$@" >"$log" 2>&1 </dev/null 3>&- &
+    fi
     BERTHD_LAST_PID=$!
     BERTHD_PIDS+=("$BERTHD_LAST_PID")
     BERTHD_LOGS[$BERTHD_LAST_PID]="$log"
@@ -242,7 +251,7 @@ json_get() {
 
 # header NAME: from a header dump on stdin (curl -D - / -i), print the value of NAME (last one).
 header() {
-    tr -d '\r' | awk -v n="$(echo "$1" | tr 'A-Z' 'a-z')" '
+    tr -d '\r' | awk -v n="$(echo "$1" | tr '[:upper:]' '[:lower:]')" '
         { i = index($0, ":"); if (i > 0 && tolower(substr($0, 1, i - 1)) == n) { v = substr($0, i + 1); sub(/^[ \t]+/, "", v); r = v } }
         END { print r }'
 }

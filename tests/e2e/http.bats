@@ -240,3 +240,19 @@ sys.stdout.write("POST /nosuch HTTP/1.1\r\nHost: x\r\nContent-Type: application/
     [[ "$code" =~ ^4[0-9][0-9]$ ]] || fail "100 KiB path -> $code"
     alive
 }
+
+@test "running out of file descriptors: no busy loop, and service resumes" {
+    berthd_stop
+    BERTHD_NOFILE=128 berthd_start
+    assert_match "$(grep 'Max open files' "/proc/$BERTHD_PID/limits")" "[[:space:]]128[[:space:]]"
+    local t0 t1
+    t0="$(awk '{print $14 + $15}' "/proc/$BERTHD_PID/stat")"
+    run e2e_py flood "$SOCK" 300 3
+    assert_status 0
+    t1="$(awk '{print $14 + $15}' "/proc/$BERTHD_PID/stat")"
+    # Less than 1 s of CPU (100 ticks) in the 3 s the daemon sat at its fd limit.
+    [[ $((t1 - t0)) -lt 100 ]] || fail "daemon burnt $((t1 - t0)) ticks at EMFILE ($output)"
+    echo "# flood: $output" >&3
+    wait_ping "$SOCK" 5 "$BERTHD_PID"
+    alive
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Private to daemon/image: the store's inside, shared by store.c, refs.c and pull.c. */
+#ifndef BERTH_IMAGE_INTERNAL_H
+#define BERTH_IMAGE_INTERNAL_H
+
+#include "daemon/image/image.h"
+
+struct layer_rec {
+    char chain_id[DIGEST_STR_LEN + 1];
+    char diff_id[DIGEST_STR_LEN + 1];
+    char parent[DIGEST_STR_LEN + 1]; /* "" for a base layer */
+    char blob[DIGEST_STR_LEN + 1];   /* compressed blob digest, "" when unknown */
+    int64_t size;
+    unsigned int users; /* images using it plus pulls holding it */
+};
+
+struct ref_rec {
+    char *name;                  /* normalised: docker.io/library/busybox:latest or ...@sha256: */
+    char id[DIGEST_STR_LEN + 1]; /* image id */
+};
+
+struct refs_waiter;
+struct blob_fetch;
+struct layer_job;
+
+struct image_store {
+    uv_loop_t *loop;
+    struct reg_client *reg;
+    char *root; /* data root */
+    struct image **images;
+    size_t nimages;
+    struct layer_rec **layers;
+    size_t nlayers;
+    struct ref_rec *refs;
+    size_t nrefs;
+    /* serialised refs.json writer */
+    uint64_t refs_gen, refs_saved_gen;
+    bool refs_writing;
+    struct refs_waiter *waiters;
+    /* work shared between pulls */
+    struct blob_fetch *fetches;
+    struct layer_job *jobs;
+    unsigned int tmp_seq;
+};
+
+/* "sha256:<hex>" chain id of parent + diff (parent "" for a base layer). */
+void image_chain_id(const char *parent, const char *diff_id, char out[DIGEST_STR_LEN + 1]);
+struct layer_rec *image_layer_find(const struct image_store *st, const char *chain_id);
+struct image *image_find_id(const struct image_store *st, const char *id);
+/* Parses config bytes into an image; ERR_INVALID naming what is wrong. */
+int image_from_config(const char *bytes, size_t len, struct image **out, struct err **err);
+void image_free(struct image *img);
+/* Adds to the in-memory view (ownership passes) and counts the image's layers as used. */
+void image_store_add(struct image_store *st, struct image *img);
+void image_store_add_layer(struct image_store *st, struct layer_rec *l);
+/* A unique scratch path under tmp/ (caller frees). */
+char *image_tmp_path(struct image_store *st, const char *what);
+
+/* refs.c */
+int image_refs_load(struct image_store *st, struct err **err);
+const char *image_ref_get(const struct image_store *st, const char *name);
+/* Sets (id non-NULL) or deletes a ref in memory; returns true when something changed. */
+bool image_ref_set(struct image_store *st, const char *name, const char *id);
+/* Persists the refs; done runs once a write including every change so far is on disk. */
+void image_refs_save(struct image_store *st, image_done_cb done, void *data);
+/* Familiar form of a normalised ref name (caller frees). */
+char *image_ref_familiar(const char *name);
+
+#endif
