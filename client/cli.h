@@ -112,6 +112,22 @@ int cli_ctx_client(struct cli_ctx *ctx, struct cli_client **out, struct err **er
 int cli_cmd_version(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 int cli_cmd_info(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 int cli_cmd_help(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+/* Image commands (client/cmd_images.c, client/cmd_pull.c, client/auth.c). */
+int cli_cmd_pull(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_images(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_history(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_image_inspect(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_inspect(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_tag(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_rmi(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_save(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_load(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_login(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_logout(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_image_prune(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+/* `berth image <sub>`: runs a row of cli_image_commands (named "image ls", ...). */
+int cli_cmd_image(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+extern const struct cli_cmd cli_image_commands[];
 
 /* Facts about this client binary (client/cmd_system.c). */
 const char *cli_compiler(void);

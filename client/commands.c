@@ -17,7 +17,207 @@ static const struct cli_flag format_flags[] = {
     {.name = NULL},
 };
 
+#define FORMAT_HELP_LIST                                                                           \
+    "Format output using a custom template:\n"                                                     \
+    "'table':            Print output in table format with column headers (default)\n"             \
+    "'table TEMPLATE':   Print output in table format using the given Go template\n"               \
+    "'json':             Print in JSON format\n"                                                   \
+    "'TEMPLATE':         Print output using the given Go template.\n"                              \
+    "Refer to https://docs.docker.com/go/formatting/ for more information about formatting\n"      \
+    "output with templates"
+
+static const struct cli_flag pull_flags[] = {
+    {.name = "all-tags",
+     .shorthand = 'a',
+     .type = CLI_FLAG_BOOL,
+     .help = "Download all tagged images in the repository"},
+    {.name = "platform",
+     .type = CLI_FLAG_STRING,
+     .arg = "string",
+     .help = "Set platform if server is multi-platform capable"},
+    {.name = "quiet", .shorthand = 'q', .type = CLI_FLAG_BOOL, .help = "Suppress verbose output"},
+    {.name = NULL},
+};
+
+static const struct cli_flag images_flags[] = {
+    {.name = "all",
+     .shorthand = 'a',
+     .type = CLI_FLAG_BOOL,
+     .help = "Show all images (default hides intermediate images)"},
+    {.name = "digests", .type = CLI_FLAG_BOOL, .help = "Show digests"},
+    {.name = "filter",
+     .shorthand = 'f',
+     .type = CLI_FLAG_LIST,
+     .arg = "filter",
+     .help = "Filter output based on conditions provided"},
+    {.name = "format", .type = CLI_FLAG_STRING, .arg = "string", .help = FORMAT_HELP_LIST},
+    {.name = "no-trunc", .type = CLI_FLAG_BOOL, .help = "Don't truncate output"},
+    {.name = "quiet", .shorthand = 'q', .type = CLI_FLAG_BOOL, .help = "Only show image IDs"},
+    {.name = NULL},
+};
+
+static const struct cli_flag history_flags[] = {
+    {.name = "format", .type = CLI_FLAG_STRING, .arg = "string", .help = FORMAT_HELP_LIST},
+    {.name = "human",
+     .shorthand = 'H',
+     .type = CLI_FLAG_BOOL,
+     .help = "Print sizes and dates in human readable format",
+     .def = "true"},
+    {.name = "no-trunc", .type = CLI_FLAG_BOOL, .help = "Don't truncate output"},
+    {.name = "quiet", .shorthand = 'q', .type = CLI_FLAG_BOOL, .help = "Only show image IDs"},
+    {.name = NULL},
+};
+
+static const struct cli_flag inspect_flags[] = {
+    {.name = "format",
+     .shorthand = 'f',
+     .type = CLI_FLAG_STRING,
+     .arg = "string",
+     .help = "Format output using a custom template:\n"
+             "'json':             Print in JSON format\n"
+             "'TEMPLATE':         Print output using the given Go template."},
+    {.name = "size",
+     .shorthand = 's',
+     .type = CLI_FLAG_BOOL,
+     .help = "Display total file sizes if the type is container"},
+    {.name = "type",
+     .type = CLI_FLAG_STRING,
+     .arg = "string",
+     .help = "Only inspect objects of the given type"},
+    {.name = NULL},
+};
+
+static const struct cli_flag rmi_flags[] = {
+    {.name = "force",
+     .shorthand = 'f',
+     .type = CLI_FLAG_BOOL,
+     .help = "Force removal of the image"},
+    {.name = "no-prune", .type = CLI_FLAG_BOOL, .help = "Do not delete untagged parents"},
+    {.name = NULL},
+};
+
+static const struct cli_flag save_flags[] = {
+    {.name = "output",
+     .shorthand = 'o',
+     .type = CLI_FLAG_STRING,
+     .arg = "string",
+     .help = "Write to a file, instead of STDOUT"},
+    {.name = NULL},
+};
+
+static const struct cli_flag load_flags[] = {
+    {.name = "input",
+     .shorthand = 'i',
+     .type = CLI_FLAG_STRING,
+     .arg = "string",
+     .help = "Read from tar archive file, instead of STDIN"},
+    {.name = "quiet", .shorthand = 'q', .type = CLI_FLAG_BOOL, .help = "Suppress the load output"},
+    {.name = NULL},
+};
+
+static const struct cli_flag login_flags[] = {
+    {.name = "password",
+     .shorthand = 'p',
+     .type = CLI_FLAG_STRING,
+     .arg = "string",
+     .help = "Password"},
+    {.name = "password-stdin", .type = CLI_FLAG_BOOL, .help = "Take the password from stdin"},
+    {.name = "username",
+     .shorthand = 'u',
+     .type = CLI_FLAG_STRING,
+     .arg = "string",
+     .help = "Username"},
+    {.name = NULL},
+};
+
+static const struct cli_flag prune_flags[] = {
+    {.name = "all",
+     .shorthand = 'a',
+     .type = CLI_FLAG_BOOL,
+     .help = "Remove all unused images, not just dangling ones"},
+    {.name = "filter",
+     .type = CLI_FLAG_LIST,
+     .arg = "filter",
+     .help = "Provide filter values (e.g. \"until=<timestamp>\")"},
+    {.name = "force",
+     .shorthand = 'f',
+     .type = CLI_FLAG_BOOL,
+     .help = "Do not prompt for confirmation"},
+    {.name = NULL},
+};
+
+/* The rows shared by `berth <cmd>` and `berth image <sub>`. */
+#define PULL_ROW(n)                                                                                \
+    .name = n, .summary = "Download an image from a registry",                                     \
+    .usage = "[OPTIONS] NAME[:TAG|@DIGEST]", .flags = pull_flags, .min_args = 1, .max_args = 1,    \
+    .run = cli_cmd_pull
+#define IMAGES_ROW(n)                                                                              \
+    .name = n, .summary = "List images", .usage = "[OPTIONS] [REPOSITORY[:TAG]]",                  \
+    .flags = images_flags, .max_args = 1, .run = cli_cmd_images
+#define HISTORY_ROW(n)                                                                             \
+    .name = n, .summary = "Show the history of an image", .usage = "[OPTIONS] IMAGE",              \
+    .flags = history_flags, .min_args = 1, .max_args = 1, .run = cli_cmd_history
+#define TAG_ROW(n)                                                                                 \
+    .name = n, .summary = "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",                 \
+    .usage = "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", .min_args = 2, .max_args = 2,                \
+    .run = cli_cmd_tag
+#define RMI_ROW(n)                                                                                 \
+    .name = n, .summary = "Remove one or more images", .usage = "[OPTIONS] IMAGE [IMAGE...]",      \
+    .flags = rmi_flags, .min_args = 1, .max_args = -1, .run = cli_cmd_rmi
+#define SAVE_ROW(n)                                                                                \
+    .name = n,                                                                                     \
+    .summary = "Save one or more images to a tar archive (streamed to STDOUT by default)",         \
+    .usage = "[OPTIONS] IMAGE [IMAGE...]", .flags = save_flags, .min_args = 1, .max_args = -1,     \
+    .run = cli_cmd_save
+#define LOAD_ROW(n)                                                                                \
+    .name = n, .summary = "Load an image from a tar archive or STDIN", .usage = "[OPTIONS]",       \
+    .flags = load_flags, .max_args = 0, .run = cli_cmd_load
+
+const struct cli_cmd cli_image_commands[] = {
+    {HISTORY_ROW("image history"), .aliases = "berth image history, berth history"},
+    {.name = "image inspect",
+     .summary = "Display detailed information on one or more images",
+     .usage = "[OPTIONS] IMAGE [IMAGE...]",
+     .flags = format_flags,
+     .min_args = 1,
+     .max_args = -1,
+     .run = cli_cmd_image_inspect},
+    {LOAD_ROW("image load"), .aliases = "berth image load, berth load"},
+    {IMAGES_ROW("image ls"), .aliases = "berth image ls, berth image list, berth images"},
+    {.name = "image prune",
+     .summary = "Remove unused images",
+     .usage = "[OPTIONS]",
+     .flags = prune_flags,
+     .max_args = 0,
+     .run = cli_cmd_image_prune},
+    {PULL_ROW("image pull"), .aliases = "berth image pull, berth pull"},
+    {RMI_ROW("image rm"), .aliases = "berth image rm, berth image remove, berth rmi"},
+    {SAVE_ROW("image save"), .aliases = "berth image save, berth save"},
+    {TAG_ROW("image tag"), .aliases = "berth image tag, berth tag"},
+    {.name = NULL},
+};
+
 const struct cli_cmd cli_commands[] = {
+    {PULL_ROW("pull"), .group = CLI_GROUP_COMMON, .aliases = "berth image pull, berth pull"},
+    {IMAGES_ROW("images"), .group = CLI_GROUP_COMMON,
+     .aliases = "berth image ls, berth image list, berth images"},
+    {.name = "login",
+     .summary = "Authenticate to a registry",
+     .usage = "[OPTIONS] [SERVER]",
+     .description =
+         "Authenticate to a registry.\nDefaults to Docker Hub if no server is specified.",
+     .group = CLI_GROUP_COMMON,
+     .flags = login_flags,
+     .max_args = 1,
+     .run = cli_cmd_login},
+    {.name = "logout",
+     .summary = "Log out from a registry",
+     .usage = "[SERVER]",
+     .description = "Log out from a registry.\nIf no server is specified, the default is defined "
+                    "by the daemon.",
+     .group = CLI_GROUP_COMMON,
+     .max_args = 1,
+     .run = cli_cmd_logout},
     {
         .name = "version",
         .summary = "Show the berth version information",
@@ -36,6 +236,40 @@ const struct cli_cmd cli_commands[] = {
         .max_args = 0,
         .run = cli_cmd_info,
     },
+    {.name = "image",
+     .summary = "Manage images",
+     .usage = "COMMAND",
+     .description =
+         "Manage images\n\nCommands:\n"
+         "  history     Show the history of an image\n"
+         "  inspect     Display detailed information on one or more images\n"
+         "  load        Load an image from a tar archive or STDIN\n"
+         "  ls          List images\n"
+         "  prune       Remove unused images\n"
+         "  pull        Download an image from a registry\n"
+         "  rm          Remove one or more images\n"
+         "  save        Save one or more images to a tar archive (streamed to STDOUT by default)\n"
+         "  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n\n"
+         "Run 'berth image COMMAND --help' for more information on a command.",
+     .group = CLI_GROUP_MANAGEMENT,
+     .max_args = -1,
+     .stop_at_args = true,
+     .run = cli_cmd_image},
+    {HISTORY_ROW("history"), .group = CLI_GROUP_OTHER,
+     .aliases = "berth image history, berth history"},
+    {.name = "inspect",
+     .summary = "Return low-level information on berth objects",
+     .usage = "[OPTIONS] NAME|ID [NAME|ID...]",
+     .group = CLI_GROUP_OTHER,
+     .flags = inspect_flags,
+     .min_args = 1,
+     .max_args = -1,
+     .run = cli_cmd_inspect},
+    {LOAD_ROW("load"), .group = CLI_GROUP_OTHER, .aliases = "berth image load, berth load"},
+    {RMI_ROW("rmi"), .group = CLI_GROUP_OTHER,
+     .aliases = "berth image rm, berth image remove, berth rmi"},
+    {SAVE_ROW("save"), .group = CLI_GROUP_OTHER, .aliases = "berth image save, berth save"},
+    {TAG_ROW("tag"), .group = CLI_GROUP_OTHER, .aliases = "berth image tag, berth tag"},
     {
         .name = "help",
         .summary = "Help about any command",

@@ -2,6 +2,7 @@
 #include "client/http.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -444,6 +445,118 @@ int cli_client_raw(struct cli_client *cl, const char *method, const char *path,
     sb_release(&req);
     if (r == 0)
         r = cli_http_read_response(&conn, strcmp(method, "HEAD") == 0, resp, fn, ud, err);
+    cli_conn_release(&conn);
+    return r;
+}
+
+/* ---- streamed uploads ------------------------------------------------------------------- */
+
+#define UPLOAD_CHUNK     (64 * 1024)
+#define UPLOAD_EARLY_MAX (1024 * 1024) /* reply bytes buffered while the body still goes out */
+
+/*
+ * Sends buf, and meanwhile reads what the daemon already answers into c->rbuf, so neither side
+ * can block the other. *stop is set when the daemon closed or stopped reading: the upload is
+ * over and its reply says why.
+ */
+static int send_duplex(struct cli_conn *c, const char *buf, size_t len, bool *stop,
+                       struct err **err)
+{
+    while (len > 0 && !*stop) {
+        struct pollfd pfd = {.fd = c->fd, .events = POLLOUT};
+        if (c->rbuf.len < UPLOAD_EARLY_MAX)
+            pfd.events |= POLLIN;
+        int r = poll(&pfd, 1, -1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return err_set(err, ERR_SYSTEM, errno, "sending the request to the daemon");
+        if (pfd.revents & (POLLIN | POLLHUP)) {
+            sb_grow(&c->rbuf, 16384);
+            ssize_t n = read(c->fd, c->rbuf.buf + c->rbuf.len, c->rbuf.cap - c->rbuf.len - 1);
+            if (n > 0) {
+                c->rbuf.len += (size_t)n;
+                c->rbuf.buf[c->rbuf.len] = '\0';
+            } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+                *stop = true;
+                break;
+            }
+        }
+        if (!(pfd.revents & (POLLOUT | POLLERR)))
+            continue;
+        ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+            *stop = true;
+            break;
+        }
+        if (n < 0)
+            return err_set(err, ERR_SYSTEM, errno, "sending the request to the daemon");
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Reads body_fd to its end and sends it as chunks, then the last chunk. */
+static int send_chunked_body(struct cli_conn *c, int body_fd, struct err **err)
+{
+    char *data = xmalloc(UPLOAD_CHUNK);
+    struct sb chunk = SB_INIT;
+    bool stop = false;
+    int r = 0;
+    while (r == 0 && !stop) {
+        ssize_t n = read(body_fd, data, UPLOAD_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            r = err_set(err, ERR_SYSTEM, errno, "reading the request body");
+            break;
+        }
+        sb_reset(&chunk);
+        if (n == 0)
+            sb_adds(&chunk, "0\r\n\r\n");
+        else
+            sb_addf(&chunk, "%zx\r\n", (size_t)n);
+        if (n > 0) {
+            sb_add(&chunk, data, (size_t)n);
+            sb_adds(&chunk, "\r\n");
+        }
+        r = send_duplex(c, chunk.buf, chunk.len, &stop, err);
+        if (n == 0)
+            break;
+    }
+    sb_release(&chunk);
+    free(data);
+    return r;
+}
+
+int cli_client_upload(struct cli_client *cl, const char *method, const char *path,
+                      const char *content_type, int body_fd, const char *const *extra_headers,
+                      struct cli_http_resp *resp, cli_http_body_fn fn, void *ud, struct err **err)
+{
+    int fd = -1;
+    memset(resp, 0, sizeof(*resp));
+    if (client_connect(cl, &fd, err) < 0)
+        return -1;
+    struct cli_conn conn;
+    cli_conn_init(&conn, fd);
+    struct sb req = SB_INIT;
+    sb_addf(&req, "%s %s HTTP/1.1\r\nHost: berth\r\nUser-Agent: berth-cli/%s\r\n", method, path,
+            BERTH_VERSION);
+    for (const char *const *h = extra_headers; h && *h; h++)
+        sb_addf(&req, "%s\r\n", *h);
+    if (content_type)
+        sb_addf(&req, "Content-Type: %s\r\n", content_type);
+    sb_adds(&req, "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+    bool stop = false;
+    int r = send_duplex(&conn, req.buf, req.len, &stop, err);
+    sb_release(&req);
+    if (r == 0 && !stop)
+        r = send_chunked_body(&conn, body_fd, err);
+    if (r == 0)
+        r = cli_http_read_response(&conn, false, resp, fn, ud, err);
     cli_conn_release(&conn);
     return r;
 }

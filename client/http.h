@@ -91,6 +91,16 @@ int cli_client_raw(struct cli_client *cl, const char *method, const char *path,
                    cli_http_body_fn fn, void *ud, struct err **err);
 
 /*
+ * Like cli_client_raw, but the request body is read from body_fd until EOF and sent as it is
+ * read, chunked (Transfer-Encoding: chunked), for uploads of unknown size (berth load). Whatever
+ * the daemon answers while the body is still going out is buffered (up to 1 MiB), and an early
+ * close by the daemon ends the upload, so its error reply is still read and reported.
+ */
+int cli_client_upload(struct cli_client *cl, const char *method, const char *path,
+                      const char *content_type, int body_fd, const char *const *extra_headers,
+                      struct cli_http_resp *resp, cli_http_body_fn fn, void *ud, struct err **err);
+
+/*
  * An API call: negotiates, prefixes /v<version>, sends req (a JSON body, may be NULL) and
  * decodes a JSON reply into *out (NULL when the reply is empty). A status >= 400 is an error
  * whose message is "Error response from daemon: <message>", its kind from the status.

@@ -24,6 +24,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="$1"
 py="${PYTHON:-python3}"
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-0}"
+export PYTHONDONTWRITEBYTECODE=1
 
 bb=""
 for c in /bin/busybox /usr/bin/busybox; do

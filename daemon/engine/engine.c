@@ -15,6 +15,8 @@
 #include <uv.h>
 
 #include "daemon/httpd/httpd.h"
+#include "daemon/image/image.h"
+#include "daemon/registry/registry.h"
 #include "daemon/router/router.h"
 
 struct engine {
@@ -23,6 +25,8 @@ struct engine {
     struct handle_host host;
     struct handle_env env;
     struct router *router;
+    struct reg_client *reg;
+    struct image_store *images;
     struct httpd *httpd;
     uv_signal_t sig_term, sig_int, sig_hup;
     int lock_fd;
@@ -199,6 +203,7 @@ static void on_httpd_closed(void *ud)
 {
     struct engine *e = ud;
     e->httpd = NULL;
+
     uv_close((uv_handle_t *)&e->sig_term, on_handle_closed);
     uv_close((uv_handle_t *)&e->sig_int, on_handle_closed);
     uv_close((uv_handle_t *)&e->sig_hup, on_handle_closed);
@@ -217,6 +222,11 @@ static void on_signal(uv_signal_t *s, int signum)
     }
     log_info("Processing signal '%s': shutting down", strsignal(signum));
     engine_sd_notify("STOPPING=1");
+    /* Pulls end (with an error for their clients) before the registry client goes away. */
+    image_store_cancel_all(e->images);
+    reg_client_free(e->reg);
+    e->reg = NULL;
+    e->env.reg = NULL;
     httpd_shutdown(e->httpd, e->cfg->shutdown_timeout_s * 1000, on_httpd_closed, e);
 }
 
@@ -260,6 +270,8 @@ static void engine_cleanup(struct engine *e)
     free(e->insecure);
     if (e->router)
         route_free(e->router);
+    image_store_free(e->images);
+    handle_env_release(&e->env);
     engine_host_release(&e->host);
     if (e->lock_fd >= 0)
         close(e->lock_fd);
@@ -292,6 +304,16 @@ static int engine_start(struct engine *e, struct err **err)
     e->insecure = insecure_registries(e->cfg);
     e->env.insecure_registries = e->insecure;
     e->env.registry_mirrors = e->cfg->registry_mirrors;
+    struct reg_config rc = {.insecure = e->insecure,
+                            .mirrors = e->cfg->registry_mirrors,
+                            .certs_dir = "/etc/berth/certs.d",
+                            .user_agent = "berth/" BERTH_VERSION};
+    e->reg = reg_client_new(&e->loop, &rc);
+    e->env.reg = e->reg;
+    if (image_store_open(&e->loop, e->cfg->data_root, e->reg, &e->images, err) < 0)
+        return -1;
+    e->env.images = e->images;
+    handle_env_init(&e->env);
     size_t ntables = 0;
     const struct route *const *tables = handle_route_tables(&ntables);
     e->router = route_new(tables, ntables, &e->env);
@@ -322,6 +344,9 @@ int engine_run(const struct engine_config *cfg)
         fprintf(stderr, "berthd: %s\n", err->msg);
         err_free(err);
         status = 1;
+        if (e.reg)
+            reg_client_free(e.reg);
+        e.reg = NULL;
         if (e.httpd)
             httpd_shutdown(e.httpd, 0, on_httpd_closed, &e);
         else

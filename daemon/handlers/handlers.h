@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "daemon/image/image.h"
+#include "daemon/registry/registry.h"
 #include "daemon/router/router.h"
 
 /* Facts about the host and the daemon's configuration, gathered once at start-up. */
@@ -38,10 +40,18 @@ struct handle_env {
     bool live_restore;
     char *const *insecure_registries; /* NULL-terminated */
     char *const *registry_mirrors;    /* NULL-terminated */
+    struct image_store *images;
+    struct reg_client *reg;
+    char *version_body; /* GET /version never changes: encoded once (owned) */
 };
+
+/* Fills what the handlers precompute from env (the /version body). */
+void handle_env_init(struct handle_env *env);
+void handle_env_release(struct handle_env *env);
 
 /* The route tables of every resource, for route_new(). */
 extern const struct route handle_system_routes[];
+extern const struct route handle_image_routes[];
 
 const struct route *const *handle_route_tables(size_t *n);
 

@@ -14,9 +14,8 @@ static void handle_ping(struct route_req *rr)
     route_reply_raw(rr, 200, "text/plain; charset=utf-8", "OK", 2);
 }
 
-static void handle_version(struct route_req *rr)
+void handle_env_init(struct handle_env *env)
 {
-    const struct handle_env *env = rr->ud;
     struct api_version v = {
         .platform_name = "Berth Engine",
         .version = BERTH_VERSION,
@@ -30,7 +29,22 @@ static void handle_version(struct route_req *rr)
         .build_time = BERTH_BUILD_TIME,
         .experimental = false,
     };
-    route_reply_json(rr, 200, api_version_encode(&v));
+    json_auto_t *j = api_version_encode(&v);
+    char *s = json_dumps(j, JSON_COMPACT);
+    env->version_body = xasprintf("%s\n", s);
+    free(s);
+}
+
+void handle_env_release(struct handle_env *env)
+{
+    free(env->version_body);
+    env->version_body = NULL;
+}
+
+static void handle_version(struct route_req *rr)
+{
+    const struct handle_env *env = rr->ud;
+    route_reply_raw(rr, 200, "application/json", env->version_body, strlen(env->version_body));
 }
 
 static void handle_info(struct route_req *rr)
@@ -60,6 +74,7 @@ static void handle_info(struct route_req *rr)
         .docker_root_dir = (char *)env->data_root,
         .name = h->hostname,
         .server_version = BERTH_VERSION,
+        .images = env->images ? (int64_t)image_count(env->images) : 0,
         .default_runtime = "berth",
         .runtime_path = "berth-shim",
         .live_restore_enabled = env->live_restore,
@@ -73,16 +88,16 @@ static void handle_info(struct route_req *rr)
 }
 
 const struct route handle_system_routes[] = {
-    {"GET", "/_ping", handle_ping},
-    {"HEAD", "/_ping", handle_ping},
-    {"GET", "/version", handle_version},
-    {"GET", "/info", handle_info},
-    {NULL, NULL, NULL},
+    {.method = "GET", .pattern = "/_ping", .fn = handle_ping},
+    {.method = "HEAD", .pattern = "/_ping", .fn = handle_ping},
+    {.method = "GET", .pattern = "/version", .fn = handle_version},
+    {.method = "GET", .pattern = "/info", .fn = handle_info},
+    {.method = NULL},
 };
 
 const struct route *const *handle_route_tables(size_t *n)
 {
-    static const struct route *const tables[] = {handle_system_routes};
+    static const struct route *const tables[] = {handle_system_routes, handle_image_routes};
     *n = ARRAY_SIZE(tables);
     return tables;
 }

@@ -13,11 +13,18 @@
  * still answered. Output is dropped only when the connection has really failed (a write or
  * read error), which also fires the abort callback if it has not run.
  *
- * Memory: the conn is freed only after both its handles (pipe, timer) are closed. A request
- * outlives its connection if the handler has not ended it: conn_close() detaches it.
+ * A streamed body (body.c) changes two things: a request is delivered at its headers, and the
+ * connection keeps it as sreq until its body is over and its end callback ran; only then is the
+ * next request parsed. An EOF while sreq's body is still coming is not yet an abort: the
+ * buffered input may hold the rest of the body, so the body pump decides.
+ *
+ * Memory: the conn is freed only after its handles (pipe, two timers) are closed. A request
+ * outlives its connection if the handler has not ended it: conn_close() detaches it. A streamed
+ * request whose end callback is owed gets it from conn_free(), a close callback.
  */
 #include "daemon/httpd/httpd_int.h"
 
+#include <errno.h>
 #include <string.h>
 
 struct wreq {
@@ -37,7 +44,9 @@ struct conn *conn_new(struct httpd *h)
     uv_pipe_init(h->loop, &c->pipe, 0);
     uv_timer_init(h->loop, &c->timer);
     c->timer.data = c;
-    c->open_handles = 2;
+    uv_timer_init(h->loop, &c->kick);
+    c->kick.data = c;
+    c->open_handles = 3;
     c->parser = h1_new(h->lim.max_header_bytes, h->lim.max_body_bytes, HTTPD_MAX_HEADERS);
     sb_init(&c->in);
     c->next = h->conns;
@@ -50,6 +59,10 @@ struct conn *conn_new(struct httpd *h)
 
 static void conn_free(struct conn *c)
 {
+    struct httpd_req *sreq = c->sreq;
+    c->sreq = NULL;
+    if (sreq) /* the connection died with the body's end owed */
+        body_finish(sreq, c->body_done ? sreq->berror : -ECONNRESET);
     if (c->h)
         httpd_conn_gone(c->h, c);
     h1_free(c->parser);
@@ -71,7 +84,7 @@ static void conn_on_close(uv_handle_t *hd)
     conn_free(c);
 }
 
-static void conn_fire_abort(struct httpd_req *req)
+void conn_fire_abort(struct httpd_req *req)
 {
     if (req->aborted)
         return;
@@ -96,8 +109,13 @@ void conn_close(struct conn *c)
         if (c->h)
             c->h->nbusy--;
     }
+    if (c->sreq) { /* still held: conn_free() runs its end */
+        c->sreq->conn = NULL;
+        c->sreq->dead = true;
+    }
     uv_close((uv_handle_t *)&c->pipe, conn_on_close);
     uv_close((uv_handle_t *)&c->timer, conn_on_close);
+    uv_close((uv_handle_t *)&c->kick, conn_on_close);
     if (req)
         conn_fire_abort(req); /* last: the callback may end (and free) req */
 }
@@ -278,7 +296,7 @@ void conn_settle(struct conn *c)
     if (c->closing || c->hijacked || c->processing)
         return;
     size_t unparsed = c->in.len - c->in_off;
-    if (c->req) {
+    if (c->req || c->sreq) {
         conn_timer_set(c, CT_NONE, false);
         conn_reading(c, !c->read_eof && unparsed < HTTPD_READ_BOUND);
         return;
@@ -312,6 +330,10 @@ static void conn_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     if (n == UV_EOF) {
         c->read_eof = true;
         conn_reading(c, false);
+        if (c->sreq) {
+            conn_body_pump(c); /* fires the abort once the body is over */
+            return;
+        }
         if (c->req)
             conn_fire_abort(c->req);
         conn_settle(c);
@@ -320,25 +342,23 @@ static void conn_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     sb_add(&c->in, buf->base, (size_t)n);
     if (c->tmode == CT_BODY)
         conn_timer_set(c, CT_BODY, true);
-    if (c->req)
+    if (c->sreq)
+        conn_body_pump(c);
+    else if (c->req)
         conn_settle(c); /* only buffer: reading stops above the bound */
     else
         conn_process(c);
 }
 
-static void conn_deliver(struct conn *c, struct h1_msg *msg)
+static void conn_deliver(struct conn *c, struct httpd_req *req)
 {
-    struct httpd_req *req = xcalloc(1, sizeof(*req));
-    req->conn = c;
-    req->msg = msg;
-    sb_init(&req->headers);
     c->req = req;
     c->h->nbusy++;
     conn_timer_set(c, CT_NONE, false);
     c->h->ops.request(req, c->h->ud);
 }
 
-static void conn_compact(struct conn *c)
+void conn_compact(struct conn *c)
 {
     if (c->in_off == 0)
         return;
@@ -353,14 +373,50 @@ static void conn_compact(struct conn *c)
         sb_release(&c->in); /* do not keep a big buffer on an idle connection */
 }
 
+/*
+ * Headers complete: the request is either streamed (delivered now; its body comes through
+ * httpd_req_body_read()) or its body is buffered within the limit and parsing goes on.
+ */
+static void conn_on_headers(struct conn *c)
+{
+    struct httpd *h = c->h;
+    if (h->ops.stream_body) {
+        /* The message stays the parser's unless it is streamed. */
+        struct httpd_req *req = req_new(c, (struct h1_msg *)h1_current(c->parser));
+        if (h->ops.stream_body(req, h->ud)) {
+            h1_body_mode(c->parser, true);
+            h1_take(c->parser);
+            req->streamed = true;
+            req->held = true;
+            c->sreq = req;
+            c->body_done = false;
+            conn_deliver(c, req);
+            return;
+        }
+        req->msg = NULL;
+        req_free(req);
+    }
+    if (h1_body_mode(c->parser, false) < 0) {
+        const char *msg;
+        int status = h1_error(c->parser, &msg);
+        conn_send_error(c, status, msg);
+        return;
+    }
+    if (h1_current(c->parser)->expect_continue) {
+        struct sb out = SB_INIT;
+        sb_adds(&out, "HTTP/1.1 100 Continue\r\n\r\n");
+        conn_write(c, &out);
+    }
+}
+
 /* Parses buffered input until a request is delivered, input runs out, or the connection ends. */
 static void conn_process(struct conn *c)
 {
     if (c->processing || c->closing || c->hijacked)
         return;
     c->processing = true;
-    while (!c->req && !c->closing && !c->hijacked && !c->want_close && c->in.len > c->in_off &&
-           !c->h->stopping) {
+    while (!c->req && !c->sreq && !c->closing && !c->hijacked && !c->want_close &&
+           c->in.len > c->in_off && !c->h->stopping) {
         size_t used = 0;
         enum h1_event ev = h1_feed(c->parser, c->in.buf + c->in_off, c->in.len - c->in_off, &used);
         c->in_off += used;
@@ -373,14 +429,10 @@ static void conn_process(struct conn *c)
             break;
         }
         if (ev == H1_HEADERS) {
-            if (h1_current(c->parser)->expect_continue) {
-                struct sb out = SB_INIT;
-                sb_adds(&out, "HTTP/1.1 100 Continue\r\n\r\n");
-                conn_write(c, &out);
-            }
+            conn_on_headers(c);
             continue;
         }
-        conn_deliver(c, h1_take(c->parser));
+        conn_deliver(c, req_new(c, h1_take(c->parser)));
     }
     conn_compact(c);
     c->processing = false;
@@ -399,6 +451,7 @@ void conn_hijack(struct conn *c, httpd_hijack_cb cb, void *data)
 {
     c->hijacked = true;
     uv_timer_stop(&c->timer);
+    uv_timer_stop(&c->kick);
     c->tmode = CT_NONE;
     uv_read_stop((uv_stream_t *)&c->pipe);
     c->reading = false;

@@ -4,6 +4,8 @@
  * headers as they arrive; we assemble them, count them against the header limit, and pause the
  * parser at "headers complete" and "message complete" so h1_feed() returns one event at a time.
  * A paused parser resumes exactly at the byte it stopped on (http_parser_pause contract).
+ * A streamed body is never paused for: its bytes collect in sbody for the caller to take after
+ * each h1_feed(), so the caller bounds them by how much input it feeds at once.
  */
 #include "daemon/httpd/http1.h"
 
@@ -24,7 +26,10 @@ struct h1 {
     enum h1_phase phase;
     enum h1_event event; /* set by the callback that paused the parser */
     size_t header_bytes;
-    struct h1_msg *msg; /* being parsed, or complete and not yet taken */
+    struct h1_msg *msg; /* being parsed, or complete and not yet taken; NULL once streamed */
+    bool stream;        /* the current body is streamed: its bytes go to sbody, unbounded */
+    bool cl_over;       /* Content-Length is over max_body_bytes (an error unless streamed) */
+    struct sb sbody;    /* streamed body bytes parsed and not yet taken */
     struct sb url;
     struct sb field;
     struct sb value;
@@ -65,6 +70,9 @@ static int on_message_begin(http_parser *hp)
     sb_reset(&p->field);
     sb_reset(&p->value);
     p->in_value = false;
+    p->stream = false;
+    p->cl_over = false;
+    sb_reset(&p->sbody);
     p->header_bytes = H1_LINE_OVERHEAD;
     p->phase = H1_PHASE_HEADERS;
     return 0;
@@ -175,8 +183,12 @@ static int on_headers_complete(http_parser *hp)
     m->http_minor = hp->http_minor;
     bool chunked = (hp->flags & F_CHUNKED) != 0;
     bool has_len = hp->content_length != ULLONG_MAX;
-    if (!chunked && has_len && hp->content_length > p->max_body_bytes)
-        return h1_fail(p, 413, "request body too large");
+    /* Decided by h1_body_mode(): a streamed body has no limit here. */
+    p->cl_over = !chunked && has_len && hp->content_length > p->max_body_bytes;
+    /* Both are known now (for a request, keep-alive never depends on the body), and a streamed
+     * request is handed over before its message completes. */
+    m->keep_alive = http_should_keep_alive(hp) != 0;
+    m->upgrade = hp->upgrade != 0;
     const char *expect = h1_msg_header(m, "Expect");
     bool has_body = chunked || (has_len && hp->content_length > 0);
     m->expect_continue = expect && strcasecmp(expect, "100-continue") == 0 && has_body &&
@@ -190,6 +202,10 @@ static int on_headers_complete(http_parser *hp)
 static int on_body(http_parser *hp, const char *at, size_t len)
 {
     struct h1 *p = h1_of(hp);
+    if (p->stream) {
+        sb_add(&p->sbody, at, len);
+        return 0;
+    }
     if (p->msg->body.len + len > p->max_body_bytes)
         return h1_fail(p, 413, "request body too large");
     sb_add(&p->msg->body, at, len);
@@ -199,8 +215,10 @@ static int on_body(http_parser *hp, const char *at, size_t len)
 static int on_message_complete(http_parser *hp)
 {
     struct h1 *p = h1_of(hp);
-    p->msg->keep_alive = http_should_keep_alive(hp) != 0;
-    p->msg->upgrade = hp->upgrade != 0;
+    if (p->msg) {
+        p->msg->keep_alive = http_should_keep_alive(hp) != 0;
+        p->msg->upgrade = hp->upgrade != 0;
+    }
     p->phase = H1_PHASE_IDLE;
     p->event = H1_REQUEST;
     http_parser_pause(hp, 1);
@@ -229,6 +247,7 @@ struct h1 *h1_new(size_t max_header_bytes, size_t max_body_bytes, size_t max_hea
     sb_init(&p->url);
     sb_init(&p->field);
     sb_init(&p->value);
+    sb_init(&p->sbody);
     return p;
 }
 
@@ -256,6 +275,7 @@ void h1_free(struct h1 *p)
     sb_release(&p->url);
     sb_release(&p->field);
     sb_release(&p->value);
+    sb_release(&p->sbody);
     free(p->errmsg);
     free(p);
 }
@@ -281,6 +301,10 @@ enum h1_event h1_feed(struct h1 *p, const char *data, size_t len, size_t *used)
         return H1_ERROR;
     if (len == 0) /* zero length would tell http-parser the stream ended */
         return H1_MORE;
+    if (p->phase == H1_PHASE_BODY && p->cl_over && !p->stream) {
+        h1_body_mode(p, false); /* the caller did not choose: buffered, and over the limit */
+        return H1_ERROR;
+    }
     if (HTTP_PARSER_ERRNO(&p->parser) == HPE_PAUSED)
         http_parser_pause(&p->parser, 0);
     p->event = H1_MORE;
@@ -296,6 +320,23 @@ enum h1_event h1_feed(struct h1 *p, const char *data, size_t len, size_t *used)
     if (n != len)
         return h1_parse_error(p, HPE_UNKNOWN);
     return H1_MORE;
+}
+
+int h1_body_mode(struct h1 *p, bool stream)
+{
+    if (stream) {
+        p->stream = true;
+        return 0;
+    }
+    if (p->cl_over)
+        return h1_fail(p, 413, "request body too large");
+    return 0;
+}
+
+void h1_body_take(struct h1 *p, struct sb *out)
+{
+    *out = p->sbody;
+    sb_init(&p->sbody);
 }
 
 const struct h1_msg *h1_current(const struct h1 *p)

@@ -57,9 +57,23 @@ void h1_free(struct h1 *p);
  */
 enum h1_event h1_feed(struct h1 *p, const char *data, size_t len, size_t *used);
 
+/*
+ * After H1_HEADERS: how the body is read. Buffered (stream false, the default): it is kept in
+ * the message within max_body_bytes; returns -1 (see h1_error(): 413) when Content-Length is
+ * already over that. Streamed: no limit applies; the caller takes the message at once with
+ * h1_take() and collects the decoded body with h1_body_take() after each h1_feed(); the
+ * H1_REQUEST that ends this request then has no message to take (h1_take() gives NULL).
+ */
+int h1_body_mode(struct h1 *p, bool stream);
+/* Streamed body bytes parsed since the last call, moved into out (which must be empty). */
+void h1_body_take(struct h1 *p, struct sb *out);
+
 /* The request whose headers are complete (after H1_HEADERS); owned by the parser. */
 const struct h1_msg *h1_current(const struct h1 *p);
-/* After H1_REQUEST: hands the request over; the caller frees it with h1_msg_free(). */
+/*
+ * After H1_REQUEST (or H1_HEADERS of a streamed request): hands the request over; the caller
+ * frees it with h1_msg_free(). keep_alive and upgrade are already set after H1_HEADERS.
+ */
 struct h1_msg *h1_take(struct h1 *p);
 void h1_msg_free(struct h1_msg *m);
 /* After H1_ERROR: the HTTP status to answer (400, 413, 431) and a message for the client. */

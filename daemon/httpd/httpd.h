@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * httpd: HTTP/1.1 over Unix stream sockets on the libuv loop. It frames requests, buffers their
- * bodies within limits, writes responses (fixed length or chunked), answers protocol errors
- * itself and can hand a connection over to a handler (hijack). It knows nothing about
- * containers or the Docker API: what to answer is decided by the one request callback.
+ * bodies within limits or streams them to the handler, writes responses (fixed length or
+ * chunked), answers protocol errors itself and can hand a connection over to a handler (hijack). It
+ * knows nothing about containers or the Docker API: what to answer is decided by the one request
+ * callback.
  *
  * Every function here runs on the loop thread only.
  */
@@ -35,9 +36,19 @@ struct httpd_ops {
      * A complete request (headers and buffered body). The callee must end it exactly once,
      * now or later, with httpd_resp_send(), httpd_resp_end() after httpd_resp_begin_chunked(),
      * or httpd_resp_hijack(). Requests pipelined on one connection are delivered one at a time,
-     * in order: the next is delivered only after the previous one ended.
+     * in order: the next is delivered only after the previous one ended (and, for a streamed
+     * body, after its end callback ran).
      */
     void (*request)(struct httpd_req *req, void *ud);
+    /*
+     * Called when a request's headers are complete, before its body is read. Returning true
+     * streams this request's body: `request` is then called at once with an empty body, and the
+     * handler must call httpd_req_body_read() to receive it. No size limit applies to a
+     * streamed body beyond what the handler enforces. Optional (NULL: every body is buffered).
+     * Only the method, path, query and headers of req may be used here; it is not the request
+     * later passed to `request` when this returns false.
+     */
+    bool (*stream_body)(struct httpd_req *req, void *ud);
     /*
      * Fills out with the body of an error response httpd produces itself (400, 408, 413, 431,
      * 503) and returns its content type. Lets the API layer own the error format.
@@ -92,6 +103,53 @@ void *httpd_req_get_data(const struct httpd_req *req);
 void httpd_req_on_abort(struct httpd_req *req, void (*cb)(struct httpd_req *req, void *data),
                         void *data);
 bool httpd_req_aborted(const struct httpd_req *req);
+
+/* ---- streamed request bodies (requests for which stream_body returned true) -------------- */
+
+/*
+ * A streamed body is read with back-pressure: while the handler is paused, httpd stops reading
+ * the socket once the unparsed input it holds passes a fixed bound (64 KiB, plus one read).
+ * Both callbacks run on the loop thread from a later loop turn (a timer, a socket read, or the
+ * connection's close), never from inside a call the handler makes into httpd; the request is
+ * valid in both, even when already answered.
+ */
+struct httpd_body_ops {
+    /*
+     * One piece of the body (decoded from chunked if needed); buf is valid during the call
+     * only. Return 0 to go on, or 1 to pause: no more data and no end is delivered until
+     * httpd_req_body_resume().
+     */
+    int (*data)(struct httpd_req *req, const char *buf, size_t len, void *data);
+    /*
+     * The body ended (error 0), or failed (error < 0): -ECONNRESET when the client went away,
+     * -EBADMSG when it sent malformed framing (the connection closes after the response),
+     * -ECANCELED when the handler answered before the body ended. Runs exactly once; after it,
+     * the request is still the handler's to answer (or it already answered).
+     */
+    void (*end)(struct httpd_req *req, int error, void *data);
+};
+
+/*
+ * Starts delivering the body of a streamed request to ops (borrowed until end ran), data
+ * passed to both. Bytes that arrived with the headers are delivered first, on a later loop
+ * turn. Sends "100 Continue" now if the client asked for it and no response began. A request
+ * without a body gets end(0) and no data. Call at most once per request, and only for a
+ * streamed one (otherwise it logs an error and does nothing). The one synchronous case: if the
+ * connection is already gone and freed, end(-ECONNRESET) runs before this returns.
+ *
+ * Answering the request (httpd_resp_send(), httpd_resp_end(), httpd_resp_hijack()) before end
+ * ran drops the rest of the body: what was already received is parsed and discarded; if that
+ * is not the whole body, the response says "Connection: close" and the connection closes after
+ * it. end(-ECANCELED) then follows on a later turn. httpd_resp_begin_chunked() does not end
+ * the body (the handler may still read it while streaming its answer), but a connection whose
+ * body was still coming when the response began closes after it. A request with a streamed
+ * body cannot be hijacked before its end ran (the request is ended and the connection closed).
+ * The next pipelined request is read only after this one was answered and its end ran. No
+ * timeout applies to a streamed body: the handler enforces one if it wants.
+ */
+void httpd_req_body_read(struct httpd_req *req, const struct httpd_body_ops *ops, void *data);
+/* Resumes a body paused by data returning 1; call it after that return, never inside data. */
+void httpd_req_body_resume(struct httpd_req *req);
 
 /* ---- the response ------------------------------------------------------------------------ */
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * httpd internals shared by server.c (listeners, accept, shutdown), conn.c (connection state,
- * reading, timers, writing) and resp.c (the request and response API).
+ * reading, timers, writing), body.c (streamed request bodies) and resp.c (the request and
+ * response API).
  */
 #ifndef BERTH_HTTPD_INT_H
 #define BERTH_HTTPD_INT_H
@@ -56,13 +57,20 @@ enum conn_timer {
 struct conn {
     uv_pipe_t pipe;   /* never uses pipe.data: a hijacking owner may */
     uv_timer_t timer; /* timer.data is the conn */
+    uv_timer_t kick;  /* 0 ms: streamed-body work on the next loop turn; data is the conn */
     struct httpd *h;  /* NULL once detached by a forced shutdown of a hijacked connection */
     struct conn *prev, *next;
     struct h1 *parser;
     struct sb in;          /* input read and not yet parsed */
     size_t in_off;         /* parsed bytes at the front of in */
     struct httpd_req *req; /* delivered and not yet ended */
-    size_t pending;        /* bytes in queued writes */
+    /*
+     * A streamed request whose body is not finished: the parser is in (or at) its body, or
+     * its end callback has not run. Holds the request (req->held); blocks the next request.
+     */
+    struct httpd_req *sreq;
+    bool body_done; /* sreq's body is over for the parser (sreq->berror says how) */
+    size_t pending; /* bytes in queued writes */
     enum conn_timer tmode;
     int open_handles;
     bool processing;     /* conn_process() is on the stack */
@@ -91,6 +99,14 @@ struct httpd_req {
     bool no_body; /* HEAD, 204 or 304 */
     enum resp_state resp;
     struct sb headers; /* added by httpd_resp_header() */
+    /* streamed body (body.c) */
+    bool streamed; /* stream_body said yes */
+    bool held;     /* a conn's sreq: freed only once released, even when answered */
+    bool bpaused;  /* data returned 1 */
+    bool bended;   /* end ran */
+    int berror;    /* the end's error once the body is over */
+    const struct httpd_body_ops *bops; /* set by httpd_req_body_read() */
+    void *bdata;
 };
 
 /* server.c */
@@ -99,6 +115,8 @@ void httpd_conn_gone(struct httpd *h, struct conn *c);
 
 /* conn.c */
 struct conn *conn_new(struct httpd *h);
+void conn_compact(struct conn *c);
+void conn_fire_abort(struct httpd_req *req);
 void conn_settle(struct conn *c);
 void conn_close(struct conn *c);
 void conn_detach(struct conn *c);
@@ -107,5 +125,16 @@ void conn_send_error(struct conn *c, int status, const char *message);
 void conn_request_ended(struct conn *c);
 void conn_hijack(struct conn *c, httpd_hijack_cb cb, void *data);
 void conn_head(struct sb *out, struct conn *c, int status);
+
+/* body.c */
+void conn_kick(struct conn *c);
+void conn_body_pump(struct conn *c);
+bool conn_body_open(const struct conn *c, const struct httpd_req *req);
+void conn_body_cancel(struct conn *c, struct httpd_req *req);
+void body_finish(struct httpd_req *req, int error);
+
+/* resp.c */
+struct httpd_req *req_new(struct conn *c, struct h1_msg *msg);
+void req_free(struct httpd_req *req);
 
 #endif

@@ -1,13 +1,32 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The request a handler sees and the responses it writes. A request is owned by httpd; the
- * handler ends it exactly once (send, end or hijack), which frees it. If the connection dies
- * first, the request is detached from it (req->conn == NULL) and stays valid until then.
+ * handler ends it exactly once (send, end or hijack), which frees it, unless its streamed body
+ * still holds it (req->held): then body.c frees it after the body's end callback ran. If the
+ * connection dies first, the request is detached from it (req->conn == NULL) and stays valid
+ * until then.
  */
 #include "daemon/httpd/httpd_int.h"
 
 #include <string.h>
 #include <strings.h>
+
+/* msg is owned by the request from now on (NULL allowed for a shell never delivered). */
+struct httpd_req *req_new(struct conn *c, struct h1_msg *msg)
+{
+    struct httpd_req *req = xcalloc(1, sizeof(*req));
+    req->conn = c;
+    req->msg = msg;
+    sb_init(&req->headers);
+    return req;
+}
+
+void req_free(struct httpd_req *req)
+{
+    h1_msg_free(req->msg);
+    sb_release(&req->headers);
+    free(req);
+}
 
 const char *httpd_req_method(const struct httpd_req *req)
 {
@@ -105,8 +124,8 @@ static void resp_head(struct sb *out, struct httpd_req *req, int status, const c
     if (ctype)
         sb_addf(out, "Content-Type: %s\r\n", ctype);
     sb_add(out, req->headers.buf, req->headers.len);
-    if (!m->keep_alive || m->upgrade || c->h->stopping)
-        c->want_close = true;
+    if (!m->keep_alive || m->upgrade || c->h->stopping || conn_body_open(c, req))
+        c->want_close = true; /* an unfinished body: where the next request starts is unknown */
     if (c->want_close)
         sb_adds(out, "Connection: close\r\n");
     else if (m->http_major == 1 && m->http_minor == 0)
@@ -116,12 +135,14 @@ static void resp_head(struct sb *out, struct httpd_req *req, int status, const c
 static void req_end(struct httpd_req *req)
 {
     struct conn *c = req->conn;
-    req->resp = RESP_ENDED;
-    h1_msg_free(req->msg);
-    sb_release(&req->headers);
-    free(req);
     if (c)
+        conn_body_cancel(c, req);
+    req->resp = RESP_ENDED;
+    sb_release(&req->headers);
+    if (c && c->req == req)
         conn_request_ended(c);
+    if (!req->held)
+        req_free(req);
 }
 
 void httpd_resp_send(struct httpd_req *req, int status, const char *content_type, const void *body,
@@ -132,6 +153,7 @@ void httpd_resp_send(struct httpd_req *req, int status, const char *content_type
         return;
     }
     if (req_live(req)) {
+        conn_body_cancel(req->conn, req); /* before the head: it may say Connection: close */
         struct sb out = SB_INIT;
         resp_head(&out, req, status, content_type);
         if (status_has_body(status))
@@ -210,7 +232,9 @@ void httpd_resp_end(struct httpd_req *req)
 void httpd_resp_hijack(struct httpd_req *req, const char *head, httpd_hijack_cb cb, void *data)
 {
     struct conn *c = req->conn;
-    if (!req_live(req) || req->resp != RESP_NONE) {
+    if (!req_live(req) || req->resp != RESP_NONE || c->sreq == req) {
+        if (req_live(req))
+            c->want_close = true; /* nothing was sent, or the body's end is not known */
         req_end(req);
         return;
     }

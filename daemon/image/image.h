@@ -52,6 +52,8 @@ const struct image *image_lookup(const struct image_store *st, const char *name,
 /* NULL-terminated familiar tags ("busybox:latest") and digests ("busybox@sha256:..."). */
 char **image_repo_tags(const struct image_store *st, const struct image *img);
 char **image_repo_digests(const struct image_store *st, const struct image *img);
+/* Unpacked bytes of a layer, 0 when unknown. */
+int64_t image_layer_size(const struct image_store *st, const char *chain_id);
 /* A layer's unpacked directory (layers/<chain>/diff), caller frees. */
 char *image_layer_dir(const struct image_store *st, const char *chain_id);
 
@@ -92,5 +94,7 @@ struct image_pull *image_pull_start(struct image_store *st, const struct reg_ref
                                     const struct image_pull_ops *ops, void *data);
 /* The client went away: stop what only this pull needs; done still runs once. */
 void image_pull_cancel(struct image_pull *p);
+/* Shutdown: cancels every pull in flight (before the registry client is freed). */
+void image_store_cancel_all(struct image_store *st);
 
 #endif

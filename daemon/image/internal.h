@@ -40,6 +40,7 @@ struct image_store {
     /* work shared between pulls */
     struct blob_fetch *fetches;
     struct layer_job *jobs;
+    struct image_pull *pulls; /* in flight, for image_store_cancel_all */
     unsigned int tmp_seq;
 };
 

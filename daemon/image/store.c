@@ -124,6 +124,12 @@ char *image_tmp_path(struct image_store *st, const char *what)
     return xasprintf("%s/tmp/%s-%d-%u", st->root, what, (int)getpid(), ++st->tmp_seq);
 }
 
+int64_t image_layer_size(const struct image_store *st, const char *chain_id)
+{
+    const struct layer_rec *l = image_layer_find(st, chain_id);
+    return l ? l->size : 0;
+}
+
 char *image_layer_dir(const struct image_store *st, const char *chain_id)
 {
     return xasprintf("%s/layers/%s/diff", st->root, digest_hex(chain_id));
@@ -147,7 +153,7 @@ static struct layer_rec *load_layer(const char *root, const char *hex)
         !json_is_integer(size))
         return NULL;
     struct layer_rec *l = xcalloc(1, sizeof(*l));
-    snprintf(l->chain_id, sizeof(l->chain_id), "sha256:%s", hex);
+    snprintf(l->chain_id, sizeof(l->chain_id), "sha256:%.64s", hex);
     snprintf(l->diff_id, sizeof(l->diff_id), "%s", diff);
     snprintf(l->parent, sizeof(l->parent), "%s", parent ? parent : "");
     snprintf(l->blob, sizeof(l->blob), "%s", digest_valid(blob) ? blob : "");
@@ -170,7 +176,9 @@ static int load_layers(struct image_store *st, struct err **err)
     struct dirent *de;
     while ((de = readdir(d))) {
         char probe[DIGEST_STR_LEN + 1];
-        snprintf(probe, sizeof(probe), "sha256:%s", de->d_name);
+        if (strlen(de->d_name) != DIGEST_HEX_LEN)
+            continue;
+        snprintf(probe, sizeof(probe), "sha256:%.64s", de->d_name);
         if (!digest_valid(probe))
             continue;
         struct layer_rec *l = load_layer(st->root, de->d_name);

@@ -27,6 +27,10 @@ struct layer_unpack_result {
  * whose parents pass through a symlink, hardlinks to targets outside dest_dir, and whiteouts
  * of ".", ".." or "" fail the whole layer with ERR_INVALID naming the entry; the caller then
  * removes dest_dir. progress (may be NULL) is updated with compressed bytes consumed.
+ * Also refused: an entry that would replace a directory with a non-directory, a whiteout that
+ * is not a regular file, owners >= 2^32 - 1, damaged headers and nested compression. Only
+ * user.* and security.capability xattrs are applied. A full disk is ERR_SYSTEM (ENOSPC).
+ * Blocking; any thread; res is filled only on success.
  */
 int layer_unpack(const char *blob_path, const char *dest_dir, _Atomic int64_t *progress,
                  struct layer_unpack_result *res, struct err **err);

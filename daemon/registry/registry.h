@@ -55,6 +55,7 @@ struct reg_config {
     char *const *mirrors;   /* NULL-terminated mirror URLs for docker.io, tried first */
     const char *certs_dir;  /* "/etc/berth/certs.d": <host[:port]>/ca.crt, client.cert/.key */
     const char *user_agent;
+    unsigned low_speed_time; /* seconds under 1 KiB/s before a transfer is dropped; 0 = 30 */
 };
 
 struct reg_client;

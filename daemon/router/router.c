@@ -236,6 +236,21 @@ static void route_dispatch(struct httpd_req *req, void *ud)
     rt->fn(&p->pub);
 }
 
+/* httpd's stream_body: the matched route's flag, found as route_dispatch() finds it. */
+static bool route_stream_body(struct httpd_req *req, void *ud)
+{
+    const char *rest = NULL;
+    int version = 0;
+    int pv = route_split_version(httpd_req_path(req), &version, &rest);
+    if (pv < 0 || version > api_version_parse(API_VERSION) ||
+        version < api_version_parse(API_MIN_VERSION))
+        return false;
+    struct route_req_priv *p = NULL;
+    const struct route *rt = find_route(ud, httpd_req_method(req), rest, &p);
+    free(p);
+    return rt != NULL && rt->stream_body;
+}
+
 static const char *route_error_body(int status, const char *message, struct sb *out, void *ud)
 {
     (void)status;
@@ -247,6 +262,7 @@ static const char *route_error_body(int status, const char *message, struct sb *
 
 const struct httpd_ops route_httpd_ops = {
     .request = route_dispatch,
+    .stream_body = route_stream_body,
     .error_body = route_error_body,
 };
 
@@ -319,6 +335,13 @@ void route_reply_errf(struct route_req *rr, enum err_kind kind, const char *fmt,
     va_end(ap);
     struct err e = {.kind = kind, .errnum = 0, .msg = msg};
     route_reply_err(rr, &e);
+}
+
+struct httpd_req *route_detach(struct route_req *rr)
+{
+    struct httpd_req *req = rr->http;
+    route_req_free(rr);
+    return req;
 }
 
 void route_reply_status(struct route_req *rr, int status)

@@ -28,6 +28,12 @@ struct route {
     const char *method;
     const char *pattern;
     route_fn fn;
+    /*
+     * The body is not buffered: the handler reads it with httpd_req_body_read() on rr->http
+     * (archives of any size: image load and import, PUT archive). Last, so that
+     * {method, pattern, fn} initialisers leave it false.
+     */
+    bool stream_body;
 };
 
 /* The request as handlers see it. Owned by the router; valid until the handler replies. */
@@ -45,7 +51,10 @@ struct router;
 /* tables: route arrays, each ended by an entry with a NULL method. Both are borrowed. */
 struct router *route_new(const struct route *const *tables, size_t ntables, void *ud);
 void route_free(struct router *r);
-/* The httpd callbacks that dispatch to the router (pass r as their ud). */
+/*
+ * The httpd callbacks that dispatch to the router (pass r as their ud). Its stream_body
+ * answers a route's stream_body flag (false when no route matches or the version is bad).
+ */
 extern const struct httpd_ops route_httpd_ops;
 /* The header lines every response carries: Api-Version, Docker-Experimental, Ostype, Server. */
 char *route_default_headers(void);
@@ -90,6 +99,12 @@ void route_reply_errf(struct route_req *rr, enum err_kind kind, const char *fmt,
 void route_reply_status(struct route_req *rr, int status); /* no body */
 void route_reply_raw(struct route_req *rr, int status, const char *content_type, const void *body,
                      size_t len);
+/*
+ * Ends the router's part for a handler that answers through httpd itself (streams, hijack):
+ * frees rr (params and query become invalid) and returns the HTTP request.
+ */
+struct httpd_req *route_detach(struct route_req *rr);
+
 /*
  * Decodes the request body as a JSON document. A missing or empty body gives an empty object
  * when allow_empty; a wrong Content-Type, invalid JSON or trailing data is ERR_INVALID.

@@ -2,6 +2,8 @@
 /*
  * httpd over a real libuv loop: each test serves one end of a socketpair() with
  * httpd_serve_fd() and plays the client on the other end, turning the loop between reads.
+ * The streamed-body tests also look at the connection's input buffer (httpd_int.h) to check
+ * that back-pressure bounds it.
  */
 #include <errno.h>
 #include <poll.h>
@@ -16,6 +18,7 @@
 #include <cmocka.h>
 
 #include "daemon/httpd/httpd.h"
+#include "daemon/httpd/httpd_int.h"
 
 #define MAX_RESPS 16
 
@@ -48,6 +51,21 @@ struct fx {
     uv_stream_t *hj;
     char hj_rest[64];
     struct sb hj_in;
+    /* streamed bodies: one at a time */
+    struct httpd_req *sreq; /* read and its end not yet run */
+    bool sanswered;
+    uint64_t shash;
+    size_t slen;
+    int ndata;
+    int nends;
+    int end_error;
+    int next_seen_ends; /* nends when GET /next was delivered */
+    bool in_read_call;  /* inside httpd_req_body_read(): data must not run */
+    bool pause_each;    /* data returns 1; the resume timer resumes */
+    uv_timer_t resume;
+    size_t max_piece;
+    size_t max_unparsed; /* the most unparsed input httpd held, seen from the client loop */
+    bool read_stopped;   /* httpd stopped reading for the streamed request (back-pressure) */
 };
 
 /* ---- the handler ------------------------------------------------------------------------ */
@@ -134,12 +152,117 @@ static void on_hijack(uv_stream_t *s, const char *rest, size_t restlen, void *da
     assert_int_equal(uv_read_start(s, hj_alloc, hj_read), 0);
 }
 
+/* ---- streamed bodies -------------------------------------------------------------------- */
+
+#define FNV_OFFSET 1469598103934665603ULL
+#define FNV_PRIME  1099511628211ULL
+
+static uint64_t fnv(uint64_t h, const char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)buf[i]) * FNV_PRIME;
+    return h;
+}
+
+static bool stream_body(struct httpd_req *req, void *ud)
+{
+    return strncmp(httpd_req_path(req), "/up", 3) == 0;
+}
+
+static void s_answer(struct fx *f, struct httpd_req *req, int status, int error)
+{
+    char out[128];
+    int n = snprintf(out, sizeof(out), "n=%zu h=%016llx e=%d", f->slen,
+                     (unsigned long long)f->shash, error);
+    f->sanswered = true;
+    if (strcmp(httpd_req_path(req), "/up-duplex") == 0) { /* the answer began at the headers */
+        assert_int_equal(httpd_resp_chunk(req, out, (size_t)n), 0);
+        httpd_resp_end(req);
+        return;
+    }
+    httpd_resp_send(req, status, "text/plain", out, (size_t)n);
+}
+
+static void on_resume(uv_timer_t *t)
+{
+    struct fx *f = t->data;
+    if (f->sreq)
+        httpd_req_body_resume(f->sreq);
+}
+
+static int s_data(struct httpd_req *req, const char *buf, size_t len, void *data)
+{
+    struct fx *f = data;
+    assert_false(f->in_read_call);
+    assert_ptr_equal(req, f->sreq);
+    assert_false(f->sanswered);
+    f->ndata++;
+    f->shash = fnv(f->shash, buf, len);
+    f->slen += len;
+    if (len > f->max_piece)
+        f->max_piece = len;
+    if (strcmp(httpd_req_path(req), "/up-cancel") == 0) {
+        s_answer(f, req, 400, 1);
+        return 0;
+    }
+    if (!f->pause_each)
+        return 0;
+    uv_timer_start(&f->resume, on_resume, 1, 0);
+    return 1;
+}
+
+static void s_end(struct httpd_req *req, int error, void *data)
+{
+    struct fx *f = data;
+    assert_false(f->in_read_call);
+    assert_ptr_equal(req, f->sreq);
+    f->nends++;
+    f->end_error = error;
+    f->sreq = NULL;
+    if (!f->sanswered)
+        s_answer(f, req, 200, error);
+}
+
+static const struct httpd_body_ops s_ops = {.data = s_data, .end = s_end};
+
+static void s_read(struct fx *f, struct httpd_req *req)
+{
+    f->sreq = req;
+    f->in_read_call = true;
+    httpd_req_body_read(req, &s_ops, f);
+    f->in_read_call = false;
+}
+
+static void s_request(struct fx *f, struct httpd_req *req)
+{
+    const char *p = httpd_req_path(req);
+    size_t len = 99;
+    httpd_req_body(req, &len);
+    assert_int_equal(len, 0); /* streamed: the body comes later */
+    f->shash = FNV_OFFSET;
+    f->slen = 0;
+    f->sanswered = false;
+    if (strcmp(p, "/up-wait") == 0) {
+        f->sreq = req; /* the test reads it later */
+    } else if (strcmp(p, "/up-early") == 0) {
+        httpd_resp_send(req, 400, "text/plain", "early", 5);
+    } else {
+        if (strcmp(p, "/up-duplex") == 0)
+            httpd_resp_begin_chunked(req, 200, "text/plain");
+        s_read(f, req);
+    }
+}
+
 static void request(struct httpd_req *req, void *ud)
 {
     struct fx *f = ud;
     const char *p = httpd_req_path(req);
     f->nrequests++;
-    if (strcmp(p, "/later") == 0 || strcmp(p, "/slow") == 0) {
+    if (strcmp(p, "/next") == 0)
+        f->next_seen_ends = f->nends;
+    if (strncmp(p, "/up", 3) == 0) {
+        s_request(f, req);
+    } else if (strcmp(p, "/later") == 0 || strcmp(p, "/slow") == 0) {
         f->later_reqs[f->nlater++] = req;
         uv_timer_start(&f->later, on_later, strcmp(p, "/slow") == 0 ? 150 : 30, 0);
     } else if (strcmp(p, "/204") == 0 || strcmp(p, "/304") == 0) {
@@ -165,7 +288,8 @@ static void request(struct httpd_req *req, void *ud)
     }
 }
 
-static const struct httpd_ops ops = {.request = request, .error_body = error_body};
+static const struct httpd_ops ops = {
+    .request = request, .stream_body = stream_body, .error_body = error_body};
 
 /* ---- the client ------------------------------------------------------------------------- */
 
@@ -222,9 +346,22 @@ static bool parse_resp(struct fx *f)
     return true;
 }
 
+/* The unparsed input httpd holds for the streamed request, at its largest. */
+static void watch_unparsed(struct fx *f)
+{
+    if (f->sreq == NULL || f->sreq->conn == NULL)
+        return;
+    const struct conn *c = f->sreq->conn;
+    if (c->in.len - c->in_off > f->max_unparsed)
+        f->max_unparsed = c->in.len - c->in_off;
+    if (!c->reading && !c->read_eof)
+        f->read_stopped = true;
+}
+
 static void pump_once(struct fx *f)
 {
     uv_run(&f->loop, UV_RUN_NOWAIT);
+    watch_unparsed(f);
     struct pollfd pfd = {.fd = f->cfd, .events = POLLIN};
     if (f->cfd < 0 || f->eof || poll(&pfd, 1, 1) <= 0)
         return;
@@ -245,6 +382,18 @@ static void pump_until(struct fx *f, bool (*cond)(struct fx *f, int n), int n)
         if (cond(f, n))
             return;
         pump_once(f);
+    }
+    fail_msg("timed out waiting (have %d responses, eof=%d)", f->nresps, f->eof);
+}
+
+/* pump_until() once the client is closed: pump_once() no longer waits, so sleep 1 ms a turn. */
+static void pump_until_closed(struct fx *f, bool (*cond)(struct fx *f, int n), int n)
+{
+    for (int i = 0; i < 3000; i++) {
+        if (cond(f, n))
+            return;
+        pump_once(f);
+        poll(NULL, 0, 1);
     }
     fail_msg("timed out waiting (have %d responses, eof=%d)", f->nresps, f->eof);
 }
@@ -286,6 +435,21 @@ static void client_send(struct fx *f, const char *s)
     assert_int_equal(send(f->cfd, s, len, MSG_NOSIGNAL), (ssize_t)len);
 }
 
+/* Sends all of buf, turning the loop so httpd reads while we write. */
+static void client_send_all(struct fx *f, const char *buf, size_t len)
+{
+    size_t off = 0;
+    for (int i = 0; i < 100000 && off < len; i++) {
+        ssize_t n = send(f->cfd, buf + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0)
+            off += (size_t)n;
+        else
+            assert_int_equal(errno, EAGAIN);
+        pump_once(f);
+    }
+    assert_int_equal(off, len);
+}
+
 static bool has(const struct resp *r, const char *line)
 {
     return strcasestr(r->head, line) != NULL;
@@ -308,6 +472,8 @@ static void fx_start(struct fx *f)
     assert_int_equal(uv_loop_init(&f->loop), 0);
     uv_timer_init(&f->loop, &f->later);
     f->later.data = f;
+    uv_timer_init(&f->loop, &f->resume);
+    f->resume.data = f;
     f->h = httpd_new(&f->loop, &f->lim, &ops, f);
     httpd_set_default_headers(f->h, "Api-Version: 1.44\r\nServer: berth-test\r\n");
     fx_open(f);
@@ -363,6 +529,7 @@ static int teardown(void **state)
         assert_true(f->done);
     }
     uv_close((uv_handle_t *)&f->later, NULL);
+    uv_close((uv_handle_t *)&f->resume, NULL);
     uv_run(&f->loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&f->loop), 0);
     sb_release(&f->rx);
@@ -889,6 +1056,308 @@ static void test_shutdown_detaches_hijacked(void **state)
     f->hj = NULL;
 }
 
+/* ---- streamed request bodies ----------------------------------------------------------- */
+
+static void make_body(struct sb *b, size_t n)
+{
+    sb_grow(b, n);
+    for (size_t i = 0; i < n; i++)
+        b->buf[i] = (char)(i * 131 + (i >> 9));
+    b->len = n;
+    b->buf[n] = '\0';
+}
+
+static void expect_summary(const struct resp *r, const struct sb *body, int error)
+{
+    char want[128];
+    snprintf(want, sizeof(want), "n=%zu h=%016llx e=%d", body->len,
+             (unsigned long long)fnv(FNV_OFFSET, body->buf, body->len), error);
+    assert_string_equal(r->body, want);
+}
+
+static bool have_ends(struct fx *f, int n)
+{
+    return f->nends >= n;
+}
+
+/* Content-Length, over the 8 MiB buffered limit: all of it, in order, in several pieces. */
+static void test_stream_content_length(void **state)
+{
+    struct fx *f = *state;
+    struct sb body = SB_INIT;
+    make_body(&body, 9 * 1024 * 1024 + 123);
+    char head[128];
+    snprintf(head, sizeof(head), "PUT /up HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", body.len);
+    client_send(f, head);
+    client_send_all(f, body.buf, body.len);
+    pump_until(f, have_resps, 1);
+    assert_int_equal(f->resps[0].status, 200);
+    expect_summary(&f->resps[0], &body, 0);
+    assert_int_equal(f->nends, 1);
+    assert_true(f->ndata > 1);
+    assert_true(f->max_piece <= HTTPD_READ_BOUND + sizeof(f->h->rbuf));
+    assert_false(has(&f->resps[0], "Connection: close"));
+    client_send(f, "GET /after HTTP/1.1\r\n\r\n"); /* the connection is reusable */
+    pump_until(f, have_resps, 2);
+    assert_string_equal(f->resps[1].body, "GET /after ? 0:");
+    assert_int_equal(httpd_busy_count(f->h), 0);
+    sb_release(&body);
+}
+
+static void test_stream_chunked(void **state)
+{
+    struct fx *f = *state;
+    struct sb body = SB_INIT, wire = SB_INIT;
+    make_body(&body, 3 * 1024 * 1024 + 7);
+    sb_adds(&wire, "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+    size_t off = 0;
+    for (size_t k = 1; off < body.len; k++) {
+        size_t n = 1 + (k * 7919) % 70000;
+        if (n > body.len - off)
+            n = body.len - off;
+        sb_addf(&wire, k == 3 ? "%zx;ext=1\r\n" : "%zx\r\n", n);
+        sb_add(&wire, body.buf + off, n);
+        sb_adds(&wire, "\r\n");
+        off += n;
+    }
+    sb_adds(&wire, "0\r\n\r\n");
+    client_send_all(f, wire.buf, wire.len);
+    pump_until(f, have_resps, 1);
+    expect_summary(&f->resps[0], &body, 0);
+    assert_int_equal(f->nends, 1);
+    assert_false(has(&f->resps[0], "Connection: close"));
+    sb_release(&body);
+    sb_release(&wire);
+}
+
+/* Paused on every piece and resumed from a timer: everything arrives; the input stays bounded. */
+static void test_stream_pause_resume(void **state)
+{
+    struct fx *f = *state;
+    f->pause_each = true;
+    struct sb body = SB_INIT;
+    make_body(&body, 3 * 1024 * 1024);
+    char head[128];
+    snprintf(head, sizeof(head), "PUT /up HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", body.len);
+    client_send(f, head);
+    client_send_all(f, body.buf, body.len);
+    pump_until(f, have_resps, 1);
+    expect_summary(&f->resps[0], &body, 0);
+    assert_int_equal(f->nends, 1);
+    assert_true(f->ndata > 10);
+    assert_true(f->read_stopped); /* while paused, above the bound */
+    assert_true(f->max_unparsed > 0);
+    assert_true(f->max_unparsed <= HTTPD_READ_BOUND + sizeof(f->h->rbuf));
+    assert_true(f->max_piece <= HTTPD_READ_BOUND + sizeof(f->h->rbuf));
+    sb_release(&body);
+}
+
+static void test_stream_disconnect(void **state)
+{
+    struct fx *f = *state;
+    struct sb body = SB_INIT;
+    make_body(&body, 10000);
+    client_send(f, "PUT /up HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n");
+    client_send_all(f, body.buf, body.len);
+    for (int i = 0; i < 1000 && f->slen < body.len; i++)
+        pump_once(f);
+    assert_int_equal(f->slen, body.len);
+    assert_int_equal(f->nends, 0);
+    close(f->cfd);
+    f->cfd = -1;
+    pump_until_closed(f, have_ends, 1);
+    assert_int_equal(f->end_error, -ECONNRESET);
+    for (int i = 0; i < 100 && httpd_conn_count(f->h) > 0; i++)
+        pump_once(f);
+    assert_int_equal(httpd_conn_count(f->h), 0);
+    assert_int_equal(httpd_busy_count(f->h), 0);
+    assert_int_equal(f->nends, 1);
+    sb_release(&body);
+}
+
+/* Paused when the client leaves: what it sent is still delivered, then end(<0), once. */
+static void test_stream_disconnect_paused(void **state)
+{
+    struct fx *f = *state;
+    f->pause_each = true;
+    struct sb body = SB_INIT;
+    make_body(&body, 300000);
+    client_send(f, "PUT /up HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n");
+    client_send_all(f, body.buf, body.len);
+    close(f->cfd);
+    f->cfd = -1;
+    pump_until_closed(f, have_ends, 1);
+    assert_int_equal(f->end_error, -ECONNRESET);
+    assert_int_equal(f->slen, body.len);
+    assert_int_equal(f->shash, fnv(FNV_OFFSET, body.buf, body.len));
+    pump_ms(f, 10);
+    assert_int_equal(f->nends, 1);
+    assert_int_equal(httpd_conn_count(f->h), 0);
+    sb_release(&body);
+}
+
+static void test_stream_expect_continue(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "PUT /up-wait HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    pump_ms(f, 20);
+    assert_non_null(f->sreq);
+    assert_int_equal(f->nresps, 0); /* no 100 Continue before the handler reads */
+    s_read(f, f->sreq);
+    pump_until(f, have_resps, 1);
+    assert_string_equal(f->resps[0].head, "HTTP/1.1 100 Continue\r\n\r\n");
+    client_send(f, "hello");
+    pump_until(f, have_resps, 2);
+    struct sb body = SB_INIT;
+    sb_adds(&body, "hello");
+    expect_summary(&f->resps[1], &body, 0);
+    sb_release(&body);
+}
+
+/* Answered before the body arrived: the response says close, and the connection closes. */
+static void test_stream_early_answer(void **state)
+{
+    struct fx *f = *state;
+    struct sb body = SB_INIT;
+    make_body(&body, 1000);
+    client_send(f, "PUT /up-early HTTP/1.1\r\nContent-Length: 100000\r\n\r\n");
+    client_send_all(f, body.buf, body.len);
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->nresps, 1);
+    assert_int_equal(f->resps[0].status, 400);
+    assert_string_equal(f->resps[0].body, "early");
+    assert_true(has(&f->resps[0], "Connection: close\r\n"));
+    assert_int_equal(f->nends, 0); /* never read: no end */
+    sb_release(&body);
+}
+
+/* Answered early, but the whole body had arrived: it is dropped and the connection goes on. */
+static void test_stream_early_answer_complete(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "PUT /up-early HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
+                   "GET /next HTTP/1.1\r\n\r\n");
+    pump_until(f, have_resps, 2);
+    assert_int_equal(f->resps[0].status, 400);
+    assert_false(has(&f->resps[0], "Connection: close"));
+    assert_string_equal(f->resps[1].body, "GET /next ? 0:");
+    pump_ms(f, 5);
+    assert_false(f->eof);
+}
+
+/* Answered from inside data: end(-ECANCELED) follows once, and the connection closes. */
+static void test_stream_cancel(void **state)
+{
+    struct fx *f = *state;
+    struct sb body = SB_INIT;
+    make_body(&body, 5000);
+    client_send(f, "PUT /up-cancel HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n");
+    client_send_all(f, body.buf, body.len);
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->nresps, 1);
+    assert_int_equal(f->resps[0].status, 400);
+    assert_true(has(&f->resps[0], "Connection: close\r\n"));
+    assert_int_equal(f->ndata, 1);
+    assert_int_equal(f->nends, 1);
+    assert_int_equal(f->end_error, -ECANCELED);
+    sb_release(&body);
+}
+
+/* A request pipelined behind a streamed one is delivered only after that body's end ran. */
+static void test_stream_pipelined(void **state)
+{
+    struct fx *f = *state;
+    f->pause_each = true;
+    f->next_seen_ends = -1;
+    struct sb body = SB_INIT, wire = SB_INIT;
+    make_body(&body, 300000);
+    sb_addf(&wire, "PUT /up HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", body.len);
+    sb_add(&wire, body.buf, body.len);
+    sb_adds(&wire, "GET /next HTTP/1.1\r\n\r\n");
+    client_send_all(f, wire.buf, wire.len);
+    pump_until(f, have_resps, 2);
+    expect_summary(&f->resps[0], &body, 0);
+    assert_string_equal(f->resps[1].body, "GET /next ? 0:");
+    assert_int_equal(f->next_seen_ends, 1);
+    assert_int_equal(f->nrequests, 2);
+    sb_release(&body);
+    sb_release(&wire);
+}
+
+/* Streamed bodies ignore the buffered limit (here 1000 bytes). */
+static void test_stream_over_limit(void **state)
+{
+    struct fx *f = *state;
+    struct sb body = SB_INIT;
+    make_body(&body, 20000);
+    client_send(f, "PUT /up HTTP/1.1\r\nContent-Length: 20000\r\n\r\n");
+    client_send_all(f, body.buf, body.len);
+    pump_until(f, have_resps, 1);
+    assert_int_equal(f->resps[0].status, 200);
+    expect_summary(&f->resps[0], &body, 0);
+    sb_release(&body);
+}
+
+static void test_stream_no_body(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "POST /up HTTP/1.1\r\nContent-Length: 0\r\n\r\nGET /up HTTP/1.1\r\n\r\n");
+    pump_until(f, have_resps, 2);
+    struct sb empty = SB_INIT;
+    expect_summary(&f->resps[0], &empty, 0);
+    expect_summary(&f->resps[1], &empty, 0);
+    assert_int_equal(f->ndata, 0);
+    assert_int_equal(f->nends, 2);
+}
+
+static void test_stream_bad_chunk(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n");
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->nends, 1);
+    assert_int_equal(f->end_error, -EBADMSG);
+    assert_int_equal(f->nresps, 1);
+    assert_true(has(&f->resps[0], "Connection: close\r\n"));
+    struct sb body = SB_INIT;
+    sb_adds(&body, "hello");
+    expect_summary(&f->resps[0], &body, -EBADMSG);
+    sb_release(&body);
+}
+
+/* A body that came with the headers is delivered on a later turn, not inside the read call. */
+static void test_stream_buffered_first(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "PUT /up-wait HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello");
+    pump_ms(f, 10);
+    assert_non_null(f->sreq);
+    s_read(f, f->sreq); /* s_data asserts it does not run from here */
+    assert_int_equal(f->ndata, 0);
+    pump_until(f, have_resps, 1);
+    struct sb body = SB_INIT;
+    sb_adds(&body, "hello");
+    expect_summary(&f->resps[0], &body, 0);
+    sb_release(&body);
+}
+
+/* A chunked answer begun while the body streams: the body still arrives; then close. */
+static void test_stream_duplex(void **state)
+{
+    struct fx *f = *state;
+    struct sb body = SB_INIT;
+    make_body(&body, 200000);
+    client_send(f, "PUT /up-duplex HTTP/1.1\r\nContent-Length: 200000\r\n\r\n");
+    client_send_all(f, body.buf, body.len);
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->nresps, 1);
+    assert_true(has(&f->resps[0], "Transfer-Encoding: chunked\r\n"));
+    assert_true(has(&f->resps[0], "Connection: close\r\n"));
+    expect_summary(&f->resps[0], &body, 0);
+    assert_int_equal(f->nends, 1);
+    sb_release(&body);
+}
+
 static void test_listen_unix(void **state)
 {
     struct fx *f = *state;
@@ -952,6 +1421,21 @@ int main(void)
         T(test_backpressure),
         T(test_upgrade_not_hijacked),
         T(test_shutdown_detaches_hijacked),
+        T(test_stream_content_length),
+        T(test_stream_chunked),
+        T(test_stream_pause_resume),
+        T(test_stream_disconnect),
+        T(test_stream_disconnect_paused),
+        T(test_stream_expect_continue),
+        T(test_stream_early_answer),
+        T(test_stream_early_answer_complete),
+        T(test_stream_cancel),
+        T(test_stream_pipelined),
+        TS(test_stream_over_limit),
+        T(test_stream_no_body),
+        T(test_stream_bad_chunk),
+        T(test_stream_buffered_first),
+        T(test_stream_duplex),
         T(test_listen_unix),
         cmocka_unit_test(test_status_text),
     };

@@ -41,6 +41,7 @@ static int setup(void **state)
                                  .data_root = "/data/root",
                                  .insecure_registries = none,
                                  .registry_mirrors = none};
+    handle_env_init(&f->env);
     size_t n = 0;
     const struct route *const *tables = handle_route_tables(&n);
     f->router = route_new(tables, n, &f->env);
@@ -71,6 +72,7 @@ static int teardown(void **state)
     httpd_shutdown(f->httpd, 0, on_done, NULL);
     uv_run(&f->loop, UV_RUN_DEFAULT);
     route_free(f->router);
+    handle_env_release(&f->env);
     assert_int_equal(uv_loop_close(&f->loop), 0);
     free(f);
     return 0;

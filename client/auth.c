@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Stored registry credentials, in docker's config.json shape ({"auths":{"<server>":{"auth":
+ * base64("user:pass")}}}), the X-Registry-Auth header built from them, and berth login/logout.
+ */
+#include "client/images.h"
+
+#include <errno.h>
+#include <string.h>
+#include <termios.h>
+
+#include "api/api.h"
+
+#define CONFIG_MAX (1024 * 1024)
+
+/* ---- base64 ----------------------------------------------------------------------------- */
+
+char *cli_base64(const void *data, size_t len, bool url)
+{
+    const char *tab = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                          : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *p = data;
+    struct sb out = SB_INIT;
+    sb_grow(&out, (len + 2) / 3 * 4 + 1);
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        if (i + 1 < len)
+            v |= (uint32_t)p[i + 1] << 8;
+        if (i + 2 < len)
+            v |= p[i + 2];
+        sb_addc(&out, tab[(v >> 18) & 63]);
+        sb_addc(&out, tab[(v >> 12) & 63]);
+        sb_addc(&out, i + 1 < len ? tab[(v >> 6) & 63] : '=');
+        sb_addc(&out, i + 2 < len ? tab[v & 63] : '=');
+    }
+    if (!out.buf)
+        return xstrdup("");
+    return sb_steal(&out);
+}
+
+static int b64_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-')
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
+    return -1;
+}
+
+char *cli_base64_decode(const char *s, size_t *outlen)
+{
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == '=')
+        n--;
+    if (n % 4 == 1)
+        return NULL;
+    struct sb out = SB_INIT;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64_value(s[i]);
+        if (v < 0) {
+            sb_release(&out);
+            return NULL;
+        }
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            sb_addc(&out, (char)((acc >> bits) & 0xff));
+        }
+    }
+    *outlen = out.len;
+    if (!out.buf)
+        return xstrdup("");
+    return sb_steal(&out);
+}
+
+/* ---- config.json ------------------------------------------------------------------------ */
+
+char *cli_config_path(void)
+{
+    const char *dir = getenv("BERTH_CONFIG");
+    if (dir && *dir)
+        return xasprintf("%s/config.json", dir);
+    const char *home = getenv("HOME");
+    return xasprintf("%s/.berth/config.json", home && *home ? home : "/root");
+}
+
+const char *cli_auth_key(const char *domain)
+{
+    return strcmp(domain, CLI_REF_DEFAULT_DOMAIN) == 0 || strcmp(domain, "index.docker.io") == 0
+               ? CLI_REF_INDEX_SERVER
+               : domain;
+}
+
+char *cli_auth_hostname(const char *server)
+{
+    const char *s = server;
+    if (strncmp(s, "http://", 7) == 0)
+        s += 7;
+    else if (strncmp(s, "https://", 8) == 0)
+        s += 8;
+    return xstrndup(s, strcspn(s, "/"));
+}
+
+/* The whole config file; an empty object when it does not exist. */
+static int config_load(const char *path, json_t **out, struct err **err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int r = fsu_read_file(path, CONFIG_MAX, &buf, &len);
+    if (r == -ENOENT) {
+        *out = json_object();
+        return 0;
+    }
+    if (r < 0)
+        return err_set(err, ERR_SYSTEM, -r, "loading %s", path);
+    r = api_json_parse(buf, len, out, err);
+    free(buf);
+    if (r < 0)
+        return err_wrap(err, "loading %s", path);
+    if (!json_is_object(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        return err_set(err, ERR_INVALID, 0, "loading %s: expected a JSON object", path);
+    }
+    return 0;
+}
+
+/* Writes the config with tab indentation (as docker does), mode 0600 in a 0700 directory. */
+static int config_save(const char *path, json_t *cfg, struct err **err)
+{
+    _cleanup_free_ char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        if (fsu_mkdir_p(dir, 0700, err) < 0)
+            return err_wrap(err, "saving credentials");
+    }
+    _cleanup_free_ char *raw = json_dumps(cfg, JSON_INDENT(1));
+    if (!raw)
+        return err_set(err, ERR_INTERNAL, 0, "saving credentials: cannot encode %s", path);
+    struct sb text = SB_INIT;
+    bool line_start = true;
+    for (const char *p = raw; *p; p++) {
+        line_start = line_start && *p == ' ';
+        sb_addc(&text, line_start ? '\t' : *p);
+        line_start = line_start || *p == '\n';
+    }
+    sb_addc(&text, '\n');
+    int r = fsu_write_atomic(path, text.buf, text.len, 0600, err);
+    sb_release(&text);
+    return r < 0 ? err_wrap(err, "Error saving credentials") : 0;
+}
+
+/* The auths entry for key, also found under a spelling with a scheme or path. Borrowed. */
+static json_t *auths_lookup(json_t *auths, const char *key, const char **found)
+{
+    json_t *e = json_object_get(auths, key);
+    if (e) {
+        *found = key;
+        return e;
+    }
+    _cleanup_free_ char *want = cli_auth_hostname(key);
+    const char *k;
+    json_t *v;
+    json_object_foreach(auths, k, v)
+    {
+        _cleanup_free_ char *host = cli_auth_hostname(k);
+        if (strcmp(host, want) == 0) {
+            *found = k;
+            return v;
+        }
+    }
+    return NULL;
+}
+
+char *cli_registry_auth(const char *config_path, const char *domain)
+{
+    json_auto_t *cfg = NULL;
+    _cleanup_err_ struct err *err = NULL;
+    if (config_load(config_path, &cfg, &err) < 0)
+        return xstrdup("e30=");
+    const char *key = cli_auth_key(domain), *found = NULL;
+    json_t *entry = auths_lookup(json_object_get(cfg, "auths"), key, &found);
+    const char *auth = json_string_value(json_object_get(entry, "auth"));
+    const char *token = json_string_value(json_object_get(entry, "identitytoken"));
+    size_t len = 0;
+    _cleanup_free_ char *plain = auth ? cli_base64_decode(auth, &len) : NULL;
+    char *colon = plain ? memchr(plain, ':', len) : NULL;
+    if (!colon && !token)
+        return xstrdup("e30=");
+    json_auto_t *ac = json_object();
+    if (colon) {
+        *colon = '\0';
+        json_object_set_new(ac, "username", json_string(plain));
+        json_object_set_new(ac, "password", json_string(colon + 1));
+    }
+    json_object_set_new(ac, "serveraddress", json_string(found));
+    if (token && *token)
+        json_object_set_new(ac, "identitytoken", json_string(token));
+    _cleanup_free_ char *js = json_dumps(ac, JSON_COMPACT);
+    if (!js) /* a username or password that is not UTF-8 */
+        return xstrdup("e30=");
+    return cli_base64(js, strlen(js), true);
+}
+
+/* ---- berth login / logout --------------------------------------------------------------- */
+
+/* One line from stdin, without its newline; echo off when hidden and stdin is a terminal. */
+static char *prompt_line(struct cli_ctx *ctx, const char *prompt, bool hidden)
+{
+    fputs(prompt, ctx->out);
+    fflush(ctx->out);
+    struct termios old, raw;
+    bool restore = hidden && tcgetattr(STDIN_FILENO, &old) == 0;
+    if (restore) {
+        raw = old;
+        raw.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, stdin);
+    if (restore) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', ctx->out);
+    }
+    if (n < 0) {
+        free(line);
+        return xstrdup("");
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    return line;
+}
+
+static char *read_all_stdin(void)
+{
+    struct sb sb = SB_INIT;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+        if (n > 0)
+            sb_add(&sb, buf, (size_t)n);
+    }
+    while (sb.len > 0 && (sb.buf[sb.len - 1] == '\n' || sb.buf[sb.len - 1] == '\r'))
+        sb.buf[--sb.len] = '\0';
+    return sb.buf ? sb_steal(&sb) : xstrdup("");
+}
+
+/* The credentials to try: flags, --password-stdin, then prompts on a terminal. */
+static int login_credentials(struct cli_ctx *ctx, const struct cli_args *args, char **user,
+                             char **pass, struct err **err)
+{
+    const char *u = cli_flag_str(args, "username");
+    const char *p = cli_flag_str(args, "password");
+    bool from_stdin = cli_flag_bool(args, "password-stdin");
+    if (p && from_stdin)
+        return err_set(err, ERR_INVALID, 0,
+                       "--password and --password-stdin are mutually exclusive");
+    if (from_stdin && !(u && *u))
+        return err_set(err, ERR_INVALID, 0, "Must provide --username with --password-stdin");
+    if (p)
+        fputs("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n",
+              ctx->errf);
+    *user = xstrdup(u ? u : "");
+    *pass = from_stdin ? read_all_stdin() : xstrdup(p ? p : "");
+    if ((!**user || !**pass) && !isatty(STDIN_FILENO))
+        return err_set(err, ERR_INVALID, 0,
+                       "Error: Cannot perform an interactive login from a non TTY device");
+    if (!**user) {
+        free(*user);
+        *user = prompt_line(ctx, "Username: ", false);
+    }
+    if (!**user)
+        return err_set(err, ERR_INVALID, 0, "Error: Non-null Username Required");
+    if (!**pass) {
+        free(*pass);
+        *pass = prompt_line(ctx, "Password: ", true);
+    }
+    if (!**pass)
+        return err_set(err, ERR_INVALID, 0, "Error: Password Required");
+    return 0;
+}
+
+static int store_credentials(const char *server, const char *user, const char *pass,
+                             const char *token, struct err **err)
+{
+    _cleanup_free_ char *path = cli_config_path();
+    json_auto_t *cfg = NULL;
+    if (config_load(path, &cfg, err) < 0)
+        return -1;
+    json_t *auths = json_object_get(cfg, "auths");
+    if (!json_is_object(auths)) {
+        auths = json_object();
+        json_object_set_new(cfg, "auths", auths);
+    }
+    _cleanup_free_ char *up = xasprintf("%s:%s", user, token && *token ? "" : pass);
+    _cleanup_free_ char *b64 = cli_base64(up, strlen(up), false);
+    json_t *entry = json_pack("{s:s}", "auth", b64);
+    if (token && *token)
+        json_object_set_new(entry, "identitytoken", json_string(token));
+    json_object_set_new(auths, server, entry);
+    return config_save(path, cfg, err);
+}
+
+int cli_cmd_login(struct cli_ctx *ctx, const struct cli_args *args, struct err **err)
+{
+    const char *arg = args->argc ? args->argv[0] : NULL;
+    _cleanup_free_ char *server = NULL;
+    if (!arg || strcmp(arg, CLI_REF_DEFAULT_DOMAIN) == 0 || strcmp(arg, CLI_REF_INDEX_SERVER) == 0)
+        server = xstrdup(CLI_REF_INDEX_SERVER);
+    else
+        server = cli_auth_hostname(arg);
+    _cleanup_free_ char *user = NULL;
+    _cleanup_free_ char *pass = NULL;
+    if (login_credentials(ctx, args, &user, &pass, err) < 0)
+        return -1;
+    struct cli_client *cl = NULL;
+    if (cli_ctx_client(ctx, &cl, err) < 0)
+        return -1;
+    json_auto_t *req =
+        json_pack("{s:s, s:s, s:s}", "username", user, "password", pass, "serveraddress", server);
+    if (!req)
+        return err_set(err, ERR_INVALID, 0, "the username and password must be UTF-8");
+    json_auto_t *reply = NULL;
+    if (cli_client_call(cl, "POST", "/auth", req, &reply, err) < 0)
+        return -1;
+    const char *token = json_string_value(json_object_get(reply, "IdentityToken"));
+    if (store_credentials(server, user, pass, token, err) < 0)
+        return -1;
+    const char *status = json_string_value(json_object_get(reply, "Status"));
+    fprintf(ctx->out, "%s\n", status && *status ? status : "Login Succeeded");
+    return 0;
+}
+
+int cli_cmd_logout(struct cli_ctx *ctx, const struct cli_args *args, struct err **err)
+{
+    const char *arg = args->argc ? args->argv[0] : NULL;
+    bool is_default =
+        !arg || strcmp(arg, CLI_REF_DEFAULT_DOMAIN) == 0 || strcmp(arg, CLI_REF_INDEX_SERVER) == 0;
+    _cleanup_free_ char *host = is_default ? xstrdup(CLI_REF_INDEX_SERVER) : cli_auth_hostname(arg);
+    /* Older clients saved a registry with a scheme; remove every spelling. */
+    _cleanup_free_ char *http = xasprintf("http://%s", host);
+    _cleanup_free_ char *https = xasprintf("https://%s", host);
+    const char *keys[] = {arg && !is_default ? arg : host, host, http, https};
+    size_t nkeys = is_default ? 1 : ARRAY_SIZE(keys);
+    _cleanup_free_ char *path = cli_config_path();
+    json_auto_t *cfg = NULL;
+    if (config_load(path, &cfg, err) < 0)
+        return -1;
+    json_t *auths = json_object_get(cfg, "auths");
+    bool found = false;
+    for (size_t i = 0; i < nkeys; i++)
+        found = found || json_object_get(auths, keys[i]);
+    if (!found) {
+        fprintf(ctx->out, "Not logged in to %s\n", host);
+        return 0;
+    }
+    fprintf(ctx->out, "Removing login credentials for %s\n", host);
+    for (size_t i = 0; i < nkeys; i++)
+        json_object_del(auths, keys[i]);
+    return config_save(path, cfg, err);
+}
