@@ -84,10 +84,10 @@ static char *image_path(const char *name, const char *suffix)
 }
 
 /* --filter k=v (repeated) into docker's map form; *bad gets the offending value. */
-static json_t *filters_from_flags(const struct cli_args *args, const char *flag, const char **bad)
+static json_t *filters_from_flags(const struct cli_args *args, const char **bad)
 {
     json_t *f = json_object();
-    const struct cli_flag_val *v = cli_flag(args, flag);
+    const struct cli_flag_val *v = cli_flag(args, "filter");
     for (size_t i = 0; v && i < v->nlist; i++) {
         const char *kv = v->list[i];
         const char *eq = strchr(kv, '=');
@@ -122,13 +122,15 @@ static json_t *filters_from_flags(const struct cli_args *args, const char *flag,
     return f;
 }
 
-static int bad_filter(struct cli_ctx *ctx, const struct cli_args *args, const char *flag,
-                      const char *bad)
+static int bad_filter(struct cli_ctx *ctx, const struct cli_args *args, const char *bad)
 {
-    _cleanup_free_ char *msg = xasprintf(
-        "invalid argument \"%s\" for \"%s\" flag: bad format of filter (expected "
-        "name=value)",
-        bad, strcmp(flag, "filter") == 0 && cli_flag(args, "filter") ? "-f, --filter" : "--filter");
+    bool shorthand = false;
+    for (const struct cli_flag *f = args->cmd->flags; f && f->name; f++)
+        shorthand = shorthand || (strcmp(f->name, "filter") == 0 && f->shorthand == 'f');
+    _cleanup_free_ char *msg =
+        xasprintf("invalid argument \"%s\" for \"%s\" flag: bad format of filter (expected "
+                  "name=value)",
+                  bad, shorthand ? "-f, --filter" : "--filter");
     return cli_usage_error(ctx, args->cmd, 125, msg);
 }
 
@@ -350,9 +352,9 @@ static char *images_query(const struct cli_args *args, json_t *filters)
 int cli_cmd_images(struct cli_ctx *ctx, const struct cli_args *args, struct err **err)
 {
     const char *bad = NULL;
-    json_auto_t *filters = filters_from_flags(args, "filter", &bad);
+    json_auto_t *filters = filters_from_flags(args, &bad);
     if (!filters)
-        return bad_filter(ctx, args, "filter", bad);
+        return bad_filter(ctx, args, bad);
     if (args->argc > 0) {
         json_t *set = json_object_get(filters, "reference");
         if (!set) {
@@ -753,9 +755,9 @@ int cli_cmd_image_prune(struct cli_ctx *ctx, const struct cli_args *args, struct
 {
     bool all = cli_flag_bool(args, "all");
     const char *bad = NULL;
-    json_auto_t *filters = filters_from_flags(args, "filter", &bad);
+    json_auto_t *filters = filters_from_flags(args, &bad);
     if (!filters)
-        return bad_filter(ctx, args, "filter", bad);
+        return bad_filter(ctx, args, bad);
     json_object_set_new(filters, "dangling", json_pack("{s:b}", all ? "false" : "true", 1));
     const char *warning =
         all ? "WARNING! This will remove all images without at least one container associated "

@@ -46,8 +46,12 @@ static char *pull_path(const struct cli_ref *ref, const char *platform, bool all
     sb_adds(&p, "/images/create?fromImage=");
     cli_query_escape(name, &p);
     if (platform && *platform) {
+        /* Lower-cased, as the docker client sends it. */
+        _cleanup_free_ char *lower = xstrdup(platform);
+        for (char *c = lower; *c; c++)
+            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
         sb_adds(&p, "&platform=");
-        cli_query_escape(platform, &p);
+        cli_query_escape(lower, &p);
     }
     if (!all) {
         /* A digest wins over a tag, as in the docker client. */

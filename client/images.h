@@ -106,6 +106,14 @@ char *cli_auth_hostname(const char *server);
  * frees.
  */
 char *cli_registry_auth(const char *config_path, const char *domain);
+/*
+ * Stores user:pass (or user and an identity token) for server in the config file, written
+ * atomically with mode 0600 in a 0700 directory.
+ */
+int cli_auth_store(const char *server, const char *user, const char *pass, const char *token,
+                   struct err **err);
+/* Removes every key present; *found says whether any was. */
+int cli_auth_erase(const char *const *keys, size_t n, bool *found, struct err **err);
 /* Standard base64 (with padding); url selects the URL alphabet. Caller frees. */
 char *cli_base64(const void *data, size_t len, bool url);
 /* Decodes standard base64; NULL when malformed. Caller frees; *outlen gets the length. */

@@ -14,11 +14,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CONNECT_TIMEOUT_S  15
-#define LOW_SPEED_BYTES    1024
-#define LOW_SPEED_TIME_S   30
-#define RECV_BUFFER        (128 * 1024)
-#define SYSTEM_CA_PATH     "/etc/ssl/certs"
+#define CONNECT_TIMEOUT_S 15
+#define LOW_SPEED_BYTES   1024
+#define LOW_SPEED_TIME_S  30
+#define RECV_BUFFER       (128 * 1024)
+#define SYSTEM_CA_PATH    "/etc/ssl/certs"
 
 struct reg_sock {
     uv_poll_t poll;

@@ -12,7 +12,7 @@
 #include "daemon/registry/media.h"
 #include "daemon/registry/registry.h"
 
-#define REG_MAX_REDIRECTS  10
+#define REG_MAX_REDIRECTS 10
 
 /* ---- TLS material from certs.d, read once at reg_client_new ---------------------------- */
 
@@ -45,14 +45,14 @@ struct reg_xfer {
     struct curl_slist *hdrs;
     char *url;
     bool in_multi;
-    long status;         /* of the last response head seen */
-    char *www_bearer;    /* the Bearer challenge's parameters, if any */
-    bool www_basic;      /* a Basic challenge was offered */
-    char *content_type;  /* without parameters, lowercased */
-    char *location;      /* redirect target, as sent */
-    struct sb body;      /* non-streamed body, up to body_max */
-    size_t body_max;     /* for 2xx; error bodies are capped at REG_SMALL_BODY_MAX */
-    bool overflow;       /* body went past its cap: transfer aborted */
+    long status;           /* of the last response head seen */
+    char *www_bearer;      /* the Bearer challenge's parameters, if any */
+    bool www_basic;        /* a Basic challenge was offered */
+    char *content_type;    /* without parameters, lowercased */
+    char *location;        /* redirect target, as sent */
+    struct sb body;        /* non-streamed body, up to body_max */
+    size_t body_max;       /* for 2xx; error bodies are capped at REG_SMALL_BODY_MAX */
+    bool overflow;         /* body went past its cap: transfer aborted */
     reg_xfer_sink_fn sink; /* streams 2xx bodies when set */
     reg_xfer_done_fn done;
     void *owner;

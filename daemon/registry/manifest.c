@@ -286,8 +286,8 @@ int reg_manifest_parse(const char *body, size_t len, const char *content_type,
     if (!json_is_integer(sv) || json_integer_value(sv) != 2)
         return err_set(err, ERR_INVALID, 0, "invalid manifest: schemaVersion must be 2");
     bool has_manifests = json_object_get(root, "manifests") != NULL;
-    bool has_layers = json_object_get(root, "layers") != NULL ||
-                      json_object_get(root, "config") != NULL;
+    bool has_layers =
+        json_object_get(root, "layers") != NULL || json_object_get(root, "config") != NULL;
     if (has_manifests && has_layers)
         return err_set(err, ERR_INVALID, 0,
                        "invalid manifest: ambiguous document with both manifests and layers");

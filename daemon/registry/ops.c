@@ -346,8 +346,8 @@ static void follow_redirect(struct reg_op *op)
 {
     struct reg_xfer *x = op->x;
     if (++op->redirects > REG_MAX_REDIRECTS)
-        return op_fail(op, ERR_UNAVAILABLE, "Get \"%s\": stopped after %d redirects",
-                       op->cur_url, REG_MAX_REDIRECTS);
+        return op_fail(op, ERR_UNAVAILABLE, "Get \"%s\": stopped after %d redirects", op->cur_url,
+                       REG_MAX_REDIRECTS);
     _cleanup_free_ char *next = url_resolve(op->cur_url, x->location);
     _cleanup_free_ char *scheme = NULL, *host = NULL, *old_scheme = NULL;
     _cleanup_free_ char *origin = next ? url_origin(next, &scheme, &host) : NULL;
@@ -428,7 +428,7 @@ static void on_token_done(struct reg_xfer *tx, CURLcode rc)
         return op_fail_cancelled(op);
     if (rc != CURLE_OK && !(tx->overflow && tx->status != 200))
         return op_fail(op, ERR_UNAVAILABLE, "Get \"%s\": %s", tx->url,
-                       tx->overflow ? "token response too large"
+                       tx->overflow    ? "token response too large"
                        : tx->errbuf[0] ? tx->errbuf
                                        : curl_easy_strerror(rc));
     if (tx->status == 401 || tx->status == 403) {
@@ -494,8 +494,10 @@ static void fail_status(struct reg_op *op)
     if (st == 404 && op->kind == REG_OP_BLOB)
         return op_fail(op, ERR_NOT_FOUND, "unknown blob");
     if (st == 401 && op->kind == REG_OP_LOGIN && !x->www_bearer)
-        return op_fail(op, ERR_UNAUTHORIZED, "login attempt to %s/v2/ failed with status: 401 "
-                       "Unauthorized", op->eps[op->ep].base);
+        return op_fail(op, ERR_UNAUTHORIZED,
+                       "login attempt to %s/v2/ failed with status: 401 "
+                       "Unauthorized",
+                       op->eps[op->ep].base);
     if (st == 401)
         return op_fail(op, ERR_UNAUTHORIZED, "%s",
                        msg ? msg : "unauthorized: authentication required");
@@ -525,8 +527,8 @@ static void on_req_done(struct reg_xfer *x, CURLcode rc)
         if (op->err)
             return op_fail(op, op->err->kind, "%s", op->err->msg);
         if (x->overflow)
-            return op_fail(op, ERR_TOO_LARGE, "Get \"%s\": response larger than %zu bytes",
-                           x->url, x->body_max);
+            return op_fail(op, ERR_TOO_LARGE, "Get \"%s\": response larger than %zu bytes", x->url,
+                           x->body_max);
         if (!op->body_seen && op->cur_to_registry && op->ep + 1 < op->neps) {
             log_debug("registry: %s: %s; trying the next endpoint", x->url,
                       x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
@@ -543,8 +545,7 @@ static void on_req_done(struct reg_xfer *x, CURLcode rc)
     if (ok)
         return op->on_ok(op);
     if (op->eps[op->ep].mirror && op->ep + 1 < op->neps && !op->body_seen) {
-        log_debug("registry: mirror %s answered %ld; trying the next endpoint", x->url,
-                  x->status);
+        log_debug("registry: mirror %s answered %ld; trying the next endpoint", x->url, x->status);
         return next_endpoint(op);
     }
     fail_status(op);
@@ -715,9 +716,8 @@ struct reg_op *reg_resolve(struct reg_client *c, const struct reg_ref *ref,
     op->mdone = done;
     op->os = xstrdup(platform && platform->os ? platform->os : "linux");
     op->arch = xstrdup(platform && platform->arch ? platform->arch : "amd64");
-    op->variant = platform && platform->variant && *platform->variant
-                      ? xstrdup(platform->variant)
-                      : NULL;
+    op->variant =
+        platform && platform->variant && *platform->variant ? xstrdup(platform->variant) : NULL;
     return op;
 }
 
@@ -877,8 +877,8 @@ static void blob_maybe_finish(struct reg_op *op)
         digest_final(op->dg, d);
         op->dg = NULL;
         if (op->received != op->desc.size || strcmp(d, op->desc.digest) != 0)
-            err_set(&op->err, ERR_INVALID, 0,
-                    "filesystem layer verification failed for digest %s", op->desc.digest);
+            err_set(&op->err, ERR_INVALID, 0, "filesystem layer verification failed for digest %s",
+                    op->desc.digest);
     }
     if (op->err)
         return blob_fail_cleanup(op);

@@ -51,9 +51,9 @@ bool reg_tag_valid(const char *tag);
 /* ---- client ------------------------------------------------------------------------------ */
 
 struct reg_config {
-    char *const *insecure;  /* NULL-terminated host[:port] or CIDRs; 127.0.0.0/8 always is */
-    char *const *mirrors;   /* NULL-terminated mirror URLs for docker.io, tried first */
-    const char *certs_dir;  /* "/etc/berth/certs.d": <host[:port]>/ca.crt, client.cert/.key */
+    char *const *insecure; /* NULL-terminated host[:port] or CIDRs; 127.0.0.0/8 always is */
+    char *const *mirrors;  /* NULL-terminated mirror URLs for docker.io, tried first */
+    const char *certs_dir; /* "/etc/berth/certs.d": <host[:port]>/ca.crt, client.cert/.key */
     const char *user_agent;
     unsigned low_speed_time; /* seconds under 1 KiB/s before a transfer is dropped; 0 = 30 */
 };
@@ -96,8 +96,8 @@ struct reg_platform {
 
 /* An image manifest, after any index was resolved to one platform. */
 struct reg_manifest {
-    char *digest;       /* digest of the bytes that the reference names: the index's when the
-                           reference named an index, else the manifest's ("Digest:" line) */
+    char *digest;          /* digest of the bytes that the reference names: the index's when the
+                              reference named an index, else the manifest's ("Digest:" line) */
     char *manifest_digest; /* digest of the image manifest itself */
     char *media_type;
     struct reg_desc config;

@@ -44,7 +44,8 @@ INDEX = json.dumps({
         {"mediaType": MT_MANIFEST, "digest": sha(MANIFEST), "size": len(MANIFEST),
          "platform": {"os": "linux", "architecture": "amd64"}},
     ]}).encode()
-BLOBS = {sha(LAYER): LAYER, sha(CONFIG): CONFIG}
+BIG = hashlib.sha256(b"seed").digest() * (48 * 1024 * 1024 // 32)
+BLOBS = {sha(LAYER): LAYER, sha(CONFIG): CONFIG, sha(BIG): BIG}
 MANIFESTS = {"1": (MANIFEST, MT_MANIFEST), sha(MANIFEST): (MANIFEST, MT_MANIFEST),
              "multi": (INDEX, MT_INDEX), sha(INDEX): (INDEX, MT_INDEX)}
 BASIC = "Basic " + base64.b64encode(b"user:pa ss").decode()
@@ -176,7 +177,8 @@ def main():
         "pid": os.getpid(), "port": srv.server_address[1],
         "manifest": sha(MANIFEST), "index": sha(INDEX),
         "layer": sha(LAYER), "layer_size": len(LAYER),
-        "config": sha(CONFIG), "config_size": len(CONFIG)}), flush=True)
+        "config": sha(CONFIG), "config_size": len(CONFIG),
+        "big": sha(BIG), "big_size": len(BIG)}), flush=True)
 
     def watch():
         while os.getppid() == parent:

@@ -49,12 +49,11 @@ static const struct ref_case ref_cases[] = {
     {"127.0.0.1:5000/t/x@" DG, "127.0.0.1:5000", "t/x", NULL, DG, NULL},
     {"foo/Bar", NULL, NULL, NULL, NULL, "repository name must be lowercase"},
     {"Busybox", NULL, NULL, NULL, NULL, "repository name must be lowercase"},
-    {"bb@sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", NULL, NULL,
-     NULL, NULL, "invalid reference format"},
-    {"bb@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde", NULL, NULL,
-     NULL, NULL, "invalid reference format"},
-    {"bb@md5:0123456789abcdef0123456789abcdef", NULL, NULL, NULL, NULL,
-     "invalid reference format"},
+    {"bb@sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", NULL, NULL, NULL,
+     NULL, "invalid reference format"},
+    {"bb@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde", NULL, NULL, NULL,
+     NULL, "invalid reference format"},
+    {"bb@md5:0123456789abcdef0123456789abcdef", NULL, NULL, NULL, NULL, "invalid reference format"},
     {"bb@sha256:../../../../tmp/x", NULL, NULL, NULL, NULL, "invalid reference format"},
     {"", NULL, NULL, NULL, NULL, "invalid reference format"},
     {":tag", NULL, NULL, NULL, NULL, "invalid reference format"},
@@ -182,14 +181,18 @@ static void test_ref_strings(void **state)
 
 /* ---- manifests ------------------------------------------------------------------------- */
 
-#define CFG "{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"digest\":\"" DG \
-            "\",\"size\":10}"
-#define LAYER "{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"digest\":\"" \
-              DG "\",\"size\":20}"
-#define OCFG  "{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" DG \
-              "\",\"size\":10}"
-#define OLAYER "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" DG \
-               "\",\"size\":20}"
+#define CFG                                                                                        \
+    "{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"digest\":\"" DG           \
+    "\",\"size\":10}"
+#define LAYER                                                                                      \
+    "{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"digest\":\"" DG        \
+    "\",\"size\":20}"
+#define OCFG                                                                                       \
+    "{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" DG "\",\"size\":"  \
+                                                                                   "10}"
+#define OLAYER                                                                                     \
+    "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" DG              \
+    "\",\"size\":20}"
 
 static const char schema2[] = "{\"schemaVersion\":2,\"mediaType\":\"" MT_DOCKER_MANIFEST
                               "\",\"config\":" CFG ",\"layers\":[" LAYER "," LAYER "]}";
@@ -227,9 +230,9 @@ static void test_manifest_good(void **state)
     reg_manifest_free(m);
 
     /* Content-Type with parameters and odd case */
-    assert_int_equal(parse(schema2, "Application/VND.docker.distribution.manifest.v2+json; x=y",
-                           &m, &idx, &e),
-                     0);
+    assert_int_equal(
+        parse(schema2, "Application/VND.docker.distribution.manifest.v2+json; x=y", &m, &idx, &e),
+        0);
     reg_manifest_free(m);
 
     /* OCI without mediaType: from Content-Type, or the OCI default for generic types */
@@ -382,7 +385,8 @@ static void test_manifest_limits(void **state)
     sb_release(&sb);
 
     /* invalid UTF-8 inside a string */
-    static const char bad_utf8[] = "{\"schemaVersion\":2,\"config\":" CFG ",\"layers\":[],\"x\":\"\xff\xfe\"}";
+    static const char bad_utf8[] =
+        "{\"schemaVersion\":2,\"config\":" CFG ",\"layers\":[],\"x\":\"\xff\xfe\"}";
     assert_int_equal(parse(bad_utf8, NULL, &m, &idx, &e), -1);
     err_free(e);
     e = NULL;
@@ -422,10 +426,12 @@ static void test_index_find(void **state)
         struct reg_platform p;
         int64_t size; /* 0: no match */
     } cases[] = {
-        {{"linux", "amd64", NULL}, 6},  {{NULL, NULL, NULL}, 6},     {{"linux", "x86_64", NULL}, 6},
-        {{"linux", "arm64", NULL}, 2},  {{"linux", "arm64", "v8"}, 2}, {{"linux", "aarch64", NULL}, 2},
-        {{"linux", "arm", "v6"}, 4},    {{"linux", "arm", NULL}, 3},  {{"linux", "arm", "v7"}, 3},
-        {{"linux", "arm", "v5"}, 0},    {{"linux", "s390x", NULL}, 0}, {{"windows", "amd64", NULL}, 5},
+        {{"linux", "amd64", NULL}, 6},  {{NULL, NULL, NULL}, 6},
+        {{"linux", "x86_64", NULL}, 6}, {{"linux", "arm64", NULL}, 2},
+        {{"linux", "arm64", "v8"}, 2},  {{"linux", "aarch64", NULL}, 2},
+        {{"linux", "arm", "v6"}, 4},    {{"linux", "arm", NULL}, 3},
+        {{"linux", "arm", "v7"}, 3},    {{"linux", "arm", "v5"}, 0},
+        {{"linux", "s390x", NULL}, 0},  {{"windows", "amd64", NULL}, 5},
         {{"linux", "arm64", "v9"}, 0},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -517,7 +523,8 @@ static void test_helpers(void **state)
     assert_null(reg_challenge_param("realm=\"x\"", "service"));
     assert_null(reg_challenge_param("", "realm"));
 
-    const char *eb = "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\"}]}";
+    const char *eb =
+        "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\"}]}";
     char *m = reg_errors_message(eb, strlen(eb));
     assert_string_equal(m, "manifest unknown: manifest unknown");
     free(m);
@@ -549,10 +556,10 @@ static void test_helpers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ref_table),      cmocka_unit_test(test_ref_lengths),
-        cmocka_unit_test(test_ref_strings),    cmocka_unit_test(test_manifest_good),
-        cmocka_unit_test(test_manifest_bad),   cmocka_unit_test(test_manifest_limits),
-        cmocka_unit_test(test_index_find),     cmocka_unit_test(test_auth_decode),
+        cmocka_unit_test(test_ref_table),    cmocka_unit_test(test_ref_lengths),
+        cmocka_unit_test(test_ref_strings),  cmocka_unit_test(test_manifest_good),
+        cmocka_unit_test(test_manifest_bad), cmocka_unit_test(test_manifest_limits),
+        cmocka_unit_test(test_index_find),   cmocka_unit_test(test_auth_decode),
         cmocka_unit_test(test_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
