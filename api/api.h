@@ -105,8 +105,8 @@ struct api_image_summary {
     json_t *labels;     /* object or NULL; owned */
 };
 /*
- * version is the request's API version: below 1.44 untagged images carry
- * RepoTags ["<none>:<none>"] and RepoDigests ["<none>@<none>"], and VirtualSize is present.
+ * version is the request's API version: below 1.43 untagged images carry
+ * RepoTags ["<none>:<none>"] and RepoDigests ["<none>@<none>"]; below 1.44 VirtualSize is present.
  */
 json_t *api_image_summary_encode(const struct api_image_summary *s, int version);
 int api_image_summary_decode(const json_t *j, struct api_image_summary *out, struct err **err);

@@ -149,7 +149,10 @@ static json_t *config_encode(const json_t *src)
     for (size_t i = 0; i < ARRAY_SIZE(config_keys); i++) {
         const char *key = config_keys[i].key;
         json_t *v = src ? json_object_get(src, key) : NULL;
-        bool empty = !v || json_is_null(v) || (json_is_string(v) && !*json_string_value(v));
+        /* omitempty: null, "", and empty maps and slices are left out. */
+        bool empty = !v || json_is_null(v) || (json_is_string(v) && !*json_string_value(v)) ||
+                     (json_is_object(v) && json_object_size(v) == 0) ||
+                     (json_is_array(v) && json_array_size(v) == 0);
         switch (config_keys[i].kind) {
         case CFG_STR:
             json_object_set_new(j, key, v && json_is_string(v) ? json_incref(v) : json_string(""));

@@ -33,6 +33,9 @@ berthd_bin=${BERTHD:-$root/build/bin/berthd}
 dockerd_bin=${DOCKERD:-/usr/sbin/dockerd}
 only=${BENCH_ONLY:-}
 paths=(/_ping /v1.41/version)
+bench_tag=bench/api
+# shellcheck source=bench/lib.sh
+. "$here/../lib.sh"
 
 die()
 {
@@ -73,121 +76,15 @@ declare -A comm_of=() # pid -> /proc/PID/comm when started, so a reused PID is n
 declare -A result=()  # key -> value
 failed_start=0
 
-# Nothing below may leak to the host: a private propagation tree, then tmpfs over every place
-# dockerd and its containerd write outside their --data-root/--exec-root: /run (the default
-# containerd socket, /run/docker), /etc/docker (key.json) and /opt (/opt/containerd).
-mount --make-rprivate /
-for m in /run /etc/docker /opt; do
-    if [[ -d $m ]]; then
-        mount -t tmpfs -o mode=0755 tmpfs "$m"
-    fi
-done
-if [[ -d /var/run && ! -L /var/run ]]; then
-    mount -t tmpfs -o mode=0755 tmpfs /var/run
-fi
-ip link set lo up 2>/dev/null || true
-
-# The PIDs of pid and all its descendants.
-tree_pids()
-{
-    local pid=$1 child
-    echo "$pid"
-    # shellcheck disable=SC2013 # the file is one line of PIDs
-    for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
-        tree_pids "$child"
-    done
-}
-
-# Sum of VmRSS (KiB) over a process tree.
-tree_rss_kib()
-{
-    local total=0 pid kib
-    for pid in $(tree_pids "$1"); do
-        kib=$(awk '/^VmRSS:/ {print $2}' /proc/"$pid"/status 2>/dev/null || true)
-        total=$((total + ${kib:-0}))
-    done
-    echo "$total"
-}
-
-# is_ours PID: it is alive and still the process we recorded.
-is_ours()
-{
-    local comm
-    comm=$(cat /proc/"$1"/comm 2>/dev/null) || return 1
-    [[ -z ${comm_of[$1]:-} || $comm == "${comm_of[$1]}" ]]
-}
-
-stop_pid()
-{
-    local pid=$1 name=$2 _
-    is_ours "$pid" || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 150); do
-        is_ours "$pid" || return 0
-        sleep 0.1
-    done
-    echo "bench/api: $name ($pid) ignored SIGTERM for 15s; sending SIGKILL" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-}
+bench_ns_setup
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup()
 {
-    local pid m
-    for pid in "${!started[@]}"; do
-        stop_pid "$pid" "${started[$pid]}"
-    done
-    # Nothing should be mounted below $dir, but never let rm cross into a mount.
-    for m in $(findmnt -rn -o TARGET | grep "^$dir/" | sort -r); do
-        umount -l "$m" 2>/dev/null || true
-    done
-    rm -rf --one-file-system "$dir"
+    bench_cleanup "$dir"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-wait_ping()
-{
-    local sock=$1 pid=$2 _
-    for _ in $(seq 1 300); do
-        if curl -sf --max-time 2 --unix-socket "$sock" http://api/_ping >/dev/null 2>&1; then
-            return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
-
-# start_daemon NAME SOCKET LOG CMD...: start it, remember its PID, wait for _ping.
-start_daemon()
-{
-    local name=$1 sock=$2 log=$3
-    shift 3
-    "$@" >"$log" 2>&1 &
-    local pid=$!
-    started[$pid]=$name
-    if ! wait_ping "$sock" "$pid"; then
-        echo "bench/api: $name did not answer _ping; last lines of $log:" >&2
-        tail -n 20 "$log" >&2
-        return 1
-    fi
-    # Only now: right after the fork the child may still be bash, not yet the daemon.
-    comm_of[$pid]=$(cat /proc/"$pid"/comm 2>/dev/null || true)
-    result[$name.pid]=$pid
-}
-
-# Remember children that are not ours to signal directly (dockerd's containerd) so that cleanup
-# can reach them if their parent dies without stopping them.
-adopt_children()
-{
-    local pid=$1 name=$2 child
-    for child in $(tree_pids "$pid"); do
-        [[ $child == "$pid" ]] && continue
-        comm_of[$child]=$(cat /proc/"$child"/comm 2>/dev/null || true)
-        started[$child]="$name's child ${comm_of[$child]}"
-    done
-}
 
 measure()
 {
@@ -271,16 +168,6 @@ fmt_row()
 info_row()
 {
     printf '%-42s | %16s | %16s\n' "$@"
-}
-
-# verdict_of OK: "PASS"/"FAIL" from awk's 1/0, or "n/a" when a side was not measured.
-verdict_of()
-{
-    case $1 in
-    1) echo PASS ;;
-    0) echo FAIL ;;
-    *) echo n/a ;;
-    esac
 }
 
 mib()

@@ -47,8 +47,7 @@ const struct image *image_at(const struct image_store *st, size_t i);
  * Finds an image by name:tag, name@digest, full or short id (at least 1 hex char, unique),
  * "sha256:" id. Not found: ERR_NOT_FOUND "No such image: <name as normalised>".
  */
-const struct image *image_lookup(const struct image_store *st, const char *name,
-                                 struct err **err);
+const struct image *image_lookup(const struct image_store *st, const char *name, struct err **err);
 /* NULL-terminated familiar tags ("busybox:latest") and digests ("busybox@sha256:..."). */
 char **image_repo_tags(const struct image_store *st, const struct image *img);
 char **image_repo_digests(const struct image_store *st, const struct image *img);
@@ -61,8 +60,8 @@ char *image_layer_dir(const struct image_store *st, const char *chain_id);
 typedef void (*image_done_cb)(const struct err *err, void *data);
 
 /* Points repo:tag (normalised) at img; repo must not carry a digest. */
-int image_tag(struct image_store *st, const struct image *img, const char *repo,
-              const char *tag, image_done_cb done, void *data, struct err **err);
+int image_tag(struct image_store *st, const struct image *img, const char *repo, const char *tag,
+              image_done_cb done, void *data, struct err **err);
 
 /*
  * docker rmi: untags name, and deletes the image when no reference is left (or with force).

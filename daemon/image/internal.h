@@ -3,6 +3,8 @@
 #ifndef BERTH_IMAGE_INTERNAL_H
 #define BERTH_IMAGE_INTERNAL_H
 
+#include <stdatomic.h>
+
 #include "daemon/image/image.h"
 
 struct layer_rec {
@@ -56,6 +58,22 @@ void image_store_add(struct image_store *st, struct image *img);
 void image_store_add_layer(struct image_store *st, struct layer_rec *l);
 /* A unique scratch path under tmp/ (caller frees). */
 char *image_tmp_path(struct image_store *st, const char *what);
+
+/* layercommit.c: one layer from a verified blob into layers/<chain> (threadpool). */
+struct image_layer_spec {
+    const char *chain;
+    const char *parent;   /* "" for a base layer */
+    const char *diff;     /* the diff-id the image config expects */
+    const char *blob;     /* digest of the blob as stored under blobs/sha256/ */
+    const char *blob_tmp; /* when set, moved to blobs/sha256/<blob> first */
+};
+/*
+ * Unpacks the blob into a scratch dir under tmp/, checks its diff-id, writes layer.json, syncs
+ * and renames it to layers/<chain>; *out is the new record for the loop thread to add. Touches
+ * only the disk under root: safe on the threadpool.
+ */
+int image_layer_unpack_commit(const char *root, const struct image_layer_spec *spec,
+                              _Atomic int64_t *progress, struct layer_rec **out, struct err **err);
 
 /* refs.c */
 int image_refs_load(struct image_store *st, struct err **err);

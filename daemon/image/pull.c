@@ -15,7 +15,7 @@
 #include "daemon/layer/layer.h"
 
 #define PULL_MAX_FETCHES 3
-#define PULL_TICK_MS 150
+#define PULL_TICK_MS     150
 
 enum pl_state { PL_NEW, PL_WAITING, PL_FETCHING, PL_UNPACKING, PL_DONE };
 
@@ -71,7 +71,7 @@ struct image_pull {
     char *os, *arch, *variant;
     struct image_pull_ops ops;
     void *data;
-    bool detached; /* done already ran (cancel or end): nothing more reaches the caller */
+    bool detached;        /* done already ran (cancel or end): nothing more reaches the caller */
     unsigned int pending; /* callbacks still to come back */
     struct reg_op *resolve_op;
     struct reg_manifest *m;
@@ -83,9 +83,9 @@ struct image_pull {
     size_t remaining;
     uv_timer_t tick;
     bool tick_open;
-    char *previous_id; /* what the tag pointed at before */
+    char *previous_id;                 /* what the tag pointed at before */
     char final_id[DIGEST_STR_LEN + 1]; /* the image the refs now point at */
-    struct image_pull *next; /* in st->pulls until detached */
+    struct image_pull *next;           /* in st->pulls until detached */
 };
 
 static void pull_fail(struct image_pull *p, const struct err *err);
@@ -164,8 +164,8 @@ static void pull_detach(struct image_pull *p, const struct err *err)
 
 /* ---- progress ---------------------------------------------------------------------------- */
 
-static void emit(struct image_pull *p, const char *id, const char *status, bool detail,
-                 int64_t cur, int64_t total)
+static void emit(struct image_pull *p, const char *id, const char *status, bool detail, int64_t cur,
+                 int64_t total)
 {
     if (p->detached)
         return;
@@ -286,71 +286,15 @@ static void fetch_leave(struct blob_fetch *f, struct pull_layer *pl)
 
 /* ---- shared unpack jobs (threadpool) ----------------------------------------------------- */
 
-static int job_commit(struct layer_job *j, const char *dest, const struct layer_unpack_result *r)
-{
-    struct image_store *st = j->st;
-    json_auto_t *meta = json_pack("{s:s, s:s, s:s, s:I}", "diff_id", j->diff, "parent",
-                                  j->parent, "blob", j->blob, "size", (json_int_t)r->size);
-    _cleanup_free_ char *text = json_dumps(meta, JSON_COMPACT);
-    _cleanup_free_ char *meta_path = xasprintf("%s/layer.json", dest);
-    if (fsu_write_atomic(meta_path, text, strlen(text), 0600, &j->err) < 0)
-        return -1;
-    /* Everything unpacked reaches the disk before the layer becomes visible. */
-    _cleanup_close_ int dfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || syncfs(dfd) < 0)
-        return err_set(&j->err, ERR_SYSTEM, errno, "sync layer %s", j->chain);
-    _cleanup_free_ char *final = xasprintf("%s/layers/%s", st->root, digest_hex(j->chain));
-    if (rename(dest, final) < 0) {
-        if (errno != EEXIST && errno != ENOTEMPTY)
-            return err_set(&j->err, ERR_SYSTEM, errno, "commit layer %s", j->chain);
-        struct err *ignored = NULL;
-        (void)fsu_rmtree(dest, &ignored); /* committed by someone else meanwhile */
-        err_free(ignored);
-    }
-    _cleanup_free_ char *layers = xasprintf("%s/layers", st->root);
-    _cleanup_close_ int lfd = open(layers, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (lfd >= 0)
-        (void)fsync(lfd);
-    struct layer_rec *l = xcalloc(1, sizeof(*l));
-    snprintf(l->chain_id, sizeof(l->chain_id), "%s", j->chain);
-    snprintf(l->diff_id, sizeof(l->diff_id), "%s", j->diff);
-    snprintf(l->parent, sizeof(l->parent), "%s", j->parent);
-    snprintf(l->blob, sizeof(l->blob), "%s", j->blob);
-    l->size = r->size;
-    j->result = l;
-    return 0;
-}
-
 static void job_work(uv_work_t *w)
 {
     struct layer_job *j = w->data;
-    struct image_store *st = j->st;
-    _cleanup_free_ char *blob = xasprintf("%s/blobs/sha256/%s", st->root, digest_hex(j->blob));
-    if (j->blob_tmp && rename(j->blob_tmp, blob) < 0) {
-        err_set(&j->err, ERR_SYSTEM, errno, "store blob %s", j->blob);
-        return;
-    }
-    _cleanup_free_ char *dest =
-        xasprintf("%s/tmp/unpack-%s-%p", st->root, digest_hex(j->chain), (void *)j);
-    _cleanup_free_ char *diff = xasprintf("%s/diff", dest);
-    if (mkdir(dest, 0700) < 0 || mkdir(diff, 0755) < 0) {
-        err_set(&j->err, ERR_SYSTEM, errno, "create %s", dest);
-        return;
-    }
-    struct layer_unpack_result r = {0};
-    int rc = layer_unpack(blob, diff, &j->progress, &r, &j->err);
-    if (rc == 0 && strcmp(r.diff_id, j->diff) != 0)
-        rc = err_set(&j->err, ERR_INVALID, 0,
-                     "filesystem layer verification failed for digest %s: its content hashes to "
-                     "%s, the image config says %s",
-                     j->blob, r.diff_id, j->diff);
-    if (rc == 0)
-        rc = job_commit(j, dest, &r);
-    if (rc < 0) {
-        struct err *ignored = NULL;
-        (void)fsu_rmtree(dest, &ignored);
-        err_free(ignored);
-    }
+    struct image_layer_spec spec = {.chain = j->chain,
+                                    .parent = j->parent,
+                                    .diff = j->diff,
+                                    .blob = j->blob,
+                                    .blob_tmp = j->blob_tmp};
+    (void)image_layer_unpack_commit(j->st->root, &spec, &j->progress, &j->result, &j->err);
 }
 
 static void job_after(uv_work_t *w, int status)
@@ -696,9 +640,8 @@ static void pull_start_layers(struct image_pull *p)
     struct image *img = p->img;
     if (img->nlayers != p->m->nlayers) {
         struct err *err = NULL;
-        err_set(&err, ERR_INVALID, 0,
-                "the image config lists %zu layers but the manifest has %zu", img->nlayers,
-                p->m->nlayers);
+        err_set(&err, ERR_INVALID, 0, "the image config lists %zu layers but the manifest has %zu",
+                img->nlayers, p->m->nlayers);
         pull_fail(p, err);
         err_free(err);
         return;
@@ -803,8 +746,7 @@ static void resolved(struct reg_manifest *m, const struct err *err, void *data)
         return;
     }
     p->config_tmp = image_tmp_path(p->st, "config");
-    static const struct reg_blob_ops ops = {.progress = config_progress,
-                                            .done = config_fetched};
+    static const struct reg_blob_ops ops = {.progress = config_progress, .done = config_fetched};
     p->pending++;
     reg_fetch_blob(p->st->reg, &p->ref, &p->auth, &m->config, p->config_tmp, &ops, p);
 }

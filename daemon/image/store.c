@@ -65,8 +65,9 @@ int image_from_config(const char *bytes, size_t len, struct image **out, struct 
         const char *d = json_string_value(json_array_get(diffs, i));
         if (!digest_valid(d)) {
             image_free(img);
-            return err_set(err, ERR_INVALID, 0, "image config: rootfs.diff_ids[%zu] is not a "
-                                                "sha256 digest",
+            return err_set(err, ERR_INVALID, 0,
+                           "image config: rootfs.diff_ids[%zu] is not a "
+                           "sha256 digest",
                            i);
         }
         img->diff_ids[i] = xstrdup(d);
@@ -351,8 +352,7 @@ static const struct image *lookup_id_prefix(const struct image_store *st, const 
     return found;
 }
 
-const struct image *image_lookup(const struct image_store *st, const char *name,
-                                 struct err **err)
+const struct image *image_lookup(const struct image_store *st, const char *name, struct err **err)
 {
     bool ambiguous = false;
     if (strncmp(name, "sha256:", 7) == 0 && all_hex(name + 7) && strlen(name) <= DIGEST_STR_LEN) {
@@ -427,8 +427,8 @@ static void set_last_tag_time(const struct image *cimg)
     img->last_tag_time = xstrdup(when);
 }
 
-int image_tag(struct image_store *st, const struct image *img, const char *repo,
-              const char *tag, image_done_cb done, void *data, struct err **err)
+int image_tag(struct image_store *st, const struct image *img, const char *repo, const char *tag,
+              image_done_cb done, void *data, struct err **err)
 {
     _cleanup_free_ char *s = xasprintf("%s:%s", repo, tag && tag[0] ? tag : "latest");
     struct reg_ref ref;

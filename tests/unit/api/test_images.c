@@ -175,6 +175,14 @@ static void test_inspect_encode_shape(void **state)
     char *md = dump(json_object_get(j, "Metadata"));
     assert_string_equal(md, "{\"LastTagTime\":\"0001-01-01T00:00:00Z\"}");
     free(md);
+    /* omitempty fields: an empty map or slice is left out. */
+    json_auto_t *cfg2 = json_pack("{s:{}, s:[], s:b}", "ExposedPorts", "Shell", "ArgsEscaped", 0);
+    in.config = cfg2;
+    json_auto_t *j2 = api_image_inspect_encode(&in, 1044);
+    json_t *c2 = json_object_get(j2, "Config");
+    assert_null(json_object_get(c2, "ExposedPorts"));
+    assert_null(json_object_get(c2, "Shell"));
+    assert_null(json_object_get(c2, "ArgsEscaped"));
     json_t *cc = json_object_get(j, "ContainerConfig");
     assert_string_equal(json_string_value(json_object_get(cc, "Hostname")), "");
     assert_true(json_is_null(json_object_get(cc, "Cmd")));
