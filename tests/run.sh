@@ -38,4 +38,21 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 stage "e2e tests (asan+ubsan)"
 BERTH_BIN="$top/build-asan/bin" tests/e2e/run.sh
 
+stage "fuzz targets (clang, 20 s each)"
+if command -v clang >/dev/null; then
+    cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DBERTH_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
+    cmake --build build-fuzz -j"$jobs" --target fuzz_manifest fuzz_tar
+    fuzzwork=$(mktemp -d)
+    trap 'rm -rf "$fuzzwork"' EXIT
+    cp -r tests/fuzz/corpus/manifest "$fuzzwork/manifest"
+    build-fuzz/bin/fuzz_manifest -max_total_time=20 -print_final_stats=0 "$fuzzwork/manifest" 2>"$fuzzwork/manifest.log" ||
+        { tail -40 "$fuzzwork/manifest.log"; exit 1; }
+    mkdir -p "$fuzzwork/tar"
+    (cd "$fuzzwork" && "$top/build-fuzz/bin/fuzz_tar" -max_total_time=20 "$fuzzwork/tar" 2>"$fuzzwork/tar.log") ||
+        { tail -40 "$fuzzwork/tar.log"; exit 1; }
+    echo "fuzz targets ran clean"
+else
+    echo "clang not installed: fuzz targets skipped"
+fi
+
 stage "all tests passed"

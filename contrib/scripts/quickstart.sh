@@ -24,8 +24,13 @@ for _ in $(seq 1 50); do
     sleep 0.1
 done
 
+# The bundled default image: busybox built from Debian's busybox-static (no network needed).
+contrib/images/build-busybox.sh build/images >/dev/null
+/usr/local/bin/berth load -i build/images/busybox.tar
+
 # The demo: the berth CLI, and the unmodified docker CLI, talking to berthd.
 /usr/local/bin/berth version
+/usr/local/bin/berth images
 if command -v docker >/dev/null; then
-    DOCKER_HOST=unix:///run/berth.sock docker version
+    DOCKER_HOST=unix:///run/berth.sock docker images
 fi

@@ -1,0 +1,446 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# bench/pull/run.sh: cold pull of the ~100 MB, 3-layer bench image from a local registry, by
+# berthd and by dockerd, side by side in one run, against the floor of fetching, hashing and
+# unpacking the same blobs with curl, sha256sum and tar in parallel. Prints a table with the
+# targets of issue 3 and saves it to bench/results/pull-<date>.txt.
+#
+# Run as root. Everything runs inside `unshare --net --mount --fork` with private tmpfs mounts
+# over /run, /etc/docker and /opt; the registry (Debian's docker-registry, tests/fixtures/
+# registry.sh) listens on the namespace's own loopback. Only processes this script started are
+# stopped, by PID.
+#
+# Environment:
+#   BENCH_RUNS   pulls per contender (default 3); median and minimum are reported
+#   BENCH_PORT   registry port inside the namespace (default 5000)
+#   BENCH_PERF   1: after the timed runs, one more berthd pull under `perf record -g`; the
+#                profile summary goes to bench/results/pull-perf-<date>.txt (default 0)
+#   BENCH_ONLY   "berthd", "dockerd" or "floor" to measure one contender only
+#   BERTHD       berthd binary (default build-bench/bin/berthd, a Release build made or
+#                brought up to date by this script)
+#   DOCKERD      dockerd binary (default /usr/sbin/dockerd)
+#   FIXTURES     fixture directory (default build/fixtures; built with --bench when needed)
+#
+# Exit status: 0 when both targets are met, 1 when one is missed or a daemon or pull failed,
+# 2 on a setup error.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+runs=${BENCH_RUNS:-3}
+port=${BENCH_PORT:-5000}
+perf_on=${BENCH_PERF:-0}
+only=${BENCH_ONLY:-}
+berthd_bin=${BERTHD:-$root/build-bench/bin/berthd}
+dockerd_bin=${DOCKERD:-/usr/sbin/dockerd}
+fixtures=${FIXTURES:-$root/build/fixtures}
+bench_tag=bench/pull
+# shellcheck source=bench/lib.sh
+. "$here/../lib.sh"
+
+die()
+{
+    echo "bench/pull: $*" >&2
+    exit 2
+}
+
+[[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer"
+[[ $port =~ ^[1-9][0-9]*$ ]] || die "BENCH_PORT must be a port number"
+case $only in
+'' | berthd | dockerd | floor) ;;
+*) die "BENCH_ONLY must be berthd, dockerd or floor" ;;
+esac
+want()
+{
+    [[ -z $only || $only == "$1" ]]
+}
+
+# ---- outside the namespace: checks and builds -------------------------------------------------
+
+if [[ ${BENCH_PULL_INNER:-} != 1 ]]; then
+    [[ $EUID -eq 0 ]] || die "must run as root (it starts dockerd in a private namespace)"
+    for tool in unshare curl docker docker-registry skopeo python3 sha256sum tar mkfifo; do
+        command -v "$tool" >/dev/null || die "$tool is missing"
+    done
+    if want berthd && [[ -z ${BERTHD:-} ]]; then
+        echo "bench/pull: building berthd (cmake Release, $root/build-bench)" >&2
+        cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null ||
+            die "cmake configure failed"
+        cmake --build "$root/build-bench" -j2 --target berthd >/dev/null || die "build failed"
+    fi
+    if want berthd; then
+        [[ -x $berthd_bin ]] || die "$berthd_bin is not executable"
+    fi
+    if want dockerd; then
+        [[ -x $dockerd_bin ]] || die "$dockerd_bin is missing (apt-get install docker.io)"
+        command -v containerd >/dev/null || die "containerd is missing (apt-get install containerd)"
+    fi
+    if [[ $perf_on == 1 ]]; then
+        command -v perf >/dev/null || die "BENCH_PERF=1 needs perf (apt-get install linux-perf)"
+    fi
+    "$root/tests/fixtures/build.sh" --bench "$fixtures" >/dev/null || die "fixture build failed"
+    [[ -d $fixtures/oci/bench ]] || die "$fixtures/oci/bench is missing after the fixture build"
+    export BENCH_PULL_INNER=1
+    exec unshare --net --mount --fork "$here/run.sh" "$@"
+fi
+
+# ---- inside the namespace ---------------------------------------------------------------------
+
+started_at=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+stamp=$(date -u +%Y%m%d-%H%M%S)
+dir=$(mktemp -d /tmp/berth-bench-pull.XXXXXX)
+declare -A started=() # pid -> name, for the processes this script started
+declare -A comm_of=() # pid -> /proc/PID/comm when started, so a reused PID is never signalled
+declare -A result=()  # key -> value
+declare -A times=()   # contender -> space-separated seconds of the successful runs
+failures=()
+
+bench_ns_setup
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup()
+{
+    bench_cleanup "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+image=127.0.0.1:$port/test/bench:latest
+fx() # fx KEY: a field of FIXTURES.json's bench entry, lists space-separated
+{
+    python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))["bench"][sys.argv[2]]
+print(" ".join(map(str, v)) if isinstance(v, list) else v)' "$fixtures/FIXTURES.json" "$1"
+}
+image_id=$(fx config)
+manifest_digest=$(fx manifest)
+read -r -a layers <<<"$(fx layers)"
+read -r -a sizes <<<"$(fx sizes)"
+
+# The client: the docker CLI on PATH, with a private config and no inherited endpoint.
+export DOCKER_CONFIG=$dir/docker-config
+mkdir -p "$DOCKER_CONFIG"
+echo '{}' >"$DOCKER_CONFIG/config.json"
+unset DOCKER_HOST DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
+
+# ---- registry ---------------------------------------------------------------------------------
+
+"$root/tests/fixtures/registry.sh" start "$dir/registry" "$port" >/dev/null ||
+    die "the registry did not start"
+reg_pid=$(cat "$dir/registry/registry.pid")
+comm_of[$reg_pid]=$(cat /proc/"$reg_pid"/comm 2>/dev/null || true)
+started[$reg_pid]=docker-registry
+"$root/tests/fixtures/registry.sh" push "oci:$fixtures/oci/bench:latest" "$image" ||
+    die "pushing the bench image failed"
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+now()
+{
+    echo "$EPOCHREALTIME"
+}
+
+since() # since T0: seconds from T0 to now, 3 decimals
+{
+    awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.3f", b - a}'
+}
+
+# fresh DIR: remove DIR (unmounting anything a daemon left below it) and make it anew.
+fresh()
+{
+    local m
+    for m in $(findmnt -rn -o TARGET | grep "^$1/" | sort -r); do
+        umount -l "$m" 2>/dev/null || true
+    done
+    rm -rf --one-file-system "$1"
+    mkdir -p "$1"
+}
+
+# Write back what earlier runs left dirty so it does not land inside the next timed pull.
+settle_io()
+{
+    sync
+}
+
+record() # record CONTENDER SECONDS
+{
+    times[$1]="${times[$1]:-} $2"
+    echo "  $1: ${2}s" >&2
+}
+
+fail() # fail MESSAGE: a run failed; the verdict will be FAIL
+{
+    echo "bench/pull: $*" >&2
+    failures+=("$*")
+}
+
+# pull_once NAME SOCKET LOG: time `docker pull` against the daemon and check the image it made.
+pull_once()
+{
+    local name=$1 sock=$2 log=$3 t0 secs id
+    settle_io
+    t0=$(now)
+    if ! docker -H "unix://$sock" pull "$image" >>"$log" 2>&1; then
+        fail "$name: docker pull failed (see below)"
+        tail -n 5 "$log" >&2
+        return 1
+    fi
+    secs=$(since "$t0")
+    id=$(docker -H "unix://$sock" image inspect --format '{{.Id}}' "$image" 2>>"$log" || true)
+    if [[ $id != "$image_id" ]]; then
+        fail "$name: pulled image id '$id', expected $image_id"
+        return 1
+    fi
+    record "$name" "$secs"
+}
+
+# ---- berthd -----------------------------------------------------------------------------------
+
+# start_berthd I: a berthd with an empty data root; sets berthd_pid, berthd_sock.
+start_berthd()
+{
+    local i=$1 d=$dir/berthd
+    fresh "$d"
+    echo '{}' >"$d/daemon.json"
+    berthd_sock=$d/berthd.sock
+    if ! start_daemon berthd "$berthd_sock" "$dir/berthd-$i.log" "$berthd_bin" \
+        -H "unix://$berthd_sock" --data-root "$d/root" --exec-root "$d/exec" \
+        --pidfile "$d/berthd.pid" --config-file "$d/daemon.json"; then
+        fail "berthd did not start"
+        return 1
+    fi
+    berthd_pid=${result[berthd.pid]}
+}
+
+stop_berthd()
+{
+    stop_pid "$berthd_pid" berthd
+    forget_tree "$berthd_pid"
+}
+
+run_berthd()
+{
+    local i=$1
+    start_berthd "$i" || return 0
+    pull_once berthd "$berthd_sock" "$dir/berthd-$i.log" || true
+    stop_berthd
+}
+
+# ---- dockerd ----------------------------------------------------------------------------------
+
+run_dockerd()
+{
+    local i=$1 d=$dir/dockerd pid
+    fresh "$d"
+    echo '{}' >"$d/daemon.json"
+    # A fresh --data-root each run: dockerd's image and layer store and its managed containerd's
+    # root (data-root/containerd) start empty; the start-up is not timed.
+    if ! start_daemon dockerd "$d/docker.sock" "$dir/dockerd-$i.log" "$dockerd_bin" \
+        --iptables=false --bridge=none -H "unix://$d/docker.sock" --data-root "$d/root" \
+        --exec-root "$d/exec" --pidfile "$d/docker.pid" --config-file "$d/daemon.json"; then
+        fail "dockerd did not start"
+        return 0
+    fi
+    pid=${result[dockerd.pid]}
+    adopt_children "$pid" dockerd
+    if [[ -z ${result[dockerd.driver]:-} ]]; then
+        result[dockerd.driver]=$(docker -H "unix://$d/docker.sock" info \
+            --format '{{.Driver}}' 2>/dev/null || echo '?')
+    fi
+    pull_once dockerd "$d/docker.sock" "$dir/dockerd-$i.log" || true
+    stop_pid "$pid" dockerd
+    forget_tree "$pid"
+}
+
+# ---- the floor --------------------------------------------------------------------------------
+
+# run_floor I: every layer blob fetched with curl, hashed by sha256sum and unpacked by tar
+# (tar -z: gzip -d), all three layers at once; timed from the first fetch to the last unpack.
+run_floor()
+{
+    local i=$1 d=$dir/floor n t0 secs ok=1 pids=() sum
+    fresh "$d"
+    for n in "${!layers[@]}"; do
+        mkdir -p "$d/layer$n"
+        mkfifo "$d/fifo$n"
+    done
+    settle_io
+    t0=$(now)
+    for n in "${!layers[@]}"; do
+        curl -sSf "http://127.0.0.1:$port/v2/test/bench/blobs/${layers[$n]}" |
+            tee "$d/fifo$n" | sha256sum >"$d/sum$n" &
+        pids+=($!)
+        tar -xzf - -C "$d/layer$n" <"$d/fifo$n" &
+        pids+=($!)
+    done
+    for n in "${pids[@]}"; do
+        wait "$n" || ok=0
+    done
+    secs=$(since "$t0")
+    for n in "${!layers[@]}"; do
+        sum=$(cut -d' ' -f1 "$d/sum$n")
+        [[ sha256:$sum == "${layers[$n]}" ]] || ok=0
+    done
+    if [[ $ok != 1 ]]; then
+        fail "floor: a fetch, hash or unpack failed"
+        return 0
+    fi
+    record floor "$secs"
+}
+
+# ---- profile (BENCH_PERF=1) -------------------------------------------------------------------
+
+profile_berthd()
+{
+    local out=$root/bench/results/pull-perf-$stamp.txt perf_pid t0 secs
+    start_berthd perf || return 0
+    settle_io
+    perf record -q -F 2000 -g -p "$berthd_pid" -o "$dir/perf.data" >"$dir/perf.log" 2>&1 &
+    perf_pid=$!
+    started[$perf_pid]=perf
+    sleep 0.5 # let perf attach to every thread
+    t0=$(now)
+    docker -H "unix://$berthd_sock" pull "$image" >>"$dir/berthd-perf.log" 2>&1 ||
+        fail "berthd: docker pull under perf failed"
+    secs=$(since "$t0")
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+    unset "started[$perf_pid]"
+    stop_berthd
+    {
+        echo "berthd pull profile, $started_at; pull under perf took ${secs}s"
+        echo "perf record -F 2000 -g -p <berthd>; samples are on-CPU time of every berthd thread"
+        echo
+        echo "== by thread =="
+        perf report -i "$dir/perf.data" --stdio --no-children --sort comm 2>/dev/null |
+            grep -v '^#' | grep -v '^$' | grep '%' | head -n 20
+        echo
+        echo "== by shared object =="
+        perf report -i "$dir/perf.data" --stdio --no-children --sort dso 2>/dev/null |
+            grep -v '^#' | grep -v '^$' | grep '%' | head -n 20
+        echo
+        echo "== by symbol (self) =="
+        perf report -i "$dir/perf.data" --stdio --no-children --sort dso,sym -g none \
+            --percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 50
+        echo
+        echo "== by symbol (with children) =="
+        perf report -i "$dir/perf.data" --stdio --children --sort sym -g none \
+            --percent-limit 3 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 50
+    } >"$out"
+    echo "bench/pull: profile saved to $out" >&2
+}
+
+# ---- measure ----------------------------------------------------------------------------------
+
+if want berthd; then
+    result[berthd.version]=$("$berthd_bin" --version 2>/dev/null | head -n 1 || true)
+fi
+if want dockerd; then
+    result[dockerd.version]=$("$dockerd_bin" --version 2>/dev/null || true)
+fi
+
+for ((i = 1; i <= runs; i++)); do
+    echo "bench/pull: round $i of $runs" >&2
+    if want berthd; then run_berthd "$i"; fi
+    if want dockerd; then run_dockerd "$i"; fi
+    if want floor; then run_floor "$i"; fi
+done
+if [[ $perf_on == 1 ]] && want berthd; then
+    profile_berthd
+fi
+
+# ---- report -----------------------------------------------------------------------------------
+
+median() # median SECONDS...
+{
+    printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1}
+        END {if (NR == 0) print "-"; else if (NR % 2) printf "%.3f", v[(NR + 1) / 2];
+             else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+
+minimum()
+{
+    printf '%s\n' "$@" | sort -g | awk 'NR == 1 {printf "%.3f", $1}'
+}
+
+row()
+{
+    printf '%-26s | %9s | %9s | %-25s\n' "$@"
+}
+
+ratio_row()
+{
+    printf '%-26s | %9s | %9s | %7s\n' "$@"
+}
+
+report()
+{
+    local name t total=0 s b d f r ok
+    for s in "${sizes[@]}"; do
+        total=$((total + s))
+    done
+    echo "berth pull benchmark, started $started_at"
+    echo "host: $(uname -r), $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+    echo "image: $image, ${#layers[@]} gzip layers, $(awk -v t="$total" \
+        'BEGIN {printf "%.1f MB", t / 1e6}') compressed, manifest $manifest_digest"
+    echo "berthd: ${result[berthd.version]:-not run} ($berthd_bin)"
+    echo "dockerd: ${result[dockerd.version]:-not run}, storage driver" \
+        "${result[dockerd.driver]:-?} (+ its managed containerd)"
+    echo "client: $(docker --version)"
+    echo "method: $runs cold pulls each; every pull starts from an empty data root with the" \
+        "daemon just started (start-up not timed); time = wall time of \`docker pull\`, checked" \
+        "by the image id afterwards; floor = curl | tee | sha256sum plus tar -xz of the 3 blobs," \
+        "all in parallel; data roots on $(findmnt -n -o FSTYPE -T "$dir"); \`sync\` before" \
+        "each timed run"
+    echo
+    row contender "median s" "min s" "runs (s)"
+    row -------------------------- --------- --------- -------------------------
+    for name in berthd dockerd floor; do
+        # shellcheck disable=SC2086 # the list is space-separated numbers
+        if [[ -n ${times[$name]:-} ]]; then
+            result[$name.median]=$(median ${times[$name]})
+            row "$name" "${result[$name.median]}" "$(minimum ${times[$name]})" "${times[$name]# }"
+        else
+            row "$name" - - "not measured"
+        fi
+    done
+    echo
+    ratio_row ratio "median" target verdict
+    ratio_row -------------------------- --------- --------- -------
+    b=${result[berthd.median]:-}
+    d=${result[dockerd.median]:-}
+    f=${result[floor.median]:-}
+    r=-
+    ok=-
+    if [[ -n $b && -n $d ]]; then
+        r=$(awk -v b="$b" -v d="$d" 'BEGIN {printf "%.2fx", d / b}')
+        ok=$(awk -v b="$b" -v d="$d" 'BEGIN {print (d >= 1.5 * b) ? 1 : 0}')
+    fi
+    ratio_row "dockerd / berthd" "$r" ">= 1.5x" "$(verdict_of "$ok")"
+    r=-
+    ok=-
+    if [[ -n $b && -n $f ]]; then
+        r=$(awk -v b="$b" -v f="$f" 'BEGIN {printf "%.2fx", b / f}')
+        ok=$(awk -v b="$b" -v f="$f" 'BEGIN {print (b <= 1.3 * f) ? 1 : 0}')
+    fi
+    ratio_row "berthd / floor" "$r" "<= 1.3x" "$(verdict_of "$ok")"
+    if ((${#failures[@]})); then
+        echo
+        echo "failures:"
+        for t in "${failures[@]}"; do
+            echo "  $t"
+        done
+    fi
+}
+
+mkdir -p "$root/bench/results"
+out=$root/bench/results/pull-$stamp.txt
+report >"$out"
+cat "$out"
+echo
+echo "saved to $out"
+if ((${#failures[@]})) || grep -q '| FAIL$' "$out"; then
+    exit 1
+fi
+exit 0
