@@ -176,6 +176,161 @@ char *api_progress_encode(const struct api_progress *p);
 int api_progress_decode(const json_t *j, struct api_progress *out, struct err **err);
 void api_progress_release(struct api_progress *p);
 
+/* ---- containers (api/containers.c) ------------------------------------------------------ */
+
+/*
+ * HostConfig as POST /containers/create sends it; the fields berth acts on. Absent vectors are
+ * NULL; JSON objects are kept as json_t (owned) where berth only stores and shows them.
+ */
+struct api_host_config {
+    char **binds;
+    char *network_mode;     /* "" / "default" mean bridge */
+    json_t *port_bindings;  /* object or NULL */
+    bool publish_all_ports;
+    char *restart_policy;   /* "", "no", "always", "on-failure", "unless-stopped" */
+    int64_t restart_max_retry;
+    bool auto_remove;
+    char **cap_add;
+    char **cap_drop;
+    bool privileged;
+    bool readonly_rootfs;
+    char **security_opt;
+    char *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode;
+    int64_t memory, memory_swap, memory_reservation;
+    int64_t nano_cpus, cpu_shares, cpu_period, cpu_quota;
+    int64_t pids_limit; /* 0 or -1: unlimited */
+    int64_t shm_size;
+    int64_t oom_score_adj;
+    char **dns, **dns_search, **dns_options, **extra_hosts;
+    char *log_type;     /* "" = json-file */
+    json_t *log_opts;   /* object of strings, or NULL */
+    json_t *sysctls;    /* object of strings, or NULL */
+    char **group_add;
+    char **masked_paths;   /* NULL = defaults */
+    char **readonly_paths; /* NULL = defaults */
+    int console_size[2];
+    bool init;
+};
+
+/* The create body: Config flattened at top level plus HostConfig and NetworkingConfig. */
+struct api_container_config {
+    char *hostname, *domainname, *user;
+    bool attach_stdin, attach_stdout, attach_stderr;
+    bool tty, open_stdin, stdin_once;
+    char **env;
+    char **cmd;        /* NULL when absent or null */
+    char **entrypoint; /* NULL when absent or null; an empty vector means "reset" */
+    char *image;       /* as given */
+    char *working_dir;
+    json_t *labels;        /* object or NULL */
+    json_t *exposed_ports; /* object or NULL */
+    json_t *volumes;       /* object or NULL */
+    char *stop_signal;
+    int64_t stop_timeout;  /* -1 = not set */
+    bool network_disabled;
+    struct api_host_config host;
+    json_t *networking_config; /* object or NULL */
+};
+
+/*
+ * Decodes and validates a create body: wrong types, negative limits, unknown restart policies
+ * and the like are ERR_INVALID naming the field ("invalid restart policy ..."). Unknown keys
+ * are ignored as dockerd does.
+ */
+int api_container_config_decode(const json_t *body, struct api_container_config *out,
+                                struct err **err);
+/* Config (without HostConfig) and HostConfig as inspect shows them; also used to persist. */
+json_t *api_container_config_encode(const struct api_container_config *c);
+json_t *api_host_config_encode(const struct api_host_config *h);
+int api_host_config_decode(const json_t *j, struct api_host_config *out, struct err **err);
+void api_container_config_release(struct api_container_config *c);
+
+struct api_container_state {
+    char *status; /* created, running, paused, restarting, removing, exited, dead */
+    bool running, paused, restarting, oom_killed, dead;
+    int pid;
+    int exit_code;
+    char *error;
+    char *started_at, *finished_at; /* RFC 3339 nano; "0001-01-01T00:00:00Z" when never */
+};
+
+/* GET /containers/{id}/json. Borrowed pointers; the encoder copies. */
+struct api_container_inspect {
+    char *id;
+    char *created;
+    char *path;
+    char **args;
+    struct api_container_state state;
+    char *image_id;
+    char *resolv_conf_path, *hostname_path, *hosts_path, *log_path;
+    char *name; /* with the leading '/' */
+    int64_t restart_count;
+    const struct api_container_config *config; /* as merged with the image (Config) */
+    const struct api_host_config *host_config;
+    char *lower_dir, *upper_dir, *work_dir, *merged_dir; /* GraphDriver.Data */
+    json_t *network_settings; /* borrowed; NULL gives an empty shape */
+    char **exec_ids;
+};
+json_t *api_container_inspect_encode(const struct api_container_inspect *in, int version);
+
+/* One row of GET /containers/json. */
+struct api_container_summary {
+    char *id;
+    char **names; /* "/name" */
+    char *image;  /* as given at create */
+    char *image_id;
+    char *command; /* path and args joined with spaces */
+    int64_t created; /* Unix seconds */
+    char *state;     /* running, exited, ... */
+    char *status;    /* "Up 3 minutes", "Exited (0) 2 seconds ago", "Created" */
+    json_t *labels;  /* borrowed, object or NULL */
+    json_t *ports;   /* borrowed, array or NULL */
+    char *network_mode;
+    json_t *networks; /* borrowed, object or NULL */
+    int64_t size_rw, size_root_fs; /* -1 = not computed */
+};
+json_t *api_container_summary_encode(const struct api_container_summary *s);
+
+/* docker's human status for ps: "Up 3 minutes", "Up Less than a second", "Exited (3) 2 hours
+ * ago", "Created", "Up 5 seconds (Paused)", "Restarting (1) 3 seconds ago". now and the times
+ * are Unix nanoseconds. Caller frees. */
+char *api_container_status_text(const struct api_container_state *st, int64_t started_ns,
+                                int64_t finished_ns, int64_t now_ns);
+/* docker's HumanDuration ("3 minutes", "About an hour", "Less than a second"); caller frees. */
+char *api_human_duration(int64_t ns);
+
+/* POST /containers/{id}/wait: {"StatusCode":N,"Error":null} or with {"Message":...}. */
+char *api_wait_encode(int status_code, const char *error);
+/* POST /containers/create: {"Id":...,"Warnings":[...]}. */
+json_t *api_create_response_encode(const char *id, char *const *warnings);
+/* Signal names with or without SIG, or numbers, as docker accepts them; -1 when unknown. */
+int api_signal_parse(const char *s);
+
+/* ---- the berthd <-> berth-shim control protocol ----------------------------------------- */
+
+/*
+ * Over the shim's Unix socket (<exec-root>/<id>/shim.sock): newline-terminated JSON messages.
+ * Requests: {"op":"state"}, {"op":"kill","signal":N}, {"op":"wait"} (the answer comes when the
+ * container has exited; the connection may stay open). Answers and events:
+ * {"status":"running","pid":N} or
+ * {"status":"exited","pid":N,"exit_code":N,"oom_killed":b,"finished_at":"RFC3339nano"} or
+ * {"error":"..."}. Later ops (attach, resize, exec) extend this.
+ */
+struct api_shim_msg {
+    char *op;     /* requests */
+    int signal;
+    char *status; /* answers: "running" or "exited" */
+    int pid;
+    int exit_code;
+    bool oom_killed;
+    char *finished_at;
+    char *error;
+};
+/* One '\n'-terminated line (caller frees). */
+char *api_shim_encode(const struct api_shim_msg *m);
+int api_shim_decode(const char *line, size_t len, struct api_shim_msg *out, struct err **err);
+void api_shim_release(struct api_shim_msg *m);
+
 /* ---- filters ----------------------------------------------------------------------------- */
 
 /*
@@ -187,8 +342,11 @@ int api_filters_parse(const char *raw, json_t **out, struct err **err);
 
 /* ---- helpers for decoders ---------------------------------------------------------------- */
 
+/* A NULL-terminated string vector as a JSON array (NULL gives []). */
+json_t *api_strv_json(char *const *v);
 /* Frees a NULL-terminated string vector. */
 void api_strv_free(char **v);
+void api_strv_freep(char ***v); /* for _cleanup_ */
 /* Parses bytes as one JSON document; trailing data is an error naming its position. */
 int api_json_parse(const char *buf, size_t len, json_t **out, struct err **err);
 

@@ -52,3 +52,17 @@ void api_strv_free(char **v)
         free(*p);
     free(v);
 }
+
+json_t *api_strv_json(char *const *v)
+{
+    json_t *a = json_array();
+    for (; v && *v; v++)
+        json_array_append_new(a, json_string(*v));
+    return a;
+}
+
+void api_strv_freep(char ***v)
+{
+    api_strv_free(*v);
+    *v = NULL;
+}

@@ -12,7 +12,7 @@
 #include "client/http.h"
 #include "common/common.h"
 
-#define CLI_MAX_FLAGS 32
+#define CLI_MAX_FLAGS 64
 
 enum cli_flag_type {
     CLI_FLAG_BOOL,

@@ -65,7 +65,7 @@ static const char *history_label(const char *path, void *ud)
 }
 
 /* Go's time.Time.String() in local time: "2024-01-02 03:04:05 +0000 UTC". */
-static void go_time_string(int64_t t, char out[80])
+void cli_go_time_string(int64_t t, char out[80])
 {
     time_t tt = (time_t)t;
     struct tm tm;
@@ -84,7 +84,7 @@ static char *image_path(const char *name, const char *suffix)
 }
 
 /* --filter k=v (repeated) into docker's map form; *bad gets the offending value. */
-static json_t *filters_from_flags(const struct cli_args *args, const char **bad)
+json_t *cli_filters_from_flags(const struct cli_args *args, const char **bad)
 {
     json_t *f = json_object();
     const struct cli_flag_val *v = cli_flag(args, "filter");
@@ -122,7 +122,7 @@ static json_t *filters_from_flags(const struct cli_args *args, const char **bad)
     return f;
 }
 
-static int bad_filter(struct cli_ctx *ctx, const struct cli_args *args, const char *bad)
+int cli_bad_filter(struct cli_ctx *ctx, const struct cli_args *args, const char *bad)
 {
     bool shorthand = false;
     for (const struct cli_flag *f = args->cmd->flags; f && f->name; f++)
@@ -165,7 +165,7 @@ static void image_row(struct image_row_ctx *c, const struct api_image_summary *s
                       const char *repo, const char *tag, const char *digest)
 {
     char created_at[80], since[80], id[13], size[32], vsize[32], ssize[32], usize[32];
-    go_time_string(s->created, created_at);
+    cli_go_time_string(s->created, created_at);
     cli_created_since(s->created, c->now, since);
     cli_trunc_id(s->id, id);
     api_human_size((double)s->size, 3, size);
@@ -352,9 +352,9 @@ static char *images_query(const struct cli_args *args, json_t *filters)
 int cli_cmd_images(struct cli_ctx *ctx, const struct cli_args *args, struct err **err)
 {
     const char *bad = NULL;
-    json_auto_t *filters = filters_from_flags(args, &bad);
+    json_auto_t *filters = cli_filters_from_flags(args, &bad);
     if (!filters)
-        return bad_filter(ctx, args, bad);
+        return cli_bad_filter(ctx, args, bad);
     if (args->argc > 0) {
         json_t *set = json_object_get(filters, "reference");
         if (!set) {
@@ -562,12 +562,14 @@ static int inspector_init(struct inspector *in, const char *fmt, struct err **er
 
 /* Tries one object kind; 1 when it does not exist (404), so the next kind is tried. */
 static int inspect_try(struct cli_ctx *ctx, struct inspector *in, const char *kind,
-                       const char *name, struct err **err)
+                       const char *name, bool size, struct err **err)
 {
     struct sb p = SB_INIT;
     sb_addf(&p, "/%s/", kind);
     cli_path_escape(name, &p);
     sb_adds(&p, "/json");
+    if (size && strcmp(kind, "containers") == 0)
+        sb_adds(&p, "?size=1");
     char *raw = NULL;
     size_t len = 0;
     int r = fetch_raw(ctx, p.buf, &raw, &len, err);
@@ -593,7 +595,8 @@ static int inspect_run(struct cli_ctx *ctx, const struct cli_args *args, const c
             if (type && strcmp(type, kinds[k][0]) != 0)
                 continue;
             err_freep(&e);
-            r = inspect_try(ctx, &in, kinds[k][1], args->argv[i], &e);
+            r = inspect_try(ctx, &in, kinds[k][1], args->argv[i], cli_flag_bool(args, "size"),
+                            &e);
         }
         if (r == 1 && !type) {
             _cleanup_free_ char *msg = xasprintf("Error: No such object: %s", args->argv[i]);
@@ -610,6 +613,11 @@ static int inspect_run(struct cli_ctx *ctx, const struct cli_args *args, const c
 int cli_cmd_image_inspect(struct cli_ctx *ctx, const struct cli_args *args, struct err **err)
 {
     return inspect_run(ctx, args, "image", err);
+}
+
+int cli_cmd_container_inspect(struct cli_ctx *ctx, const struct cli_args *args, struct err **err)
+{
+    return inspect_run(ctx, args, "container", err);
 }
 
 int cli_cmd_inspect(struct cli_ctx *ctx, const struct cli_args *args, struct err **err)
@@ -715,7 +723,7 @@ int cli_cmd_rmi(struct cli_ctx *ctx, const struct cli_args *args, struct err **e
 
 /* ---- berth image prune ------------------------------------------------------------------ */
 
-static bool confirm(struct cli_ctx *ctx, const char *warning)
+bool cli_confirm(struct cli_ctx *ctx, const char *warning)
 {
     fprintf(ctx->out, "%s [y/N] ", warning);
     fflush(ctx->out);
@@ -755,15 +763,15 @@ int cli_cmd_image_prune(struct cli_ctx *ctx, const struct cli_args *args, struct
 {
     bool all = cli_flag_bool(args, "all");
     const char *bad = NULL;
-    json_auto_t *filters = filters_from_flags(args, &bad);
+    json_auto_t *filters = cli_filters_from_flags(args, &bad);
     if (!filters)
-        return bad_filter(ctx, args, bad);
+        return cli_bad_filter(ctx, args, bad);
     json_object_set_new(filters, "dangling", json_pack("{s:b}", all ? "false" : "true", 1));
     const char *warning =
         all ? "WARNING! This will remove all images without at least one container associated "
               "to them.\nAre you sure you want to continue?"
             : "WARNING! This will remove all dangling images.\nAre you sure you want to continue?";
-    if (!cli_flag_bool(args, "force") && !confirm(ctx, warning)) {
+    if (!cli_flag_bool(args, "force") && !cli_confirm(ctx, warning)) {
         fputs("Total reclaimed space: 0B\n", ctx->out);
         return 0;
     }

@@ -95,6 +95,23 @@ int cli_cmd_pull(struct cli_ctx *ctx, const struct cli_args *args, struct err **
     return r;
 }
 
+int cli_pull_image(struct cli_ctx *ctx, FILE *out, const char *image, const char *platform,
+                   struct err **err)
+{
+    struct cli_ref ref;
+    if (cli_ref_parse(image, &ref, err) < 0)
+        return -1;
+    if (!ref.tag && !ref.digest)
+        ref.tag = xstrdup("latest");
+    _cleanup_free_ char *path = pull_path(&ref, platform, false);
+    _cleanup_free_ char *cfg = cli_config_path();
+    _cleanup_free_ char *auth = cli_registry_auth(cfg, ref.domain);
+    _cleanup_free_ char *hdr = xasprintf("X-Registry-Auth: %s", auth);
+    const char *headers[] = {hdr, NULL};
+    cli_ref_release(&ref);
+    return run_progress(ctx, out, "POST", path, NULL, -1, headers, err);
+}
+
 /* ---- save ------------------------------------------------------------------------------- */
 
 struct save_sink {

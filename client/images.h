@@ -119,6 +119,23 @@ char *cli_base64(const void *data, size_t len, bool url);
 /* Decodes standard base64; NULL when malformed. Caller frees; *outlen gets the length. */
 char *cli_base64_decode(const char *s, size_t *outlen);
 
+/* ---- shared by the image and container commands (client/cmd_images.c, cmd_pull.c) ------- */
+
+/* --filter k=v (repeated) into docker's map form; NULL with *bad the offending value. */
+json_t *cli_filters_from_flags(const struct cli_args *args, const char **bad);
+/* The usage error for a malformed --filter value; returns 125. */
+int cli_bad_filter(struct cli_ctx *ctx, const struct cli_args *args, const char *bad);
+/* Prints "<warning> [y/N] " and reads the answer from stdin. */
+bool cli_confirm(struct cli_ctx *ctx, const char *warning);
+/* Go's time.Time.String() of Unix seconds in local time: "2024-01-02 03:04:05 +0000 UTC". */
+void cli_go_time_string(int64_t t, char out[80]);
+/*
+ * Pulls image (tag "latest" when none) with its progress rendered to out, as docker run does
+ * when the image is missing. Returns 0, -1 with err, or 1 after printing an in-stream error.
+ */
+int cli_pull_image(struct cli_ctx *ctx, FILE *out, const char *image, const char *platform,
+                   struct err **err);
+
 /* ---- API requests with streamed bodies (client/apireq.c) -------------------------------- */
 
 /*

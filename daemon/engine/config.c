@@ -40,7 +40,8 @@ static const char usage_text[] =
     "  -h, --help                        Print usage\n"
     "  -H, --host list                   Daemon socket(s) to listen on (unix:///path, fd://)\n"
     "      --insecure-registry list      Registries reachable over plain HTTP\n"
-    "      --live-restore                Keep containers running while the daemon is down\n"
+    "      --live-restore[=true|false]   Keep containers running while the daemon is down "
+    "(default true)\n"
     "  -l, --log-level string            Logging level (\"debug\"|\"info\"|\"warn\"|\"error\"|"
     "\"fatal\") (default \"info\")\n"
     "  -p, --pidfile string              Path to use for daemon PID file (default "
@@ -228,7 +229,7 @@ static void config_defaults(struct engine_config *cfg)
     cfg->config_file = xstrdup(ENGINE_DEFAULT_CONFIG_FILE);
     cfg->group = xstrdup(ENGINE_DEFAULT_GROUP);
     cfg->log_level = LOG_LVL_INFO;
-    cfg->live_restore = false;
+    cfg->live_restore = true; /* containers outlive the daemon unless told otherwise */
     cfg->shutdown_timeout_s = 15;
 }
 
@@ -251,7 +252,7 @@ static const struct option long_opts[] = {
     {"help", no_argument, NULL, 'h'},
     {"host", required_argument, NULL, 'H'},
     {"insecure-registry", required_argument, NULL, OPT_INSECURE},
-    {"live-restore", no_argument, NULL, OPT_LIVE_RESTORE},
+    {"live-restore", optional_argument, NULL, OPT_LIVE_RESTORE},
     {"log-level", required_argument, NULL, 'l'},
     {"pidfile", required_argument, NULL, 'p'},
     {"registry-mirror", required_argument, NULL, OPT_MIRROR},
@@ -325,7 +326,15 @@ static int parse_one(struct engine_config *cfg, int c, const char *arg, unsigned
         return 0;
     case OPT_LIVE_RESTORE:
         *set |= SET_LIVE_RESTORE;
-        cfg->live_restore = true;
+        if (!arg || strcmp(arg, "true") == 0 || strcmp(arg, "1") == 0)
+            cfg->live_restore = true;
+        else if (strcmp(arg, "false") == 0 || strcmp(arg, "0") == 0)
+            cfg->live_restore = true; /* containers outlive the daemon unless told otherwise */
+        else
+            return err_set(err, ERR_INVALID, 0,
+                           "--live-restore: invalid value \"%s\" (use "
+                           "true or false)",
+                           arg);
         return 0;
     case OPT_SHUTDOWN_TIMEOUT: {
         char *end = NULL;

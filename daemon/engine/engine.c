@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <uv.h>
 
+#include "daemon/container/container.h"
 #include "daemon/httpd/httpd.h"
 #include "daemon/image/image.h"
 #include "daemon/registry/registry.h"
@@ -27,6 +28,8 @@ struct engine {
     struct router *router;
     struct reg_client *reg;
     struct image_store *images;
+    struct ctr_store *ctrs;
+    char *shim_path;
     struct httpd *httpd;
     uv_signal_t sig_term, sig_int, sig_hup;
     int lock_fd;
@@ -209,6 +212,15 @@ static void on_httpd_closed(void *ud)
     uv_close((uv_handle_t *)&e->sig_hup, on_handle_closed);
 }
 
+static void on_containers_down(void *data)
+{
+    struct engine *e = data;
+#ifdef BERTH_WITH_CONTAINERS
+    ctr_store_detach(e->ctrs);
+#endif
+    httpd_shutdown(e->httpd, e->cfg->shutdown_timeout_s * 1000, on_httpd_closed, e);
+}
+
 static void on_signal(uv_signal_t *s, int signum)
 {
     struct engine *e = s->data;
@@ -227,7 +239,12 @@ static void on_signal(uv_signal_t *s, int signum)
     reg_client_free(e->reg);
     e->reg = NULL;
     e->env.reg = NULL;
-    httpd_shutdown(e->httpd, e->cfg->shutdown_timeout_s * 1000, on_httpd_closed, e);
+    /* With live restore containers keep running; without it they are stopped first. */
+#ifdef BERTH_WITH_CONTAINERS
+    ctr_store_shutdown(e->ctrs, on_containers_down, e);
+#else
+    on_containers_down(e);
+#endif
 }
 
 static void init_signals(struct engine *e)
@@ -270,7 +287,11 @@ static void engine_cleanup(struct engine *e)
     free(e->insecure);
     if (e->router)
         route_free(e->router);
+#ifdef BERTH_WITH_CONTAINERS
+    ctr_store_free(e->ctrs);
+#endif
     image_store_free(e->images);
+    free(e->shim_path);
     handle_env_release(&e->env);
     engine_host_release(&e->host);
     if (e->lock_fd >= 0)
@@ -293,9 +314,31 @@ static char **insecure_registries(const struct engine_config *cfg)
     return v;
 }
 
+/* berth-shim is installed beside berthd. */
+static char *find_shim(struct err **err)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        return err_set(err, ERR_SYSTEM, errno, "readlink /proc/self/exe"), NULL;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    *slash = '\0';
+    char *path = xasprintf("%s/berth-shim", self);
+    if (access(path, X_OK) < 0) {
+        err_set(err, ERR_SYSTEM, errno, "berth-shim not found beside berthd at %s", path);
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
 static int engine_start(struct engine *e, struct err **err)
 {
     if (prepare_dirs(e, err) < 0 || lock_data_root(e, err) < 0)
+        return -1;
+    e->shim_path = find_shim(err);
+    if (!e->shim_path)
         return -1;
     engine_host_gather(&e->host, e->cfg->data_root);
     e->env.host = &e->host;
@@ -313,6 +356,17 @@ static int engine_start(struct engine *e, struct err **err)
     if (image_store_open(&e->loop, e->cfg->data_root, e->reg, &e->images, err) < 0)
         return -1;
     e->env.images = e->images;
+    e->env.loop = &e->loop;
+#ifdef BERTH_WITH_CONTAINERS
+    struct ctr_store_config cc = {.data_root = e->cfg->data_root,
+                                  .exec_root = e->cfg->exec_root,
+                                  .shim_path = e->shim_path,
+                                  .live_restore = e->cfg->live_restore,
+                                  .images = e->images};
+    if (ctr_store_open(&e->loop, &cc, &e->ctrs, err) < 0)
+        return err_wrap(err, "containers");
+    e->env.ctrs = e->ctrs;
+#endif
     handle_env_init(&e->env);
     size_t ntables = 0;
     const struct route *const *tables = handle_route_tables(&ntables);
@@ -344,6 +398,10 @@ int engine_run(const struct engine_config *cfg)
         fprintf(stderr, "berthd: %s\n", err->msg);
         err_free(err);
         status = 1;
+#ifdef BERTH_WITH_CONTAINERS
+        if (e.ctrs)
+            ctr_store_detach(e.ctrs);
+#endif
         if (e.reg)
             reg_client_free(e.reg);
         e.reg = NULL;

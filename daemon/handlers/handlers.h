@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "daemon/container/container.h"
 #include "daemon/image/image.h"
 #include "daemon/registry/registry.h"
 #include "daemon/router/router.h"
@@ -40,8 +41,10 @@ struct handle_env {
     bool live_restore;
     char *const *insecure_registries; /* NULL-terminated */
     char *const *registry_mirrors;    /* NULL-terminated */
+    uv_loop_t *loop;
     struct image_store *images;
     struct reg_client *reg;
+    struct ctr_store *ctrs;
     char *version_body; /* GET /version never changes: encoded once (owned) */
 };
 
@@ -52,6 +55,10 @@ void handle_env_release(struct handle_env *env);
 /* The route tables of every resource, for route_new(). */
 extern const struct route handle_system_routes[];
 extern const struct route handle_image_routes[];
+extern const struct route handle_container_routes[];
+/* GET /containers/{id}/logs (logs.c), listed in handle_container_routes. */
+void handle_container_logs(struct route_req *rr);
+extern const struct route handle_archive_routes[];
 
 const struct route *const *handle_route_tables(size_t *n);
 

@@ -84,6 +84,18 @@ static void handle_info(struct route_req *rr)
         .insecure_registries = (char **)env->insecure_registries,
         .registry_mirrors = (char **)env->registry_mirrors,
     };
+#ifdef BERTH_WITH_CONTAINERS
+    for (size_t i = 0; env->ctrs && i < ctr_count(env->ctrs); i++) {
+        const struct ctr *c = ctr_at(env->ctrs, i);
+        if (c->status == CTR_PAUSED)
+            info.containers_paused++;
+        else if (c->status == CTR_RUNNING || c->status == CTR_RESTARTING)
+            info.containers_running++;
+        else
+            info.containers_stopped++;
+    }
+    info.containers = env->ctrs ? (int64_t)ctr_count(env->ctrs) : 0;
+#endif
     route_reply_json(rr, 200, api_info_encode(&info));
 }
 
@@ -97,7 +109,12 @@ const struct route handle_system_routes[] = {
 
 const struct route *const *handle_route_tables(size_t *n)
 {
-    static const struct route *const tables[] = {handle_system_routes, handle_image_routes};
+    static const struct route *const tables[] = {handle_system_routes, handle_image_routes,
+                                                 handle_archive_routes,
+#ifdef BERTH_WITH_CONTAINERS
+                                                 handle_container_routes
+#endif
+    };
     *n = ARRAY_SIZE(tables);
     return tables;
 }

@@ -96,4 +96,55 @@ void image_pull_cancel(struct image_pull *p);
 /* Shutdown: cancels every pull in flight (before the registry client is freed). */
 void image_store_cancel_all(struct image_store *st);
 
+/* ---- save and load (archive.c) ----------------------------------------------------------- */
+
+struct image_save_ops {
+    /* A piece of the tar, borrowed for the call. Return 1 to pause until image_save_resume(). */
+    int (*data)(const char *buf, size_t len, void *data);
+    /* The archive ended: err NULL when it is complete. Runs exactly once, from a later turn. */
+    void (*done)(const struct err *err, void *data);
+};
+
+struct image_save;
+/*
+ * docker save: names are resolved now (a tag, a repository name for all of its tags, a digest
+ * reference or an id); an unknown one is ERR_NOT_FOUND "No such image: <name>" and NULL is
+ * returned before anything starts. A threadpool job then writes the docker 25 layout
+ * (blobs/sha256/ with configs, uncompressed layers and OCI manifests; index.json, oci-layout,
+ * manifest.json, repositories; fixed order and times) into a pipe the loop reads, and the
+ * images' layers stay held until done.
+ */
+struct image_save *image_save_start(struct image_store *st, const char *const *names, size_t n,
+                                    const struct image_save_ops *ops, void *data, struct err **err);
+/* Resumes reading after data returned 1. */
+void image_save_resume(struct image_save *s);
+/* The client went away: stop reading (the writer then fails with EPIPE); done still runs. */
+void image_save_cancel(struct image_save *s);
+
+struct image_load_ops {
+    /* The body was paused by image_load_feed returning 1 and may flow again. */
+    void (*resume)(void *data);
+    /*
+     * The load ended: err NULL and lines ("Loaded image: busybox:latest", "Loaded image ID:
+     * sha256:...", borrowed, NULL-terminated) on success. Runs exactly once, from a later turn;
+     * l is freed after it returns.
+     */
+    void (*done)(const struct err *err, char *const *lines, void *data);
+};
+
+struct image_load;
+/*
+ * docker load: the request body is spooled to a file under tmp/ with asynchronous writes
+ * (bounded by the free space and a fixed maximum: ERR_TOO_LARGE); then a threadpool job reads
+ * it (tar or tar.gz; manifest.json, else an OCI index.json), verifies every config and layer
+ * and commits them; only then do the images and their RepoTags appear. A bad archive
+ * (ERR_INVALID "invalid archive: ...") leaves no image, layer, ref or tmp file.
+ */
+struct image_load *image_load_start(struct image_store *st, const struct image_load_ops *ops,
+                                    void *data);
+/* The next bytes of the body; returns 1 when the caller should pause until ops->resume. */
+int image_load_feed(struct image_load *l, const void *buf, size_t len);
+/* The body ended (error 0) or failed (error < 0: the load is abandoned; done still runs). */
+void image_load_finish(struct image_load *l, int error);
+
 #endif

@@ -63,4 +63,59 @@ enum layer_whiteout {
 /* Classifies the last component of a cleaned entry name (base holds no "/"). */
 enum layer_whiteout layer_whiteout_kind(const char *base, const char **target);
 
+/* ---- image archives (docker save / load): the outer tar, not a layer (archive.c) --------- */
+
+/*
+ * A tar writer for docker save: ustar entries (pax only when a size or name needs it), owner
+ * 0:0, fixed time 0, written to fd (a pipe or a file; EPIPE ends the write with ERR_SYSTEM).
+ * Blocking; any thread. Free with layer_tar_writer_free (also after an error).
+ */
+struct layer_tar_writer;
+int layer_tar_writer_new(int fd, struct layer_tar_writer **out, struct err **err);
+/* A directory entry (mode 0755); name ends with '/'. */
+int layer_tar_write_dir(struct layer_tar_writer *w, const char *name, struct err **err);
+/* A regular file (mode 0644) holding len bytes of data. */
+int layer_tar_write_bytes(struct layer_tar_writer *w, const char *name, const void *data,
+                          size_t len, struct err **err);
+/* A regular file copied from src_fd's current offset: exactly size bytes, or an error. */
+int layer_tar_write_fd(struct layer_tar_writer *w, const char *name, int src_fd, int64_t size,
+                       struct err **err);
+/* Writes the end-of-archive blocks. The fd stays open (the caller owns it). */
+int layer_tar_writer_finish(struct layer_tar_writer *w, struct err **err);
+void layer_tar_writer_free(struct layer_tar_writer *w);
+
+/*
+ * An image archive read for docker load: layer_archive_extract reads the tar (plain or gzip;
+ * anything else, or nested compression, is ERR_INVALID) at archive_path and copies each
+ * regular file into dir (an existing empty directory) under a flat generated name, hashing it
+ * on the way. Entry names are cleaned with layer_name_clean: absolute names and ".." refuse
+ * the whole archive. Symlinks and hardlinks are recorded, never created; layer_archive_lookup
+ * follows them inside the archive only. More than max_bytes of file content is ERR_TOO_LARGE.
+ * Blocking; any thread. Free with layer_archive_free (which leaves dir's files in place).
+ */
+struct layer_archive;
+struct layer_archive_file {
+    const char *path;                /* the extracted copy, inside dir */
+    int64_t size;                    /* bytes */
+    char digest[DIGEST_STR_LEN + 1]; /* sha256 of the content */
+};
+int layer_archive_extract(const char *archive_path, const char *dir, int64_t max_bytes,
+                          struct layer_archive **out, struct err **err);
+/*
+ * The regular file called name in the archive, following the archive's symlinks (relative to
+ * their directory; absolute targets from the archive root) and hardlinks, never outside the
+ * archive. *out is borrowed from a. ERR_NOT_FOUND when there is no such file, ERR_INVALID for
+ * a name or link that leaves the archive or loops.
+ */
+int layer_archive_lookup(const struct layer_archive *a, const char *name,
+                         const struct layer_archive_file **out, struct err **err);
+void layer_archive_free(struct layer_archive *a);
+
+/*
+ * Pure helper (exposed for tests): joins rel to the directory base ("" for the root; ignored
+ * when rel is absolute) and resolves ".", ".." and repeated slashes lexically into out.
+ * Returns NULL, or a static reason ("leaves the archive", "name too long").
+ */
+const char *layer_archive_path_join(const char *base, const char *rel, char *out, size_t outsz);
+
 #endif

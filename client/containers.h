@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * client/containers: the pieces behind the container commands that have no I/O of their own,
+ * so the unit tests reach them: the run/create flags turned into docker's create body (the
+ * docker CLI's parsers for sizes, CPUs, restart policies, env files, ports and times), the
+ * 8-byte stream demultiplexer and docker's ps columns. Single-threaded like the client.
+ */
+#ifndef BERTH_CLIENT_CONTAINERS_H
+#define BERTH_CLIENT_CONTAINERS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
+#include <jansson.h>
+
+#include "api/api.h"
+#include "client/cli.h"
+
+/* ---- flag values (client/opts.c) -------------------------------------------------------- */
+
+/* go-units RAMInBytes: "512", "64m", "1.5g", "2GiB" (binary units); "invalid size: 'x'". */
+int cli_parse_bytes(const char *s, int64_t *out, struct err **err);
+/* opts.ParseCPUs: a rational number of CPUs to nano CPUs ("1.5" -> 1500000000). */
+int cli_parse_cpus(const char *s, int64_t *out, struct err **err);
+/* opts.ParseRestartPolicy: "no", "always", "on-failure[:N]", "unless-stopped". name owned. */
+int cli_parse_restart(const char *s, char **name, int64_t *max_retry, struct err **err);
+/*
+ * parseKeyValueFile: the lines of an --env-file or --label-file, comments and blank lines
+ * dropped; with lookup, a bare NAME becomes NAME=value when set in the environment. Appends
+ * to *v (a NULL-terminated vector, *n entries).
+ */
+int cli_kv_file_read(const char *path, bool lookup, char ***v, size_t *n, struct err **err);
+/* nat.ParsePortSpec: adds "80/tcp":{} to exposed and the bindings to bindings. */
+int cli_parse_port_spec(const char *spec, json_t *exposed, json_t *bindings, struct err **err);
+/* Go's time.ParseDuration ("10m", "1h30m", "1.5s"); -1 when s is not one. */
+int cli_go_duration(const char *s, int64_t *ns);
+/*
+ * timetypes.GetTimestamp: --since/--until as the API wants them. A duration is taken back from
+ * now ("1700000000"), an RFC 3339 time becomes "sec.nanosec", Unix seconds pass through.
+ * Caller frees *out.
+ */
+int cli_parse_timestamp(const char *value, time_t now, char **out, struct err **err);
+
+/*
+ * The create body from `berth run`/`berth create` flags: args->argv[0] is the image, the rest
+ * the command. detach is -d (run only). console gives the terminal size for -t ([0,0] when
+ * stdout is not a terminal). Errors are the docker CLI's words; release c afterwards.
+ */
+int cli_run_config(const struct cli_args *args, bool detach, const int console[2],
+                   struct api_container_config *c, struct err **err);
+
+/* ---- streams (client/ctr_stream.c) ------------------------------------------------------ */
+
+/*
+ * The 8-byte framed stream of logs and attach without a TTY: [stream, 0, 0, 0, size(be32)]
+ * then the payload; stdout (and stdin) frames go to out, stderr frames to errf. raw passes
+ * bytes through to out (TTY containers). Frames may be split anywhere across feeds.
+ */
+struct cli_demux {
+    FILE *out, *errf;
+    bool raw;
+    unsigned char hdr[8];
+    size_t hlen;
+    uint32_t remain;
+    int stream;
+};
+
+void cli_demux_init(struct cli_demux *d, FILE *out, FILE *errf, bool raw);
+int cli_demux_feed(struct cli_demux *d, const char *data, size_t len, struct err **err);
+/* True when a frame is cut short. */
+bool cli_demux_partial(const struct cli_demux *d);
+
+/* ---- ps (client/ctr_stream.c) ----------------------------------------------------------- */
+
+/* Go's strconv.Quote of UTF-8 text. Caller frees. */
+char *cli_go_quote(const char *s);
+/* formatter.DisplayablePorts of a Ports array: "443/tcp, 0.0.0.0:8080->80/tcp". Caller frees. */
+char *cli_ports_display(json_t *ports);
+/*
+ * One row of docker's container formatter from a GET /containers/json item: every field a
+ * string (keys sorted, as {{json .}} prints them). with_label adds "Label" (an object) so that
+ * {{.Label "k"}} works.
+ */
+json_t *cli_ps_row(json_t *item, bool trunc, int64_t now, bool with_label);
+
+#endif

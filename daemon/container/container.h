@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * container: container objects and their state machine, the id/name store, persistence,
+ * lifecycle (create, start, stop, kill, restart, wait, remove, rename, pause), restart
+ * policies and talking to each container's berth-shim. One loop thread owns all of it; disk
+ * work goes to the threadpool. Loop thread only.
+ */
+#ifndef BERTH_CONTAINER_H
+#define BERTH_CONTAINER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "api/api.h"
+#include "common/common.h"
+#include "daemon/image/image.h"
+
+enum ctr_status {
+    CTR_CREATED = 0,
+    CTR_RUNNING,
+    CTR_PAUSED,
+    CTR_RESTARTING,
+    CTR_REMOVING,
+    CTR_EXITED,
+    CTR_DEAD,
+};
+const char *ctr_status_name(enum ctr_status s);
+
+struct ctr_shim;
+struct ctr_waiter;
+
+/* One container. Handlers read these fields; only container/ changes them. */
+struct ctr {
+    char id[DIGEST_HEX_LEN + 1];
+    char *name;                      /* without the leading '/' */
+    struct api_container_config cfg; /* as created, merged with the image's defaults */
+    char image_id[DIGEST_STR_LEN + 1];
+    char *path; /* the process: path and args, merged from entrypoint and cmd */
+    char **args;
+    int64_t created_ns;
+    /* state */
+    enum ctr_status status;
+    int pid;
+    int exit_code;
+    bool oom_killed;
+    char *error;
+    int64_t started_ns, finished_ns; /* 0 = never */
+    int64_t restart_count;
+    bool manually_stopped;
+    bool has_been_started;
+    /* private */
+    struct ctr_store *st;
+    struct ctr_shim *shim;
+    struct ctr_waiter *waiters;
+    unsigned int refs;
+    bool removed;
+    bool starting;
+    bool state_writing, state_dirty;
+    uv_timer_t *restart_timer;
+    uv_timer_t *stop_timer;
+    struct ctr_op *stops; /* stop/restart requests waiting for the exit */
+};
+
+struct ctr_store_config {
+    const char *data_root;
+    const char *exec_root;
+    const char *shim_path; /* the berth-shim executable */
+    bool live_restore;
+    struct image_store *images;
+};
+
+/*
+ * Loads containers/<id>/ under the data root (blocking: start-up only) and reconnects to the
+ * shims of running ones (asynchronously); containers whose shim is gone show the exit code it
+ * recorded, or 255. Restart policies are applied to containers that should be running.
+ */
+int ctr_store_open(uv_loop_t *loop, const struct ctr_store_config *cfg, struct ctr_store **out,
+                   struct err **err);
+/*
+ * Shutdown: with live restore, leaves containers running (disconnects from shims); without it,
+ * stops every running container (bounded). done runs when finished.
+ */
+void ctr_store_shutdown(struct ctr_store *st, void (*done)(void *data), void *data);
+/* Then, before the loop ends: closes shim connections, timers and handles; ends waits. */
+void ctr_store_detach(struct ctr_store *st);
+void ctr_store_free(struct ctr_store *st);
+
+size_t ctr_count(const struct ctr_store *st);
+struct ctr *ctr_at(const struct ctr_store *st, size_t i);
+/* By full id, name (with or without '/'), or unique id prefix; ERR_NOT_FOUND "No such
+ * container: <name>". */
+struct ctr *ctr_lookup(const struct ctr_store *st, const char *name, struct err **err);
+/* True when a container (any state) uses image id. */
+struct ctr *ctr_using_image(const struct ctr_store *st, const char *image_id);
+
+/* Paths of a container's files (caller frees). */
+char *ctr_path(const struct ctr *c, const char *file); /* containers/<id>/<file> */
+char *ctr_log_path(const struct ctr *c);
+
+typedef void (*ctr_done_cb)(const struct err *err, void *data);
+
+/*
+ * Creates a container from cfg (taken over: cfg is zeroed) named name (NULL: generated).
+ * Validates the name (400) and its uniqueness (409), finds the image (404 "No such image"),
+ * writes the container's files. done gets the id.
+ */
+typedef void (*ctr_create_cb)(const struct err *err, const char *id, void *data);
+void ctr_create(struct ctr_store *st, struct api_container_config *cfg, const char *name,
+                ctr_create_cb done, void *data);
+
+/* Start: ERR_NOT_MODIFIED when running; the runtime's error otherwise. */
+void ctr_start(struct ctr_store *st, struct ctr *c, ctr_done_cb done, void *data);
+/* Stop: signal (NULL: StopSignal or SIGTERM), then SIGKILL after timeout seconds (-1: the
+ * container's StopTimeout or 10). ERR_NOT_MODIFIED when not running. */
+void ctr_stop(struct ctr_store *st, struct ctr *c, int timeout, const char *signal,
+              ctr_done_cb done, void *data);
+void ctr_restart(struct ctr_store *st, struct ctr *c, int timeout, const char *signal,
+                 ctr_done_cb done, void *data);
+/* Kill: ERR_CONFLICT when not running. */
+int ctr_kill(struct ctr_store *st, struct ctr *c, int signal, struct err **err);
+/* Remove: ERR_CONFLICT when running and not force (force kills first). */
+void ctr_remove(struct ctr_store *st, struct ctr *c, bool force, ctr_done_cb done, void *data);
+int ctr_rename(struct ctr_store *st, struct ctr *c, const char *new_name, struct err **err);
+void ctr_pause(struct ctr_store *st, struct ctr *c, bool pause, ctr_done_cb done, void *data);
+
+enum ctr_wait_cond { CTR_WAIT_NOT_RUNNING, CTR_WAIT_NEXT_EXIT, CTR_WAIT_REMOVED };
+/* exit_code and error (NULL when none) of the exit that ended the wait. */
+typedef void (*ctr_wait_cb)(int exit_code, const char *error, void *data);
+struct ctr_waiter *ctr_wait(struct ctr_store *st, struct ctr *c, enum ctr_wait_cond cond,
+                            ctr_wait_cb cb, void *data);
+/* The client went away: cb will not run. */
+void ctr_wait_cancel(struct ctr_waiter *w);
+
+/* A container reference that keeps the object alive across asynchronous work. */
+void ctr_ref(struct ctr *c);
+void ctr_unref(struct ctr *c);
+
+/* Storage for the strings an inspect or ps view borrows; release with ctr_view_release. */
+struct ctr_view {
+    char created[40], started[40], finished[40];
+    char *strs[12];
+    char *names[2];
+};
+void ctr_view_release(struct ctr_view *v);
+/* GET /containers/{id}/json: fills out with pointers into c and v. */
+void ctr_inspect(const struct ctr *c, struct api_container_inspect *out, struct ctr_view *v);
+/* ps: fills s with pointers into c and v. */
+void ctr_summary(const struct ctr *c, struct api_container_summary *s, struct ctr_view *v);
+
+/* top: the container's processes as ps -ef shows them; done gets a JSON {"Titles","Processes"}. */
+typedef void (*ctr_top_cb)(const struct err *err, json_t *result, void *data);
+void ctr_top(struct ctr_store *st, struct ctr *c, ctr_top_cb done, void *data);
+
+#endif

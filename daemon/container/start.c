@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Start: the runtime spec, the shim's bundle, the shim process and its first word. */
+#include "daemon/container/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "daemon/logs/logs.h"
+#include "daemon/runtime/runtime.h"
+#include "daemon/shim/shim.h"
+
+static char **strv_dup(char *const *v)
+{
+    size_t n = 0;
+    while (v && v[n])
+        n++;
+    char **out = xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        out[i] = xstrdup(v[i]);
+    return out;
+}
+
+static bool mode_is_host(const char *m)
+{
+    return m && strcmp(m, "host") == 0;
+}
+
+static bool wants_nnp(char *const *opts)
+{
+    for (char *const *o = opts; o && *o; o++) {
+        if (strcmp(*o, "no-new-privileges") == 0 || strcmp(*o, "no-new-privileges:true") == 0 ||
+            strcmp(*o, "no-new-privileges=true") == 0)
+            return true;
+    }
+    return false;
+}
+
+/* "10m", "1g", "512k", "100" into bytes; -1 when malformed. */
+static int64_t parse_size(const char *s)
+{
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (end == s || v < 0)
+        return -1;
+    int64_t mul = 1;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        mul = 1024;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        mul = 1024 * 1024;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        mul = 1024LL * 1024 * 1024;
+        end++;
+        break;
+    default:
+        break;
+    }
+    if (*end == 'b' || *end == 'B')
+        end++;
+    return *end ? -1 : (int64_t)(v * (double)mul);
+}
+
+static int build_spec(const struct ctr *c, const struct image *img, struct rt_spec *sp,
+                      struct err **err)
+{
+    const struct api_container_config *cfg = &c->cfg;
+    const struct api_host_config *h = &cfg->host;
+    memset(sp, 0, sizeof(*sp));
+    if (img->nlayers == 0)
+        return err_set(err, ERR_INVALID, 0, "image %s has no layers", img->id);
+    sp->id = xstrdup(c->id);
+    sp->lowerdirs = xcalloc(img->nlayers + 1, sizeof(char *));
+    for (size_t i = 0; i < img->nlayers; i++)
+        sp->lowerdirs[i] = image_layer_dir(c->st->images, img->chain_ids[img->nlayers - 1 - i]);
+    sp->upperdir = ctr_path(c, "rootfs/upper");
+    sp->workdir = ctr_path(c, "rootfs/work");
+    sp->rootfs = ctr_path(c, "rootfs/merged");
+    sp->readonly_rootfs = h->readonly_rootfs;
+    sp->hostname_file = ctr_path(c, "hostname");
+    sp->hosts_file = ctr_path(c, "hosts");
+    sp->resolv_file = ctr_path(c, "resolv.conf");
+    size_t na = 0;
+    while (c->args && c->args[na])
+        na++;
+    sp->argv = xcalloc(na + 2, sizeof(char *));
+    sp->argv[0] = xstrdup(c->path);
+    for (size_t i = 0; i < na; i++)
+        sp->argv[i + 1] = xstrdup(c->args[i]);
+    sp->env = strv_dup(cfg->env);
+    sp->cwd = xstrdup(cfg->working_dir && cfg->working_dir[0] ? cfg->working_dir : "/");
+    sp->user = xstrdup(cfg->user ? cfg->user : "");
+    sp->hostname = xstrdup(cfg->hostname ? cfg->hostname : "");
+    sp->tty = cfg->tty;
+    sp->namespaces = RT_NS_MOUNT;
+    if (!mode_is_host(h->pid_mode))
+        sp->namespaces |= RT_NS_PID;
+    if (!mode_is_host(h->uts_mode))
+        sp->namespaces |= RT_NS_UTS;
+    if (!mode_is_host(h->ipc_mode))
+        sp->namespaces |= RT_NS_IPC;
+    if (!mode_is_host(h->network_mode))
+        sp->namespaces |= RT_NS_NET;
+    if (!mode_is_host(h->cgroupns_mode))
+        sp->namespaces |= RT_NS_CGROUP;
+    if (rt_caps_compute(h->cap_add, h->cap_drop, h->privileged, &sp->caps, err) < 0) {
+        rt_spec_release(sp);
+        return -1;
+    }
+    sp->no_new_privs = wants_nnp(h->security_opt);
+    sp->privileged = h->privileged;
+    sp->masked_paths = h->masked_paths ? strv_dup(h->masked_paths) : NULL;
+    sp->readonly_paths = h->readonly_paths ? strv_dup(h->readonly_paths) : NULL;
+    sp->cgroup_path = xasprintf("berth/%s", c->id);
+    sp->resources.memory = h->memory;
+    sp->resources.memory_swap = h->memory_swap;
+    sp->resources.cpu_shares = h->cpu_shares;
+    sp->resources.cpu_period = h->cpu_period;
+    sp->resources.cpu_quota = h->cpu_quota;
+    if (h->nano_cpus > 0) {
+        sp->resources.cpu_period = 100000;
+        sp->resources.cpu_quota = h->nano_cpus / 10000; /* nano cpus * 100000 us / 1e9 */
+    }
+    sp->resources.pids_limit = h->pids_limit;
+    sp->shm_size = h->shm_size;
+    return 0;
+}
+
+static void log_options(const struct ctr *c, struct shim_config *sc)
+{
+    sc->log_max_size = LOGS_DEFAULT_MAX_SIZE;
+    sc->log_max_files = LOGS_DEFAULT_MAX_FILES;
+    const json_t *opts = c->cfg.host.log_opts;
+    const char *ms = json_string_value(json_object_get(opts, "max-size"));
+    const char *mf = json_string_value(json_object_get(opts, "max-file"));
+    if (ms) {
+        int64_t v = parse_size(ms);
+        if (v > 0)
+            sc->log_max_size = v;
+    }
+    if (mf) {
+        long v = strtol(mf, NULL, 10);
+        if (v > 0 && v < 1000)
+            sc->log_max_files = (int)v;
+    }
+}
+
+/* ---- the bundle (threadpool) ------------------------------------------------------------- */
+
+struct start_op {
+    uv_work_t work;
+    struct ctr *c;
+    ctr_done_cb done;
+    void *data;
+    char *bundle;
+    char *config_text;
+    char *exit_file;
+    int log_fd;
+    struct err *err;
+    uv_pipe_t sync;
+    bool sync_open;
+    struct sb line;
+    bool answered;
+};
+
+static void bundle_work(uv_work_t *w)
+{
+    struct start_op *op = w->data;
+    if (mkdir(op->bundle, 0700) < 0 && errno != EEXIST) {
+        err_set(&op->err, ERR_SYSTEM, errno, "create %s", op->bundle);
+        return;
+    }
+    _cleanup_free_ char *sock = xasprintf("%s/shim.sock", op->bundle);
+    unlink(sock);
+    unlink(op->exit_file);
+    _cleanup_free_ char *cfg = xasprintf("%s/config.json", op->bundle);
+    if (fsu_write_atomic(cfg, op->config_text, strlen(op->config_text), 0600, &op->err) < 0)
+        return;
+    _cleanup_free_ char *logp = xasprintf("%s/shim.log", op->bundle);
+    op->log_fd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (op->log_fd < 0)
+        err_set(&op->err, ERR_SYSTEM, errno, "open %s", logp);
+}
+
+static void start_op_free(struct start_op *op)
+{
+    if (op->log_fd >= 0)
+        close(op->log_fd);
+    sb_release(&op->line);
+    free(op->bundle);
+    free(op->config_text);
+    free(op->exit_file);
+    err_free(op->err);
+    ctr_unref(op->c);
+    free(op);
+}
+
+static void on_sync_closed(uv_handle_t *h)
+{
+    start_op_free(h->data);
+}
+
+/* docker's exit codes for a process that never ran. */
+static int start_failure_code(const char *msg)
+{
+    if (strstr(msg, "executable file not found") || strstr(msg, "no such file or directory"))
+        return 127;
+    if (strstr(msg, "permission denied") || strstr(msg, "is a directory"))
+        return 126;
+    return 128;
+}
+
+static void start_answer(struct start_op *op, const char *line, size_t len)
+{
+    struct ctr *c = op->c;
+    op->answered = true;
+    c->starting = false;
+    json_auto_t *j = json_loadb(line, len, 0, NULL);
+    json_t *pid = json_object_get(j, "pid");
+    const char *msg = json_string_value(json_object_get(j, "error"));
+    if (json_is_integer(pid) && json_integer_value(pid) > 0) {
+        c->status = CTR_RUNNING;
+        c->pid = (int)json_integer_value(pid);
+        c->started_ns = ctr_now_ns();
+        c->finished_ns = 0;
+        c->exit_code = 0;
+        c->oom_killed = false;
+        c->has_been_started = true;
+        c->manually_stopped = false;
+        free(c->error);
+        c->error = NULL;
+        ctr_save_state(c);
+        ctr_shim_attach_spawned(c);
+        op->done(NULL, op->data);
+        return;
+    }
+    _cleanup_free_ char *text =
+        xasprintf("failed to create task for container: %s",
+                  msg ? msg : "berth-shim ended before starting the container (see its shim.log)");
+    ctr_shim_close(c);
+    free(c->error);
+    c->error = xstrdup(text);
+    c->exit_code = start_failure_code(text);
+    if (c->has_been_started)
+        c->status = CTR_EXITED;
+    ctr_save_state(c);
+    struct err *err = NULL;
+    err_set(&err, ERR_INVALID, 0, "%s", text);
+    op->done(err, op->data);
+    err_free(err);
+    ctr_notify_waiters(c, false);
+}
+
+static void on_sync_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    buf->base = xmalloc(4096);
+    buf->len = 4096;
+}
+
+static void on_sync_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    struct start_op *op = s->data;
+    if (n > 0 && op->line.len < 65536)
+        sb_add(&op->line, buf->base, (size_t)n);
+    free(buf->base);
+    char *nl = op->line.len ? memchr(op->line.buf, '\n', op->line.len) : NULL;
+    if (!op->answered && (nl || n < 0))
+        start_answer(op, sb_str(&op->line), nl ? (size_t)(nl - op->line.buf) : op->line.len);
+    if (op->answered || n < 0) {
+        uv_read_stop(s);
+        if (!uv_is_closing((uv_handle_t *)s))
+            uv_close((uv_handle_t *)s, on_sync_closed);
+    }
+}
+
+static void on_proc_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+/* The connection (or its loss) tells what happened to the container; this only reaps. */
+static void on_shim_exit(uv_process_t *p, int64_t status, int sig)
+{
+    struct shim_proc *sp = p->data;
+    if (status != 0 || sig != 0)
+        log_debug("berth-shim %d ended with status %lld signal %d", p->pid, (long long)status, sig);
+    for (struct shim_proc **pp = &sp->st->procs; *pp; pp = &(*pp)->next) {
+        if (*pp == sp) {
+            *pp = sp->next;
+            break;
+        }
+    }
+    uv_close((uv_handle_t *)p, on_proc_closed);
+}
+
+static void bundle_after(uv_work_t *w, int status)
+{
+    struct start_op *op = w->data;
+    struct ctr *c = op->c;
+    if (status < 0 && !op->err)
+        err_set(&op->err, ERR_SYSTEM, -status, "prepare start");
+    if (op->err) {
+        c->starting = false;
+        op->done(op->err, op->data);
+        start_op_free(op);
+        return;
+    }
+    ctr_shim_new(c);
+    struct shim_proc *sp = xcalloc(1, sizeof(*sp));
+    sp->st = c->st;
+    sp->proc.data = sp;
+    uv_pipe_init(c->st->loop, &op->sync, 0);
+    op->sync.data = op;
+    op->sync_open = true;
+    char *args[] = {c->st->shim_path, op->bundle, NULL};
+    uv_stdio_container_t stdio[4] = {
+        {.flags = UV_IGNORE},
+        {.flags = UV_INHERIT_FD, .data.fd = op->log_fd},
+        {.flags = UV_INHERIT_FD, .data.fd = op->log_fd},
+        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&op->sync},
+    };
+    uv_process_options_t opts = {.exit_cb = on_shim_exit,
+                                 .file = c->st->shim_path,
+                                 .args = args,
+                                 .flags = UV_PROCESS_DETACHED,
+                                 .stdio_count = 4,
+                                 .stdio = stdio};
+    int r = uv_spawn(c->st->loop, &sp->proc, &opts);
+    close(op->log_fd);
+    op->log_fd = -1;
+    if (r == 0) {
+        sp->next = c->st->procs;
+        c->st->procs = sp;
+    }
+    if (r < 0) {
+        uv_close((uv_handle_t *)&sp->proc, on_proc_closed);
+        ctr_shim_close(c);
+        c->starting = false;
+        struct err *err = NULL;
+        err_set(&err, ERR_SYSTEM, -r, "start %s", c->st->shim_path);
+        op->done(err, op->data);
+        err_free(err);
+        uv_close((uv_handle_t *)&op->sync, on_sync_closed);
+        return;
+    }
+    uv_read_start((uv_stream_t *)&op->sync, on_sync_alloc, on_sync_read);
+}
+
+void ctr_start(struct ctr_store *st, struct ctr *c, ctr_done_cb done, void *data)
+{
+    struct err *err = NULL;
+    if (c->status == CTR_RUNNING || c->starting) {
+        err_set(&err, ERR_NOT_MODIFIED, 0, "container already started");
+    } else if (c->status == CTR_PAUSED) {
+        err_set(&err, ERR_CONFLICT, 0, "cannot start a paused container, try unpause instead");
+    } else if (c->status == CTR_REMOVING || c->removed) {
+        err_set(&err, ERR_CONFLICT, 0, "container is marked for removal and cannot be started");
+    } else if (st->shutting_down) {
+        err_set(&err, ERR_UNAVAILABLE, 0, "the daemon is shutting down");
+    }
+    _cleanup_free_ char *img_ref = xstrdup(c->image_id);
+    const struct image *img = err ? NULL : image_lookup(st->images, img_ref, &err);
+    struct shim_config sc = {0};
+    if (!err && build_spec(c, img, &sc.spec, &err) == 0) {
+        sc.log_path = ctr_log_path(c);
+        sc.exit_file = ctr_path(c, "exit.json");
+        sc.open_stdin = c->cfg.open_stdin;
+        log_options(c, &sc);
+    }
+    if (err) {
+        shim_config_release(&sc);
+        done(err, data);
+        err_free(err);
+        return;
+    }
+    if (c->restart_timer) {
+        uv_timer_stop(c->restart_timer);
+    }
+    json_auto_t *j = shim_config_encode(&sc);
+    struct start_op *op = xcalloc(1, sizeof(*op));
+    op->c = c;
+    ctr_ref(c);
+    op->done = done;
+    op->data = data;
+    op->log_fd = -1;
+    op->bundle = ctr_exec_path(c, "");
+    op->bundle[strlen(op->bundle) - 1] = '\0'; /* no trailing '/' */
+    op->config_text = json_dumps(j, JSON_COMPACT);
+    op->exit_file = xstrdup(sc.exit_file);
+    sb_init(&op->line);
+    op->work.data = op;
+    shim_config_release(&sc);
+    c->starting = true;
+    uv_queue_work(st->loop, &op->work, bundle_work, bundle_after);
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Private to daemon/runtime. Everything declared under "child" runs between clone and exec:
+ * it allocates nothing, logs nothing, returns -errno and writes what went wrong into a
+ * struct rt_cerr (a stack buffer) that rt_create's child sends to the parent as one message.
+ */
+#ifndef BERTH_RUNTIME_INTERNAL_H
+#define BERTH_RUNTIME_INTERNAL_H
+
+#include <limits.h>
+#include <stdarg.h>
+
+#include "daemon/runtime/runtime.h"
+
+#define RT_CAP_LAST      40 /* CAP_CHECKPOINT_RESTORE */
+#define RT_ALL_CAPS      ((1ULL << (RT_CAP_LAST + 1)) - 1)
+#define RT_MAX_GROUPS    64
+#define RT_ID_MAX        2147483647LL       /* uids and gids above this are refused */
+#define RT_DEFAULT_PATH  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define RT_DEFAULT_SHM   (64LL * 1024 * 1024)
+#define RT_PASSWD_MAX    (16 * 1024 * 1024) /* bytes scanned in /etc/passwd or /etc/group */
+#define RT_CERR_MSG_SIZE 768
+
+/* ---- child-side error (stack only) ------------------------------------------------------ */
+
+struct rt_cerr {
+    enum err_kind kind;
+    int errnum; /* appended as strerror by the parent when non-zero */
+    char msg[RT_CERR_MSG_SIZE];
+};
+
+/* Fills ce and returns -errnum (or -EINVAL when errnum is 0). Allocation-free. */
+int rt_cfail(struct rt_cerr *ce, enum err_kind kind, int errnum, const char *fmt, ...)
+    _printf_(4, 5);
+/* "no such file or directory": Go's spelling of an errno, as docker prints it. */
+const char *rt_errno_text(int errnum, char *buf, size_t len);
+
+/* ---- in-root path resolution (child, and tests) ----------------------------------------- */
+
+/* openat2(rootfd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra): fd or -errno. */
+int rt_in_root_open(int rootfd, const char *path, int flags, unsigned long long extra_resolve);
+/*
+ * mkdir -p of path inside rootfd: every component is resolved in the root, so a symlink in the
+ * image can never make it create outside. Created directories get mode (and uid:gid when
+ * chown_to is true). 0 or -errno.
+ */
+int rt_in_root_mkdir_p(int rootfd, const char *path, mode_t mode, bool chown_to, uid_t uid,
+                       gid_t gid);
+/* "/proc/self/fd/N" into buf (at least 32 bytes). */
+const char *rt_fd_path(int fd, char *buf, size_t len);
+
+/* ---- child: the container's mounts ------------------------------------------------------- */
+
+struct rt_child {
+    const struct rt_spec *spec;
+    int sync_fd;              /* child's end of the socketpair; close-on-exec */
+    int netns_fd;             /* -1 unless spec->netns_path */
+    int stdio[3];             /* -1 means /dev/null */
+    const char *overlay_opts; /* NULL: use the fd-based mount API (lowerdir+) */
+    char **envp;              /* spec->env, one free slot for HOME, NULL */
+    size_t envn;              /* entries used in envp */
+    const char *path_env;     /* PATH used to look argv[0] up */
+    int cgroup_version;
+    int clone_flags;
+};
+
+/* Mounts the overlay root and everything in it; returns an O_PATH fd of the new root. */
+int rt_child_mount_rootfs(const struct rt_child *c, struct rt_cerr *ce);
+/* pivot_root into rootfd, old root detached; cwd is then "/". */
+int rt_child_pivot(int rootfd, struct rt_cerr *ce);
+/* After pivot_root: masked and read-only paths, read-only root. */
+int rt_child_finish_mounts(const struct rt_child *c, struct rt_cerr *ce);
+
+/* ---- child: users ------------------------------------------------------------------------ */
+
+struct rt_user {
+    uid_t uid;
+    gid_t gid;
+    gid_t groups[RT_MAX_GROUPS]; /* supplementary groups */
+    size_t ngroups;
+    char home[PATH_MAX];
+};
+
+/*
+ * Resolves "", "uid", "uid:gid", "name", "name:group" against rootfd's /etc/passwd and
+ * /etc/group as docker does (moby/sys/user GetExecUser). The files must be regular (a FIFO or
+ * a device refuses) and are read through a small stack buffer, at most RT_PASSWD_MAX bytes.
+ */
+int rt_user_resolve(int rootfd, const char *spec, struct rt_user *out, struct rt_cerr *ce);
+
+/* ---- child: exec ------------------------------------------------------------------------- */
+
+/*
+ * Go's exec.LookPath: argv0 with a '/' is checked as is, otherwise searched in path. Writes
+ * the result into out (PATH_MAX) or fails with docker's text.
+ */
+int rt_lookup_exec(const char *argv0, const char *path, char *out, size_t outlen,
+                   struct rt_cerr *ce);
+
+/* ---- cgroups ----------------------------------------------------------------------------- */
+
+/* Validates a cgroup path relative to the hierarchy roots ("berth/<id>"): no "..", not empty. */
+int rt_cgroup_path_check(const char *path, struct err **err);
+
+#endif

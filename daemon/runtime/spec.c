@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* struct rt_spec: release and its JSON form (written by berthd, read by berth-shim). */
+#include <string.h>
+
+#include "daemon/runtime/internal.h"
+
+static void strv_free(char **v)
+{
+    for (char **p = v; p && *p; p++)
+        free(*p);
+    free(v);
+}
+
+void rt_spec_release(struct rt_spec *s)
+{
+    if (!s)
+        return;
+    free(s->id);
+    strv_free(s->lowerdirs);
+    free(s->upperdir);
+    free(s->workdir);
+    free(s->rootfs);
+    free(s->hostname_file);
+    free(s->hosts_file);
+    free(s->resolv_file);
+    strv_free(s->argv);
+    strv_free(s->env);
+    free(s->cwd);
+    free(s->user);
+    free(s->hostname);
+    free(s->netns_path);
+    strv_free(s->masked_paths);
+    strv_free(s->readonly_paths);
+    free(s->cgroup_path);
+    memset(s, 0, sizeof(*s));
+}
+
+static const struct {
+    unsigned int bit;
+    const char *name;
+} ns_names[] = {
+    {RT_NS_PID, "pid"}, {RT_NS_MOUNT, "mount"}, {RT_NS_UTS, "uts"},
+    {RT_NS_IPC, "ipc"}, {RT_NS_NET, "net"},     {RT_NS_CGROUP, "cgroup"},
+};
+
+/* ---- encode ------------------------------------------------------------------------------ */
+
+static void set_str(json_t *o, const char *key, const char *s)
+{
+    json_object_set_new(o, key, s ? json_string(s) : json_null());
+}
+
+/* NULL stays null: for masked_paths/readonly_paths it means "docker's defaults". */
+static void set_strv(json_t *o, const char *key, char *const *v)
+{
+    if (!v) {
+        json_object_set_new(o, key, json_null());
+        return;
+    }
+    json_t *a = json_array();
+    for (; *v; v++)
+        json_array_append_new(a, json_string(*v));
+    json_object_set_new(o, key, a);
+}
+
+static json_t *resources_encode(const struct rt_resources *r)
+{
+    return json_pack("{sI sI sI sI sI sI}", "memory", (json_int_t)r->memory, "memory_swap",
+                     (json_int_t)r->memory_swap, "cpu_shares", (json_int_t)r->cpu_shares,
+                     "cpu_quota", (json_int_t)r->cpu_quota, "cpu_period",
+                     (json_int_t)r->cpu_period, "pids_limit", (json_int_t)r->pids_limit);
+}
+
+json_t *rt_spec_encode(const struct rt_spec *s)
+{
+    json_t *o = json_object();
+    set_str(o, "id", s->id);
+    set_strv(o, "lowerdirs", s->lowerdirs);
+    set_str(o, "upperdir", s->upperdir);
+    set_str(o, "workdir", s->workdir);
+    set_str(o, "rootfs", s->rootfs);
+    json_object_set_new(o, "readonly_rootfs", json_boolean(s->readonly_rootfs));
+    set_str(o, "hostname_file", s->hostname_file);
+    set_str(o, "hosts_file", s->hosts_file);
+    set_str(o, "resolv_file", s->resolv_file);
+    set_strv(o, "argv", s->argv);
+    set_strv(o, "env", s->env);
+    set_str(o, "cwd", s->cwd);
+    set_str(o, "user", s->user);
+    set_str(o, "hostname", s->hostname);
+    json_object_set_new(o, "tty", json_boolean(s->tty));
+    json_t *ns = json_array();
+    for (size_t i = 0; i < ARRAY_SIZE(ns_names); i++)
+        if (s->namespaces & ns_names[i].bit)
+            json_array_append_new(ns, json_string(ns_names[i].name));
+    json_object_set_new(o, "namespaces", ns);
+    set_str(o, "netns_path", s->netns_path);
+    json_object_set_new(o, "caps", json_integer((json_int_t)s->caps));
+    json_object_set_new(o, "no_new_privs", json_boolean(s->no_new_privs));
+    json_object_set_new(o, "privileged", json_boolean(s->privileged));
+    set_strv(o, "masked_paths", s->masked_paths);
+    set_strv(o, "readonly_paths", s->readonly_paths);
+    set_str(o, "cgroup_path", s->cgroup_path);
+    json_object_set_new(o, "resources", resources_encode(&s->resources));
+    json_object_set_new(o, "shm_size", json_integer((json_int_t)s->shm_size));
+    return o;
+}
+
+/* ---- decode ------------------------------------------------------------------------------ */
+
+static int get_str(const json_t *o, const char *key, char **out, struct err **err)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return err_set(err, ERR_INVALID, 0, "spec field %s: expected a string", key);
+    *out = xstrdup(json_string_value(v));
+    return 0;
+}
+
+static int get_bool(const json_t *o, const char *key, bool *out, struct err **err)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v))
+        return err_set(err, ERR_INVALID, 0, "spec field %s: expected a boolean", key);
+    *out = json_is_true(v);
+    return 0;
+}
+
+static int get_int(const json_t *o, const char *key, int64_t *out, struct err **err)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v))
+        return err_set(err, ERR_INVALID, 0, "spec field %s: expected an integer", key);
+    *out = json_integer_value(v);
+    return 0;
+}
+
+static int get_strv(const json_t *o, const char *key, char ***out, struct err **err)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_array(v))
+        return err_set(err, ERR_INVALID, 0, "spec field %s: expected an array of strings", key);
+    size_t n = json_array_size(v);
+    char **res = xcalloc(n + 1, sizeof(*res));
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(v, i);
+        if (!json_is_string(e)) {
+            strv_free(res);
+            return err_set(err, ERR_INVALID, 0, "spec field %s[%zu]: expected a string", key, i);
+        }
+        res[i] = xstrdup(json_string_value(e));
+    }
+    *out = res;
+    return 0;
+}
+
+static int get_namespaces(const json_t *o, unsigned int *out, struct err **err)
+{
+    json_t *v = json_object_get(o, "namespaces");
+    *out = RT_NS_MOUNT;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_array(v))
+        return err_set(err, ERR_INVALID, 0, "spec field namespaces: expected an array");
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e)
+    {
+        const char *name = json_string_value(e);
+        size_t k = 0;
+        while (name && k < ARRAY_SIZE(ns_names) && strcmp(name, ns_names[k].name) != 0)
+            k++;
+        if (!name || k == ARRAY_SIZE(ns_names))
+            return err_set(err, ERR_INVALID, 0,
+                           "spec field namespaces[%zu]: expected one of pid, mount, uts, ipc, "
+                           "net, cgroup",
+                           i);
+        *out |= ns_names[k].bit;
+    }
+    return 0;
+}
+
+static int get_resources(const json_t *o, struct rt_resources *r, struct err **err)
+{
+    json_t *v = json_object_get(o, "resources");
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_object(v))
+        return err_set(err, ERR_INVALID, 0, "spec field resources: expected an object");
+    if (get_int(v, "memory", &r->memory, err) < 0 ||
+        get_int(v, "memory_swap", &r->memory_swap, err) < 0 ||
+        get_int(v, "cpu_shares", &r->cpu_shares, err) < 0 ||
+        get_int(v, "cpu_quota", &r->cpu_quota, err) < 0 ||
+        get_int(v, "cpu_period", &r->cpu_period, err) < 0 ||
+        get_int(v, "pids_limit", &r->pids_limit, err) < 0)
+        return err_wrap(err, "resources");
+    return 0;
+}
+
+static int decode_fields(const json_t *j, struct rt_spec *s, struct err **err)
+{
+    int64_t caps = 0;
+    if (get_str(j, "id", &s->id, err) < 0 || get_strv(j, "lowerdirs", &s->lowerdirs, err) < 0 ||
+        get_str(j, "upperdir", &s->upperdir, err) < 0 ||
+        get_str(j, "workdir", &s->workdir, err) < 0 || get_str(j, "rootfs", &s->rootfs, err) < 0 ||
+        get_bool(j, "readonly_rootfs", &s->readonly_rootfs, err) < 0 ||
+        get_str(j, "hostname_file", &s->hostname_file, err) < 0 ||
+        get_str(j, "hosts_file", &s->hosts_file, err) < 0 ||
+        get_str(j, "resolv_file", &s->resolv_file, err) < 0 ||
+        get_strv(j, "argv", &s->argv, err) < 0 || get_strv(j, "env", &s->env, err) < 0 ||
+        get_str(j, "cwd", &s->cwd, err) < 0 || get_str(j, "user", &s->user, err) < 0 ||
+        get_str(j, "hostname", &s->hostname, err) < 0 || get_bool(j, "tty", &s->tty, err) < 0 ||
+        get_namespaces(j, &s->namespaces, err) < 0 ||
+        get_str(j, "netns_path", &s->netns_path, err) < 0 ||
+        get_int(j, "caps", &caps, err) < 0 ||
+        get_bool(j, "no_new_privs", &s->no_new_privs, err) < 0 ||
+        get_bool(j, "privileged", &s->privileged, err) < 0 ||
+        get_strv(j, "masked_paths", &s->masked_paths, err) < 0 ||
+        get_strv(j, "readonly_paths", &s->readonly_paths, err) < 0 ||
+        get_str(j, "cgroup_path", &s->cgroup_path, err) < 0 ||
+        get_resources(j, &s->resources, err) < 0 || get_int(j, "shm_size", &s->shm_size, err) < 0)
+        return -1;
+    if (caps < 0 || (uint64_t)caps & ~RT_ALL_CAPS)
+        return err_set(err, ERR_INVALID, 0, "spec field caps: unknown capability bits");
+    s->caps = (uint64_t)caps;
+    return 0;
+}
+
+int rt_spec_decode(const json_t *j, struct rt_spec *out, struct err **err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!json_is_object(j))
+        return err_set(err, ERR_INVALID, 0, "runtime spec: expected an object");
+    if (decode_fields(j, out, err) < 0) {
+        rt_spec_release(out);
+        return -1;
+    }
+    return 0;
+}

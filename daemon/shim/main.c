@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * berth-shim <bundle>: start-up. Reads <bundle>/config.json, listens on <bundle>/shim.sock,
+ * opens the json-file log, creates the container with its stdio on pipes (or a pty), writes
+ * shim.pid, answers berthd on the sync pipe (fd 3) and hands over to the monitor loop. See
+ * shim.h for the whole contract.
+ */
+#include "daemon/shim/shim_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#define SYNC_FD    3
+#define CONFIG_MAX (4 * 1024 * 1024)
+
+/* SIGCHLD is the container's exit; the others are ignored (berthd stops containers through
+ * the protocol, and a terminal hangup or ^C must never take the monitor down). */
+static const int shim_signals[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP};
+
+static char *bundle_path(const struct shim *s, const char *name)
+{
+    return xasprintf("%s/%s", s->bundle, name);
+}
+
+static int load_config(struct shim *s, struct err **err)
+{
+    _cleanup_free_ char *path = bundle_path(s, "config.json");
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    int r = fsu_read_file(path, CONFIG_MAX, &text, &len);
+    if (r < 0)
+        return err_set(err, ERR_SYSTEM, -r, "read %s", path);
+    json_error_t je;
+    json_auto_t *j = json_loadb(text, len, 0, &je);
+    if (!j)
+        return err_set(err, ERR_INVALID, 0, "%s: invalid JSON: %s", path, je.text);
+    return shim_config_decode(j, &s->cfg, err);
+}
+
+/* shim.sock, 0600 from birth (umask), non-blocking. */
+static int listen_socket(struct shim *s, struct err **err)
+{
+    _cleanup_free_ char *path = bundle_path(s, "shim.sock");
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return err_set(err, ERR_INVALID, 0, "socket path too long: %s", path);
+    strcpy(sa.sun_path, path);
+    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return err_set(err, ERR_SYSTEM, errno, "socket");
+    (void)unlink(path);
+    mode_t old = umask(0177);
+    int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+    umask(old);
+    if (r < 0)
+        return err_set(err, ERR_SYSTEM, errno, "bind %s", path);
+    if (listen(fd, 64) < 0)
+        return err_set(err, ERR_SYSTEM, errno, "listen %s", path);
+    s->listen.kind = W_LISTEN;
+    s->listen.fd = steal_fd(&fd);
+    return 0;
+}
+
+static int set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* The container's ends, closed by the caller once the container runs. */
+struct child_stdio {
+    int in, out, err;
+};
+
+static void child_stdio_close(struct child_stdio *c)
+{
+    int fds[3] = {c->in, c->out, c->err};
+    for (int i = 0; i < 3; i++)
+        if (fds[i] >= 0 && (i == 0 || fds[i] != fds[i - 1]))
+            close(fds[i]);
+    c->in = c->out = c->err = -1;
+}
+
+static int open_pty(struct shim *s, struct child_stdio *c, struct err **err)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0)
+        return err_set(err, ERR_SYSTEM, errno, "open /dev/ptmx");
+    char name[64];
+    if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof(name)) != 0) {
+        int e = errno;
+        close(m);
+        return err_set(err, ERR_SYSTEM, e, "pty");
+    }
+    int sl = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (sl < 0) {
+        int e = errno;
+        close(m);
+        return err_set(err, ERR_SYSTEM, e, "open %s", name);
+    }
+    set_nonblock(m);
+    s->out.fd = m; /* pty output is logged as stdout */
+    s->stdin_fd = m;
+    c->in = c->out = c->err = sl;
+    return 0;
+}
+
+static int open_pipes(struct shim *s, struct child_stdio *c, struct err **err)
+{
+    int po[2], pe[2], pi[2] = {-1, -1};
+    if (pipe2(po, O_CLOEXEC) < 0)
+        return err_set(err, ERR_SYSTEM, errno, "pipe");
+    if (pipe2(pe, O_CLOEXEC) < 0) {
+        int e = errno;
+        close(po[0]);
+        close(po[1]);
+        return err_set(err, ERR_SYSTEM, e, "pipe");
+    }
+    s->out.fd = po[0];
+    s->err.fd = pe[0];
+    c->out = po[1];
+    c->err = pe[1];
+    set_nonblock(po[0]);
+    set_nonblock(pe[0]);
+    if (s->cfg.open_stdin) {
+        if (pipe2(pi, O_CLOEXEC) < 0)
+            return err_set(err, ERR_SYSTEM, errno, "pipe");
+        c->in = pi[0];
+        s->stdin_fd = pi[1];
+    } else {
+        c->in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (c->in < 0)
+            return err_set(err, ERR_SYSTEM, errno, "open /dev/null");
+    }
+    return 0;
+}
+
+/* The container inherits the signal mask and ignored signals: give it a clean slate. */
+static void signals_default(void)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    signal(SIGPIPE, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* From here on every signal the shim cares about arrives through the signalfd. */
+static int signals_shim(struct shim *s, struct err **err)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < ARRAY_SIZE(shim_signals); i++)
+        sigaddset(&set, shim_signals[i]);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (fd < 0)
+        return err_set(err, ERR_SYSTEM, errno, "signalfd");
+    s->sig.kind = W_SIGNAL;
+    s->sig.fd = fd;
+    return 0;
+}
+
+static int create_container(struct shim *s, struct err **err)
+{
+    struct child_stdio c = {-1, -1, -1};
+    int r = s->cfg.spec.tty ? open_pty(s, &c, err) : open_pipes(s, &c, err);
+    if (r == 0) {
+        signals_default();
+        r = rt_create(&s->cfg.spec, c.in, c.out, c.err, &s->pid, err);
+    }
+    child_stdio_close(&c);
+    if (signals_shim(s, err) < 0)
+        return -1;
+    return r;
+}
+
+static void sync_reply(const char *line)
+{
+    if (fcntl(SYNC_FD, F_GETFD) < 0)
+        return; /* started by hand, without a sync pipe */
+    (void)fdu_write_all(SYNC_FD, line, strlen(line));
+    close(SYNC_FD);
+}
+
+static void sync_error(const char *msg)
+{
+    json_auto_t *j = json_pack("{s:s}", "error", msg);
+    if (!j)
+        j = json_pack("{s:s}", "error", "berth-shim failed (unprintable message)");
+    _cleanup_free_ char *body = json_dumps(j, JSON_COMPACT);
+    _cleanup_free_ char *line = xasprintf("%s\n", body ? body : "{\"error\":\"berth-shim\"}");
+    sync_reply(line);
+}
+
+static int write_pid_file(struct shim *s, struct err **err)
+{
+    _cleanup_free_ char *path = bundle_path(s, "shim.pid");
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+    return fsu_write_atomic(path, buf, (size_t)n, 0644, err);
+}
+
+/* Detached and in charge of orphans: a --pid host container's daemons are reaped here. */
+static void become_monitor(void)
+{
+    if (getsid(0) != getpid())
+        (void)setsid();
+    (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    if (fcntl(SYNC_FD, F_GETFD) >= 0)
+        (void)fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC);
+    if (chdir("/") < 0)
+        log_warn("chdir /: %s", strerror(errno));
+}
+
+static void shim_cleanup_files(struct shim *s)
+{
+    _cleanup_free_ char *sock = bundle_path(s, "shim.sock");
+    _cleanup_free_ char *pid = bundle_path(s, "shim.pid");
+    (void)unlink(sock);
+    (void)unlink(pid);
+}
+
+static int start(struct shim *s, struct err **err)
+{
+    if (load_config(s, err) < 0 || listen_socket(s, err) < 0)
+        return -1;
+    if (logs_writer_open(s->cfg.log_path, s->cfg.log_max_size, s->cfg.log_max_files, &s->log, err) <
+        0)
+        return err_wrap(err, "open log");
+    if (create_container(s, err) < 0)
+        return -1;
+    return write_pid_file(s, err);
+}
+
+int main(int argc, char **argv)
+{
+    log_setup(LOG_LVL_INFO, STDERR_FILENO);
+    if (argc != 2 || argv[1][0] != '/') {
+        fprintf(stderr, "usage: berth-shim <absolute bundle dir>\n");
+        return 2;
+    }
+    become_monitor();
+    struct shim *s = xcalloc(1, sizeof(*s));
+    s->bundle = argv[1];
+    s->epfd = -1;
+    s->listen.fd = s->sig.fd = s->stdin_fd = -1;
+    s->out = (struct shim_watch){W_STDOUT, -1};
+    s->err = (struct shim_watch){W_STDERR, -1};
+    struct err *err = NULL;
+    if (start(s, &err) < 0) {
+        log_error("start: %s", err->msg);
+        sync_error(err->msg);
+        if (s->cfg.spec.cgroup_path && s->cfg.spec.cgroup_path[0])
+            (void)rt_cgroup_destroy(s->cfg.spec.cgroup_path, NULL);
+        shim_cleanup_files(s);
+        return 1;
+    }
+    char line[48];
+    snprintf(line, sizeof(line), "{\"pid\":%d}\n", (int)s->pid);
+    sync_reply(line);
+    int r = shim_monitor_run(s, &err);
+    if (r < 0) {
+        log_error("%s", err->msg);
+        err_free(err);
+    }
+    shim_cleanup_files(s);
+    return r < 0 ? 1 : 0;
+}

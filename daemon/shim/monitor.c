@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The shim's event loop (epoll + signalfd, no libuv): container output into the json-file
+ * log, control connections, and the container's exit.
+ *
+ * The output pipes are always read, whoever is connected, so the container never blocks on a
+ * full pipe while the shim lives (F9). When the log cannot be written (ENOSPC), the shim keeps
+ * draining and drops what does not fit, like docker's json-file driver; shim.log records when
+ * dropping starts and when writes succeed again. Nothing fake is written into the container's
+ * own log.
+ */
+#include "daemon/shim/shim_int.h"
+
+#include "api/api.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#define READS_PER_WAKEUP 16
+
+static int ep_ctl(struct shim *s, int op, struct shim_watch *w, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = w};
+    return epoll_ctl(s->epfd, op, w->fd, &ev);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- messages ---------------------------------------------------------------------------- */
+
+char *shim_status_line(const struct shim *s)
+{
+    struct api_shim_msg m = {.pid = s->pid};
+    if (s->exited) {
+        m.status = "exited";
+        m.exit_code = s->exit_code;
+        m.oom_killed = s->oom_killed;
+        m.finished_at = (char *)s->finished_at;
+    } else {
+        m.status = "running";
+    }
+    return api_shim_encode(&m);
+}
+
+static char *error_line(const char *msg)
+{
+    struct api_shim_msg m = {.error = (char *)msg};
+    return api_shim_encode(&m);
+}
+
+/* ---- clients ----------------------------------------------------------------------------- */
+
+static void client_drop(struct shim *s, struct shim_client *c)
+{
+    if (c->w.fd < 0)
+        return;
+    epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->w.fd, NULL);
+    close(c->w.fd);
+    c->w.fd = -1; /* freed by client_sweep, after the current batch of events */
+}
+
+static void client_sweep(struct shim *s)
+{
+    struct shim_client **pp = &s->clients;
+    while (*pp) {
+        struct shim_client *c = *pp;
+        if (c->w.fd >= 0) {
+            pp = &c->next;
+            continue;
+        }
+        *pp = c->next;
+        sb_release(&c->out);
+        free(c);
+        s->nclients--;
+    }
+}
+
+static void client_flush(struct shim *s, struct shim_client *c)
+{
+    while (c->out.len > 0) {
+        ssize_t n = send(c->w.fd, c->out.buf, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n < 0) {
+            client_drop(s, c);
+            return;
+        }
+        sb_consume(&c->out, (size_t)n);
+    }
+    bool want = c->out.len > 0;
+    if (want != c->want_out) {
+        c->want_out = want;
+        ep_ctl(s, EPOLL_CTL_MOD, &c->w, EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0));
+    }
+}
+
+/* Queues line (taking it) for c; a client that stopped reading is dropped, never waited on. */
+static void client_send(struct shim *s, struct shim_client *c, char *line)
+{
+    if (c->w.fd >= 0) {
+        sb_adds(&c->out, line);
+        if (c->out.len > SHIM_CLIENT_OUT) {
+            log_warn("control client is not reading: dropped");
+            client_drop(s, c);
+        } else {
+            client_flush(s, c);
+        }
+    }
+    free(line);
+}
+
+static void client_request(struct shim *s, struct shim_client *c, const char *line, size_t len)
+{
+    struct api_shim_msg m = {0};
+    struct err *err = NULL;
+    if (api_shim_decode(line, len, &m, &err) < 0) {
+        client_send(s, c, error_line(err->msg));
+        err_free(err);
+        return;
+    }
+    if (!m.op) {
+        client_send(s, c, error_line("missing op"));
+    } else if (strcmp(m.op, "state") == 0) {
+        client_send(s, c, shim_status_line(s));
+    } else if (strcmp(m.op, "wait") == 0) {
+        if (s->finalized)
+            client_send(s, c, shim_status_line(s));
+        else
+            c->waiting = true;
+    } else if (strcmp(m.op, "kill") == 0) {
+        /* after the reap the pid may belong to someone else: never signal it then */
+        if (s->exited) {
+            client_send(s, c, error_line("container is not running"));
+        } else if (m.signal <= 0 || m.signal >= NSIG || kill(s->pid, m.signal) < 0) {
+            char *msg =
+                xasprintf("kill %d: %s", m.signal,
+                          m.signal <= 0 || m.signal >= NSIG ? "invalid signal" : strerror(errno));
+            client_send(s, c, error_line(msg));
+            free(msg);
+        } else {
+            client_send(s, c, shim_status_line(s));
+        }
+    } else {
+        char *msg = xasprintf("unknown op %s", m.op);
+        client_send(s, c, error_line(msg));
+        free(msg);
+    }
+    api_shim_release(&m);
+}
+
+static void client_readable(struct shim *s, struct shim_client *c)
+{
+    for (;;) {
+        ssize_t n = recv(c->w.fd, c->in + c->in_len, sizeof(c->in) - c->in_len, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0) {
+            client_drop(s, c);
+            return;
+        }
+        c->in_len += (size_t)n;
+        char *start = c->in, *nl;
+        while (c->w.fd >= 0 && (nl = memchr(start, '\n', c->in_len - (size_t)(start - c->in)))) {
+            client_request(s, c, start, (size_t)(nl - start));
+            start = nl + 1;
+        }
+        if (c->w.fd < 0)
+            return;
+        c->in_len -= (size_t)(start - c->in);
+        memmove(c->in, start, c->in_len);
+        if (c->in_len == sizeof(c->in)) {
+            log_warn("control client sent an oversized request: dropped");
+            client_drop(s, c);
+            return;
+        }
+    }
+}
+
+static void accept_clients(struct shim *s)
+{
+    for (;;) {
+        int fd = accept4(s->listen.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            return; /* EAGAIN, or EMFILE and friends: try again on the next wakeup */
+        }
+        if (s->nclients >= SHIM_MAX_CLIENTS) {
+            close(fd);
+            continue;
+        }
+        struct shim_client *c = xcalloc(1, sizeof(*c));
+        c->w = (struct shim_watch){W_CLIENT, fd};
+        if (ep_ctl(s, EPOLL_CTL_ADD, &c->w, EPOLLIN | EPOLLRDHUP) < 0) {
+            close(fd);
+            free(c);
+            continue;
+        }
+        c->next = s->clients;
+        s->clients = c;
+        s->nclients++;
+    }
+}
+
+/* ---- container output -------------------------------------------------------------------- */
+
+static void log_result(struct shim *s, int r, struct err *e)
+{
+    if (r < 0) {
+        if (s->log_failures++ == 0)
+            log_warn("container log: %s; output is dropped until writes succeed", e->msg);
+        err_free(e);
+    } else if (s->log_failures > 0) {
+        log_warn("container log: writes succeed again after %" PRIu64 " failed writes",
+                 s->log_failures);
+        s->log_failures = 0;
+    }
+}
+
+static enum logs_stream stream_of(const struct shim_watch *w)
+{
+    return w->kind == W_STDERR ? LOGS_STDERR : LOGS_STDOUT;
+}
+
+static void output_eof(struct shim *s, struct shim_watch *w)
+{
+    struct err *e = NULL;
+    epoll_ctl(s->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+    if (w->fd != s->stdin_fd) /* a pty master stays for stdin */
+        close(w->fd);
+    w->fd = -1;
+    log_result(s, logs_writer_flush(s->log, stream_of(w), &e), e);
+}
+
+/* Reads what is there (a bounded number of times, to stay fair to the other fds). */
+static void output_readable(struct shim *s, struct shim_watch *w)
+{
+    for (int i = 0; i < READS_PER_WAKEUP && w->fd >= 0; i++) {
+        ssize_t n = read(w->fd, s->iobuf, sizeof(s->iobuf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0) { /* EOF, or EIO from a pty master whose slave is closed */
+            output_eof(s, w);
+            return;
+        }
+        struct err *e = NULL;
+        log_result(s, logs_writer_write(s->log, stream_of(w), s->iobuf, (size_t)n, &e), e);
+    }
+}
+
+/* ---- the exit ---------------------------------------------------------------------------- */
+
+static void reap(struct shim *s)
+{
+    for (;;) {
+        int st;
+        pid_t p = waitpid(-1, &st, WNOHANG);
+        if (p < 0 && errno == EINTR)
+            continue;
+        if (p <= 0)
+            return;
+        if (p != s->pid || s->exited)
+            continue; /* an orphan we adopted as subreaper */
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        s->exited = true;
+        s->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        time_rfc3339nano(&now, s->finished_at);
+        if (s->cfg.spec.cgroup_path && s->cfg.spec.cgroup_path[0])
+            s->oom_killed = rt_cgroup_oom_killed(s->cfg.spec.cgroup_path);
+        s->drain_until_ms = mono_ms() + SHIM_DRAIN_MS;
+        log_info("container %d exited with %d%s", (int)p, s->exit_code,
+                 s->oom_killed ? " (OOM killed)" : "");
+    }
+}
+
+static void signals_readable(struct shim *s)
+{
+    struct signalfd_siginfo si;
+    bool child = false;
+    while (read(s->sig.fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+        child |= si.ssi_signo == SIGCHLD;
+    if (child)
+        reap(s);
+}
+
+static int write_exit_file(struct shim *s, struct err **err)
+{
+    char buf[256];
+    int n = snprintf(buf, sizeof(buf),
+                     "{\"exit_code\":%d,\"oom_killed\":%s,\"finished_at\":\"%s\",\"pid\":%d}\n",
+                     s->exit_code, s->oom_killed ? "true" : "false", s->finished_at, (int)s->pid);
+    return fsu_write_atomic(s->cfg.exit_file, buf, (size_t)n, 0644, err);
+}
+
+/* Output drained (or the drain timed out): record the exit, tell the waiters, clean up. */
+static void finalize(struct shim *s)
+{
+    struct shim_watch *outs[2] = {&s->out, &s->err};
+    for (int i = 0; i < 2; i++) {
+        if (outs[i]->fd < 0)
+            continue;
+        output_readable(s, outs[i]);
+        if (outs[i]->fd >= 0)
+            output_eof(s, outs[i]); /* a lingering writer still holds the pipe: stop here */
+    }
+    logs_writer_close(s->log);
+    s->log = NULL;
+    struct err *err = NULL;
+    if (write_exit_file(s, &err) < 0) {
+        log_error("exit file: %s", err->msg);
+        err_freep(&err);
+    }
+    s->finalized = true;
+    for (struct shim_client *c = s->clients; c; c = c->next)
+        if (c->waiting && c->w.fd >= 0)
+            client_send(s, c, shim_status_line(s));
+    if (s->cfg.spec.cgroup_path && s->cfg.spec.cgroup_path[0] &&
+        rt_cgroup_destroy(s->cfg.spec.cgroup_path, &err) < 0) {
+        log_warn("remove cgroup: %s", err->msg);
+        err_freep(&err);
+    }
+}
+
+/* ---- the loop ---------------------------------------------------------------------------- */
+
+static void dispatch(struct shim *s, struct epoll_event *ev)
+{
+    struct shim_watch *w = ev->data.ptr;
+    if (w->fd < 0)
+        return; /* closed earlier in this batch */
+    switch (w->kind) {
+    case W_SIGNAL:
+        signals_readable(s);
+        break;
+    case W_LISTEN:
+        accept_clients(s);
+        break;
+    case W_STDOUT:
+    case W_STDERR:
+        output_readable(s, w);
+        break;
+    case W_CLIENT: {
+        struct shim_client *c = (struct shim_client *)w;
+        if (ev->events & EPOLLOUT)
+            client_flush(s, c);
+        if (c->w.fd >= 0 && (ev->events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+            client_readable(s, c);
+        break;
+    }
+    }
+}
+
+static int watch_all(struct shim *s, struct err **err)
+{
+    s->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (s->epfd < 0)
+        return err_set(err, ERR_SYSTEM, errno, "epoll_create1");
+    struct shim_watch *ws[] = {&s->sig, &s->listen, &s->out, &s->err};
+    for (size_t i = 0; i < ARRAY_SIZE(ws); i++)
+        if (ws[i]->fd >= 0 && ep_ctl(s, EPOLL_CTL_ADD, ws[i], EPOLLIN) < 0)
+            return err_set(err, ERR_SYSTEM, errno, "epoll_ctl");
+    return 0;
+}
+
+static void close_all(struct shim *s)
+{
+    for (struct shim_client *c = s->clients; c; c = c->next)
+        client_drop(s, c);
+    client_sweep(s);
+    int fds[] = {s->listen.fd, s->sig.fd, s->stdin_fd, s->epfd};
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    s->listen.fd = s->sig.fd = s->stdin_fd = s->epfd = -1;
+}
+
+int shim_monitor_run(struct shim *s, struct err **err)
+{
+    if (watch_all(s, err) < 0)
+        return -1;
+    reap(s); /* the container may have exited before the signalfd existed */
+    while (!s->finalized) {
+        int timeout = -1;
+        if (s->exited) {
+            int64_t left = s->drain_until_ms - mono_ms();
+            if ((s->out.fd < 0 && s->err.fd < 0) || left <= 0) {
+                finalize(s);
+                break;
+            }
+            timeout = (int)left;
+        }
+        struct epoll_event evs[16];
+        int n = epoll_wait(s->epfd, evs, ARRAY_SIZE(evs), timeout);
+        if (n < 0 && errno != EINTR) {
+            err_set(err, ERR_SYSTEM, errno, "epoll_wait");
+            close_all(s);
+            return -1;
+        }
+        for (int i = 0; i < n; i++)
+            dispatch(s, &evs[i]);
+        client_sweep(s);
+    }
+    close_all(s);
+    return 0;
+}

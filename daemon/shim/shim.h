@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * berth-shim: one small monitor process per container. berthd starts it (detached, in its own
+ * session) as
+ *     berth-shim <bundle>
+ * with fd 0 = /dev/null, fds 1 and 2 = <bundle>/shim.log, and fd 3 = the write end of a sync
+ * pipe. <bundle> is <exec-root>/<id>/ and holds config.json (struct shim_config, written by
+ * berthd). The shim:
+ *   1. listens on <bundle>/shim.sock (api_shim_msg protocol, see api/api.h),
+ *   2. creates the container's cgroup and process (rt_create) with stdio on pipes (or a pty),
+ *   3. writes <bundle>/shim.pid, then one line to fd 3 — {"pid":N} or {"error":"..."} — and
+ *      closes it,
+ *   4. copies the container's output into the json-file log, serves control connections,
+ *   5. when the container exits: reaps it, drains its output, writes exit_file atomically
+ *      ({"exit_code":N,"oom_killed":b,"finished_at":"..."}), tells connected clients, removes
+ *      the cgroup and exits.
+ * It keeps running when berthd stops; berthd reconnects to shim.sock when it starts again.
+ * This header also carries the shim config codec that berthd and the shim share (any thread).
+ */
+#ifndef BERTH_SHIM_H
+#define BERTH_SHIM_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/common.h"
+#include "daemon/runtime/runtime.h"
+
+struct shim_config {
+    struct rt_spec spec;
+    char *log_path; /* json-file log */
+    int64_t log_max_size;
+    int log_max_files;
+    char *exit_file; /* written when the container exits (in the data root: survives reboots) */
+    bool open_stdin; /* keep a stdin pipe (attach, later) */
+};
+
+json_t *shim_config_encode(const struct shim_config *c);
+int shim_config_decode(const json_t *j, struct shim_config *out, struct err **err);
+void shim_config_release(struct shim_config *c);
+
+#endif

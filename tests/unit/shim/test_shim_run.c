@@ -1,0 +1,566 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The real berth-shim binary, started the way berthd starts it, running the busybox fixture
+ * in real namespaces and cgroups. Needs root and build/fixtures (tests/fixtures/build.sh);
+ * skips otherwise.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "api/api.h"
+#include "daemon/logs/logs.h"
+#include "daemon/shim/shim.h"
+
+struct env {
+    char dir[64];
+    char bundle[128];
+    char log[160];
+    char exit_file[160];
+    char id[65];
+    char cgroup[128];
+    pid_t shim;
+    int pid; /* the container's */
+};
+
+static const char *rootfs(void)
+{
+    return BERTH_FIXTURES "/busybox/rootfs";
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s/%s", dir, name) < 0)
+        abort();
+    return p;
+}
+
+static void mkdir_in(const char *dir, const char *name)
+{
+    char *p = path_in(dir, name);
+    assert_int_equal(mkdir(p, 0755), 0);
+    free(p);
+}
+
+static int setup(void **state)
+{
+    struct stat st;
+    if (geteuid() != 0 || stat(rootfs(), &st) < 0 || stat(BERTH_SHIM_BIN, &st) < 0) {
+        fprintf(stderr, "skipped: needs root, %s and %s\n", rootfs(), BERTH_SHIM_BIN);
+        *state = NULL;
+        return 0;
+    }
+    struct env *e = calloc(1, sizeof(*e));
+    strcpy(e->dir, "/tmp/berth-shimt-XXXXXX");
+    assert_non_null(mkdtemp(e->dir));
+    snprintf(e->bundle, sizeof(e->bundle), "%s/bundle", e->dir);
+    snprintf(e->log, sizeof(e->log), "%s/data/c-json.log", e->dir);
+    snprintf(e->exit_file, sizeof(e->exit_file), "%s/data/exit.json", e->dir);
+    mkdir_in(e->dir, "bundle");
+    mkdir_in(e->dir, "data");
+    mkdir_in(e->dir, "upper");
+    mkdir_in(e->dir, "work");
+    mkdir_in(e->dir, "merged");
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(e->id, sizeof(e->id), "%016llx%016llx%016llx%016llx", (long long)getpid(),
+             (long long)ts.tv_nsec, (long long)ts.tv_sec, 0xbe27ULL);
+    snprintf(e->cgroup, sizeof(e->cgroup), "berth-test/%s", e->id);
+    *state = e;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct env *e = *state;
+    if (!e)
+        return 0;
+    if (e->shim > 0) {
+        kill(e->shim, SIGKILL);
+        waitpid(e->shim, NULL, 0);
+    }
+    if (e->pid > 0)
+        kill(e->pid, SIGKILL);
+    rt_cgroup_destroy(e->cgroup, NULL);
+    char *merged = path_in(e->dir, "merged");
+    umount2(merged, MNT_DETACH);
+    free(merged);
+    fsu_rmtree(e->dir, NULL);
+    free(e);
+    return 0;
+}
+
+#define SKIP_UNLESS_READY(e)                                                                       \
+    do {                                                                                           \
+        if (!(e))                                                                                  \
+            skip();                                                                                \
+    } while (0)
+
+static char **strv3(const char *a, const char *b, const char *c)
+{
+    char **v = calloc(4, sizeof(*v));
+    v[0] = strdup(a);
+    v[1] = b ? strdup(b) : NULL;
+    v[2] = b && c ? strdup(c) : NULL;
+    return v;
+}
+
+/* Writes <bundle>/config.json for `sh -c script`. */
+static void write_config(struct env *e, const char *script, bool tty, int64_t max_size)
+{
+    struct shim_config c = {0};
+    c.spec.id = strdup(e->id);
+    c.spec.lowerdirs = strv3(rootfs(), NULL, NULL);
+    c.spec.upperdir = path_in(e->dir, "upper");
+    c.spec.workdir = path_in(e->dir, "work");
+    c.spec.rootfs = path_in(e->dir, "merged");
+    c.spec.argv = strv3("sh", "-c", script);
+    c.spec.env = strv3("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                       "HOME=/root", NULL);
+    c.spec.cwd = strdup("/");
+    c.spec.user = strdup("");
+    c.spec.hostname = strdup("shimtest");
+    c.spec.tty = tty;
+    c.spec.namespaces = RT_NS_PID | RT_NS_MOUNT | RT_NS_UTS | RT_NS_IPC | RT_NS_NET |
+                        RT_NS_CGROUP;
+    c.spec.caps = RT_DEFAULT_CAPS;
+    c.spec.cgroup_path = strdup(e->cgroup);
+    c.log_path = strdup(e->log);
+    c.log_max_size = max_size;
+    c.log_max_files = LOGS_DEFAULT_MAX_FILES;
+    c.exit_file = strdup(e->exit_file);
+    json_auto_t *j = shim_config_encode(&c);
+    char *text = json_dumps(j, JSON_COMPACT);
+    char *path = path_in(e->bundle, "config.json");
+    assert_int_equal(fsu_write_atomic(path, text, strlen(text), 0600, NULL), 0);
+    free(path);
+    free(text);
+    shim_config_release(&c);
+}
+
+/* Reads until '\n' or EOF within timeout_ms; returns the length or -1. */
+static ssize_t read_line(int fd, char *buf, size_t cap, int timeout_ms)
+{
+    size_t n = 0;
+    while (n + 1 < cap) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, timeout_ms) <= 0)
+            return -1;
+        ssize_t r = read(fd, buf + n, 1);
+        if (r <= 0)
+            break;
+        if (buf[n++] == '\n')
+            break;
+    }
+    buf[n] = '\0';
+    return (ssize_t)n;
+}
+
+/* Starts berth-shim as berthd does: fds 0-2 /dev/null + shim.log, fd 3 the sync pipe. */
+static void start_shim(struct env *e, char *line, size_t cap)
+{
+    int p[2];
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    char *log = path_in(e->bundle, "shim.log");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int nul = open("/dev/null", O_RDONLY);
+        int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        int sync = fcntl(p[1], F_DUPFD, 10);
+        dup2(nul, 0);
+        dup2(lfd, 1);
+        dup2(lfd, 2);
+        dup2(sync, 3);
+        setsid();
+        execl(BERTH_SHIM_BIN, "berth-shim", e->bundle, (char *)NULL);
+        _exit(127);
+    }
+    free(log);
+    close(p[1]);
+    e->shim = pid;
+    assert_true(read_line(p[0], line, cap, 20000) > 0);
+    char rest[8];
+    assert_int_equal(read(p[0], rest, sizeof(rest)), 0); /* then the shim closes it */
+    close(p[0]);
+}
+
+static void start_ok(struct env *e)
+{
+    char line[4096];
+    start_shim(e, line, sizeof(line));
+    int pid = 0;
+    if (sscanf(line, "{\"pid\":%d}", &pid) != 1) {
+        char *log = path_in(e->bundle, "shim.log");
+        char *text = NULL;
+        fsu_read_file(log, 1 << 20, &text, NULL);
+        fprintf(stderr, "sync: %s\nshim.log: %s\n", line, text ? text : "");
+        free(text);
+        free(log);
+        fail();
+    }
+    assert_true(pid > 0);
+    e->pid = pid;
+}
+
+static int shim_connect(struct env *e)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/shim.sock", e->bundle);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return fd;
+}
+
+static void send_req(int fd, const char *op, int sig)
+{
+    struct api_shim_msg m = {.op = (char *)op, .signal = sig};
+    char *s = api_shim_encode(&m);
+    assert_int_equal(fdu_write_all(fd, s, strlen(s)), 0);
+    free(s);
+}
+
+static void recv_msg(int fd, struct api_shim_msg *m, int timeout_ms)
+{
+    char line[4096];
+    ssize_t n = read_line(fd, line, sizeof(line), timeout_ms);
+    assert_true(n > 0);
+    struct err *err = NULL;
+    assert_int_equal(api_shim_decode(line, (size_t)n - 1, m, &err), 0);
+}
+
+/* The shim exits 0 on its own, and leaves no socket, pid file or cgroup behind. */
+static void assert_shim_gone(struct env *e)
+{
+    int st = 0;
+    for (int i = 0; i < 200; i++) {
+        pid_t r = waitpid(e->shim, &st, WNOHANG);
+        if (r == e->shim)
+            break;
+        assert_int_equal(r, 0);
+        usleep(50000);
+    }
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    e->shim = 0;
+    struct stat sb;
+    char *sock = path_in(e->bundle, "shim.sock");
+    char *pidf = path_in(e->bundle, "shim.pid");
+    assert_int_equal(stat(sock, &sb), -1);
+    assert_int_equal(stat(pidf, &sb), -1);
+    free(sock);
+    free(pidf);
+    char cg[256];
+    if (rt_cgroup_version() == 2)
+        snprintf(cg, sizeof(cg), "/sys/fs/cgroup/%s", e->cgroup);
+    else
+        snprintf(cg, sizeof(cg), "/sys/fs/cgroup/pids/%s", e->cgroup);
+    assert_int_equal(stat(cg, &sb), -1);
+    assert_int_equal(kill(e->pid, 0), -1);
+    e->pid = 0;
+}
+
+static void assert_exit_file(struct env *e, int code)
+{
+    char *text = NULL;
+    assert_int_equal(fsu_read_file(e->exit_file, 4096, &text, NULL), 0);
+    json_auto_t *j = json_loads(text, 0, NULL);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "exit_code")), code);
+    assert_true(json_is_false(json_object_get(j, "oom_killed")));
+    assert_int_equal(json_integer_value(json_object_get(j, "pid")), e->pid);
+    assert_non_null(json_string_value(json_object_get(j, "finished_at")));
+    free(text);
+}
+
+struct collected {
+    struct sb out, err;
+    long entries, big;
+    size_t bytes, max_len;
+};
+
+static int collect(const struct logs_entry *en, void *data)
+{
+    struct collected *c = data;
+    c->entries++;
+    c->bytes += en->len;
+    if (en->len > c->max_len)
+        c->max_len = en->len;
+    c->big += en->len == LOGS_LINE_MAX;
+    if (c->out.len + c->err.len < 4096)
+        sb_add(en->stream == LOGS_STDOUT ? &c->out : &c->err, en->data, en->len);
+    return 0;
+}
+
+static void read_log(struct env *e, struct collected *c)
+{
+    struct logs_query q = {.out = true, .err = true, .tail = -1};
+    memset(c, 0, sizeof(*c));
+    assert_int_equal(logs_read(e->log, &q, collect, c, NULL, NULL), 0);
+}
+
+static void test_exit_code_logs_and_cleanup(void **state)
+{
+    struct env *e = *state;
+    SKIP_UNLESS_READY(e);
+    write_config(e, "echo out; echo err >&2; sleep 1; exit 3", false, 0);
+    start_ok(e);
+    char *pidf = path_in(e->bundle, "shim.pid");
+    char *text = NULL;
+    assert_int_equal(fsu_read_file(pidf, 64, &text, NULL), 0);
+    assert_int_equal(atoi(text), e->shim);
+    free(text);
+    free(pidf);
+    struct stat st;
+    char *sock = path_in(e->bundle, "shim.sock");
+    assert_int_equal(stat(sock, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    free(sock);
+
+    int fd = shim_connect(e);
+    struct api_shim_msg m;
+    send_req(fd, "state", 0);
+    recv_msg(fd, &m, 5000);
+    assert_string_equal(m.status, "running");
+    assert_int_equal(m.pid, e->pid);
+    api_shim_release(&m);
+    send_req(fd, "bogus", 0);
+    recv_msg(fd, &m, 5000);
+    assert_non_null(m.error);
+    api_shim_release(&m);
+    send_req(fd, "wait", 0);
+    recv_msg(fd, &m, 10000);
+    assert_string_equal(m.status, "exited");
+    assert_int_equal(m.exit_code, 3);
+    assert_false(m.oom_killed);
+    assert_non_null(m.finished_at);
+    api_shim_release(&m);
+    close(fd);
+
+    assert_exit_file(e, 3);
+    assert_shim_gone(e);
+    struct collected c;
+    read_log(e, &c);
+    assert_int_equal(c.entries, 2);
+    assert_string_equal(sb_str(&c.out), "out\n");
+    assert_string_equal(sb_str(&c.err), "err\n");
+    sb_release(&c.out);
+    sb_release(&c.err);
+}
+
+static void test_kill_through_protocol(void **state)
+{
+    struct env *e = *state;
+    SKIP_UNLESS_READY(e);
+    write_config(e, "echo started; exec sleep 1000", false, 0);
+    start_ok(e);
+    int fd = shim_connect(e);
+    struct api_shim_msg m;
+    send_req(fd, "kill", 0);
+    recv_msg(fd, &m, 5000);
+    assert_non_null(m.error); /* invalid signal */
+    api_shim_release(&m);
+    send_req(fd, "kill", SIGKILL);
+    recv_msg(fd, &m, 5000);
+    assert_string_equal(m.status, "running");
+    api_shim_release(&m);
+    send_req(fd, "wait", 0);
+    recv_msg(fd, &m, 10000);
+    assert_string_equal(m.status, "exited");
+    assert_int_equal(m.exit_code, 128 + SIGKILL);
+    api_shim_release(&m);
+    close(fd);
+    assert_exit_file(e, 137);
+    assert_shim_gone(e);
+}
+
+/* A client that goes away mid-wait is dropped; the others are served. */
+static void test_client_disconnects_mid_wait(void **state)
+{
+    struct env *e = *state;
+    SKIP_UNLESS_READY(e);
+    write_config(e, "exec sleep 1000", false, 0);
+    start_ok(e);
+    for (int i = 0; i < 20; i++) {
+        int fd = shim_connect(e);
+        send_req(fd, "wait", 0);
+        if (i % 2)
+            send_req(fd, "state", 0);
+        close(fd);
+    }
+    int silent = shim_connect(e); /* never reads: must not block the shim */
+    for (int i = 0; i < 100; i++)
+        send_req(silent, "state", 0);
+    int fd = shim_connect(e);
+    struct api_shim_msg m;
+    send_req(fd, "state", 0);
+    recv_msg(fd, &m, 5000);
+    assert_string_equal(m.status, "running");
+    api_shim_release(&m);
+    int waiter = shim_connect(e);
+    send_req(waiter, "wait", 0);
+    send_req(fd, "kill", SIGKILL);
+    recv_msg(fd, &m, 5000);
+    api_shim_release(&m);
+    recv_msg(waiter, &m, 10000);
+    assert_string_equal(m.status, "exited");
+    assert_int_equal(m.exit_code, 137);
+    api_shim_release(&m);
+    close(fd);
+    close(waiter);
+    close(silent);
+    assert_shim_gone(e);
+}
+
+static long private_kb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    long total = 0, v;
+    while (fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "Private_Clean: %ld kB", &v) == 1 ||
+            sscanf(line, "Private_Dirty: %ld kB", &v) == 1)
+            total += v;
+    }
+    fclose(f);
+    return total;
+}
+
+/* 50 MB without a newline: 16 KiB entries, nothing lost, and the shim stays small. */
+static void test_unbounded_output(void **state)
+{
+    struct env *e = *state;
+    SKIP_UNLESS_READY(e);
+    write_config(e, "yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa | tr -d '\\n' | head -c 50000000",
+                 false, LOGS_DEFAULT_MAX_SIZE);
+    start_ok(e);
+    int fd = shim_connect(e);
+    send_req(fd, "wait", 0);
+    long max_kb = 0;
+    char line[4096];
+    for (;;) {
+        long kb = private_kb(e->shim);
+        if (kb > max_kb)
+            max_kb = kb;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 50) == 1)
+            break;
+    }
+    ssize_t n = read_line(fd, line, sizeof(line), 1000);
+    assert_true(n > 0);
+    assert_non_null(strstr(line, "\"exit_code\":0"));
+    close(fd);
+    fprintf(stderr, "berth-shim private memory (max while logging 50 MB): %ld KiB\n", max_kb);
+    assert_true(max_kb > 0 && max_kb < 1024);
+    assert_shim_gone(e);
+    struct collected c;
+    read_log(e, &c);
+    assert_int_equal(c.bytes, 50000000);
+    assert_int_equal(c.max_len, LOGS_LINE_MAX);
+    assert_int_equal(c.big, 50000000 / LOGS_LINE_MAX);
+    assert_int_equal(c.entries, 50000000 / LOGS_LINE_MAX + 1);
+    char *p1 = NULL;
+    assert_true(asprintf(&p1, "%s.1", e->log) > 0);
+    struct stat st;
+    assert_int_equal(stat(p1, &st), 0); /* rotated at the default 20 MB */
+    assert_true(st.st_size <= LOGS_DEFAULT_MAX_SIZE);
+    free(p1);
+    sb_release(&c.out);
+    sb_release(&c.err);
+}
+
+static void test_tty(void **state)
+{
+    struct env *e = *state;
+    SKIP_UNLESS_READY(e);
+    write_config(e, "test -t 0 && test -t 1 && echo tty", true, 0);
+    start_ok(e);
+    int fd = shim_connect(e);
+    struct api_shim_msg m;
+    send_req(fd, "wait", 0);
+    recv_msg(fd, &m, 10000);
+    assert_int_equal(m.exit_code, 0);
+    api_shim_release(&m);
+    close(fd);
+    assert_shim_gone(e);
+    struct collected c;
+    read_log(e, &c);
+    assert_string_equal(sb_str(&c.out), "tty\r\n"); /* the pty's onlcr, as docker logs it */
+    sb_release(&c.out);
+    sb_release(&c.err);
+}
+
+/* Nobody connected (berthd away): the exit is still recorded, and the shim goes. */
+static void test_exit_with_nobody_listening(void **state)
+{
+    struct env *e = *state;
+    SKIP_UNLESS_READY(e);
+    write_config(e, "echo bye; exit 7", false, 0);
+    start_ok(e);
+    assert_shim_gone(e);
+    assert_exit_file(e, 7);
+    struct collected c;
+    read_log(e, &c);
+    assert_string_equal(sb_str(&c.out), "bye\n");
+    sb_release(&c.out);
+    sb_release(&c.err);
+}
+
+static void test_start_failure(void **state)
+{
+    struct env *e = *state;
+    SKIP_UNLESS_READY(e);
+    write_config(e, "true", false, 0);
+    /* replace argv with a missing binary */
+    char *path = path_in(e->bundle, "config.json");
+    json_auto_t *j = json_load_file(path, 0, NULL);
+    json_t *argv = json_object_get(json_object_get(j, "spec"), "argv");
+    json_array_clear(argv);
+    json_array_append_new(argv, json_string("/nonexistent"));
+    assert_int_equal(json_dump_file(j, path, 0), 0);
+    free(path);
+    char line[4096];
+    start_shim(e, line, sizeof(line));
+    assert_non_null(strstr(line, "{\"error\":"));
+    assert_non_null(strstr(line, "/nonexistent"));
+    int st;
+    assert_int_equal(waitpid(e->shim, &st, 0), e->shim);
+    e->shim = 0;
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 1);
+    struct stat sb;
+    char *sock = path_in(e->bundle, "shim.sock");
+    assert_int_equal(stat(sock, &sb), -1);
+    free(sock);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_exit_code_logs_and_cleanup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill_through_protocol, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_disconnects_mid_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unbounded_output, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exit_with_nobody_listening, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_start_failure, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
