@@ -595,8 +595,7 @@ static int inspect_run(struct cli_ctx *ctx, const struct cli_args *args, const c
             if (type && strcmp(type, kinds[k][0]) != 0)
                 continue;
             err_freep(&e);
-            r = inspect_try(ctx, &in, kinds[k][1], args->argv[i], cli_flag_bool(args, "size"),
-                            &e);
+            r = inspect_try(ctx, &in, kinds[k][1], args->argv[i], cli_flag_bool(args, "size"), &e);
         }
         if (r == 1 && !type) {
             _cleanup_free_ char *msg = xasprintf("Error: No such object: %s", args->argv[i]);

@@ -4,6 +4,7 @@
  * and its prototype in cli.h.
  */
 #include "client/cli.h"
+#include "client/containers.h"
 
 static const struct cli_flag format_flags[] = {
     {.name = "format",
@@ -198,6 +199,9 @@ const struct cli_cmd cli_image_commands[] = {
 };
 
 const struct cli_cmd cli_commands[] = {
+    {CTR_RUN_ROW("run"), .group = CLI_GROUP_COMMON, .aliases = "berth container run, berth run"},
+    {CTR_PS_ROW("ps"), .group = CLI_GROUP_COMMON,
+     .aliases = "berth container ls, berth container list, berth container ps, berth ps"},
     {PULL_ROW("pull"), .group = CLI_GROUP_COMMON, .aliases = "berth image pull, berth pull"},
     {IMAGES_ROW("images"), .group = CLI_GROUP_COMMON,
      .aliases = "berth image ls, berth image list, berth images"},
@@ -255,6 +259,34 @@ const struct cli_cmd cli_commands[] = {
      .max_args = -1,
      .stop_at_args = true,
      .run = cli_cmd_image},
+    {.name = "container",
+     .summary = "Manage containers",
+     .usage = "COMMAND",
+     .description =
+         "Manage containers\n\nCommands:\n"
+         "  create      Create a new container\n"
+         "  inspect     Display detailed information on one or more containers\n"
+         "  kill        Kill one or more running containers\n"
+         "  logs        Fetch the logs of a container\n"
+         "  ls          List containers\n"
+         "  pause       Pause all processes within one or more containers\n"
+         "  prune       Remove all stopped containers\n"
+         "  rename      Rename a container\n"
+         "  restart     Restart one or more containers\n"
+         "  rm          Remove one or more containers\n"
+         "  run         Create and run a new container from an image\n"
+         "  start       Start one or more stopped containers\n"
+         "  stop        Stop one or more running containers\n"
+         "  top         Display the running processes of a container\n"
+         "  unpause     Unpause all processes within one or more containers\n"
+         "  wait        Block until one or more containers stop, then print their exit codes\n\n"
+         "Run 'berth container COMMAND --help' for more information on a command.",
+     .group = CLI_GROUP_MANAGEMENT,
+     .max_args = -1,
+     .stop_at_args = true,
+     .run = cli_cmd_container},
+    {CTR_CREATE_ROW("create"), .group = CLI_GROUP_OTHER,
+     .aliases = "berth container create, berth create"},
     {HISTORY_ROW("history"), .group = CLI_GROUP_OTHER,
      .aliases = "berth image history, berth history"},
     {.name = "inspect",
@@ -265,11 +297,28 @@ const struct cli_cmd cli_commands[] = {
      .min_args = 1,
      .max_args = -1,
      .run = cli_cmd_inspect},
+    {CTR_KILL_ROW("kill"), .group = CLI_GROUP_OTHER, .aliases = "berth container kill, berth kill"},
     {LOAD_ROW("load"), .group = CLI_GROUP_OTHER, .aliases = "berth image load, berth load"},
+    {CTR_LOGS_ROW("logs"), .group = CLI_GROUP_OTHER, .aliases = "berth container logs, berth logs"},
+    {CTR_PAUSE_ROW("pause"), .group = CLI_GROUP_OTHER,
+     .aliases = "berth container pause, berth pause"},
+    {CTR_RENAME_ROW("rename"), .group = CLI_GROUP_OTHER,
+     .aliases = "berth container rename, berth rename"},
+    {CTR_RESTART_ROW("restart"), .group = CLI_GROUP_OTHER,
+     .aliases = "berth container restart, berth restart"},
+    {CTR_RM_ROW("rm"), .group = CLI_GROUP_OTHER,
+     .aliases = "berth container rm, berth container remove, berth rm"},
     {RMI_ROW("rmi"), .group = CLI_GROUP_OTHER,
      .aliases = "berth image rm, berth image remove, berth rmi"},
     {SAVE_ROW("save"), .group = CLI_GROUP_OTHER, .aliases = "berth image save, berth save"},
+    {CTR_START_ROW("start"), .group = CLI_GROUP_OTHER,
+     .aliases = "berth container start, berth start"},
+    {CTR_STOP_ROW("stop"), .group = CLI_GROUP_OTHER, .aliases = "berth container stop, berth stop"},
     {TAG_ROW("tag"), .group = CLI_GROUP_OTHER, .aliases = "berth image tag, berth tag"},
+    {CTR_TOP_ROW("top"), .group = CLI_GROUP_OTHER, .aliases = "berth container top, berth top"},
+    {CTR_UNPAUSE_ROW("unpause"), .group = CLI_GROUP_OTHER,
+     .aliases = "berth container unpause, berth unpause"},
+    {CTR_WAIT_ROW("wait"), .group = CLI_GROUP_OTHER, .aliases = "berth container wait, berth wait"},
     {
         .name = "help",
         .summary = "Help about any command",

@@ -83,4 +83,84 @@ char *cli_ports_display(json_t *ports);
  */
 json_t *cli_ps_row(json_t *item, bool trunc, int64_t now, bool with_label);
 
+/* "/containers/<escaped name><suffix>". Caller frees. */
+char *cli_ctr_path(const char *name, const char *suffix);
+
+/* ---- commands (client/cmd_run.c, client/cmd_containers.c, client/ctr_commands.c) -------- */
+
+extern const struct cli_flag cli_create_flags[], cli_run_flags[], cli_start_flags[],
+    cli_stop_flags[], cli_kill_flags[], cli_rm_flags[], cli_ps_flags[], cli_logs_flags[],
+    cli_container_prune_flags[], cli_container_inspect_flags[];
+extern const struct cli_cmd cli_container_commands[];
+
+int cli_cmd_create(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_run(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_start(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_stop(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_restart(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_kill(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_wait(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_rm(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_rename(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_pause(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_unpause(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_top(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_ps(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_logs(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_container_prune(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_container_inspect(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_container(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+
+/* The rows shared by `berth <cmd>` and `berth container <sub>`. */
+#define CTR_CREATE_ROW(n)                                                                          \
+    .name = n, .summary = "Create a new container", .usage = "[OPTIONS] IMAGE [COMMAND] [ARG...]", \
+    .flags = cli_create_flags, .min_args = 1, .max_args = -1, .stop_at_args = true,                \
+    .run = cli_cmd_create
+#define CTR_RUN_ROW(n)                                                                             \
+    .name = n, .summary = "Create and run a new container from an image",                          \
+    .usage = "[OPTIONS] IMAGE [COMMAND] [ARG...]", .flags = cli_run_flags, .min_args = 1,          \
+    .max_args = -1, .stop_at_args = true, .run = cli_cmd_run
+#define CTR_START_ROW(n)                                                                           \
+    .name = n, .summary = "Start one or more stopped containers",                                  \
+    .usage = "[OPTIONS] CONTAINER [CONTAINER...]", .flags = cli_start_flags, .min_args = 1,        \
+    .max_args = -1, .run = cli_cmd_start
+#define CTR_STOP_ROW(n)                                                                            \
+    .name = n, .summary = "Stop one or more running containers",                                   \
+    .usage = "[OPTIONS] CONTAINER [CONTAINER...]", .flags = cli_stop_flags, .min_args = 1,         \
+    .max_args = -1, .run = cli_cmd_stop
+#define CTR_RESTART_ROW(n)                                                                         \
+    .name = n, .summary = "Restart one or more containers",                                        \
+    .usage = "[OPTIONS] CONTAINER [CONTAINER...]", .flags = cli_stop_flags, .min_args = 1,         \
+    .max_args = -1, .run = cli_cmd_restart
+#define CTR_KILL_ROW(n)                                                                            \
+    .name = n, .summary = "Kill one or more running containers",                                   \
+    .usage = "[OPTIONS] CONTAINER [CONTAINER...]", .flags = cli_kill_flags, .min_args = 1,         \
+    .max_args = -1, .run = cli_cmd_kill
+#define CTR_WAIT_ROW(n)                                                                            \
+    .name = n, .summary = "Block until one or more containers stop, then print their exit codes",  \
+    .usage = "CONTAINER [CONTAINER...]", .min_args = 1, .max_args = -1, .run = cli_cmd_wait
+#define CTR_RM_ROW(n)                                                                              \
+    .name = n, .summary = "Remove one or more containers",                                         \
+    .usage = "[OPTIONS] CONTAINER [CONTAINER...]", .flags = cli_rm_flags, .min_args = 1,           \
+    .max_args = -1, .run = cli_cmd_rm
+#define CTR_RENAME_ROW(n)                                                                          \
+    .name = n, .summary = "Rename a container", .usage = "CONTAINER NEW_NAME", .min_args = 2,      \
+    .max_args = 2, .run = cli_cmd_rename
+#define CTR_PAUSE_ROW(n)                                                                           \
+    .name = n, .summary = "Pause all processes within one or more containers",                     \
+    .usage = "CONTAINER [CONTAINER...]", .min_args = 1, .max_args = -1, .run = cli_cmd_pause
+#define CTR_UNPAUSE_ROW(n)                                                                         \
+    .name = n, .summary = "Unpause all processes within one or more containers",                   \
+    .usage = "CONTAINER [CONTAINER...]", .min_args = 1, .max_args = -1, .run = cli_cmd_unpause
+#define CTR_TOP_ROW(n)                                                                             \
+    .name = n, .summary = "Display the running processes of a container",                          \
+    .usage = "CONTAINER [ps OPTIONS]", .min_args = 1, .max_args = -1, .stop_at_args = true,        \
+    .run = cli_cmd_top
+#define CTR_PS_ROW(n)                                                                              \
+    .name = n, .summary = "List containers", .usage = "[OPTIONS]", .flags = cli_ps_flags,          \
+    .max_args = 0, .run = cli_cmd_ps
+#define CTR_LOGS_ROW(n)                                                                            \
+    .name = n, .summary = "Fetch the logs of a container", .usage = "[OPTIONS] CONTAINER",         \
+    .flags = cli_logs_flags, .min_args = 1, .max_args = 1, .run = cli_cmd_logs
+
 #endif

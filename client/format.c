@@ -696,7 +696,9 @@ static int parse_cmd(struct parser *p, struct tcmd *c)
     }
     if (c->nargs == 0)
         return perr(p, "missing value for command");
-    if (c->nargs > 1 && c->args[0].kind != A_FUNC)
+    /* A field with one argument may be a method ({{.Label "k"}}); exec decides. */
+    bool method = c->nargs == 2 && (c->args[0].kind == A_FIELD || c->args[0].kind == A_ROOT);
+    if (c->nargs > 1 && c->args[0].kind != A_FUNC && !method)
         return perr(p, "can't give argument to non-function %s",
                     c->args[0].text ? c->args[0].text : "");
     return 0;
@@ -976,11 +978,36 @@ static int eval_arg(struct exec *x, const struct targ *a, json_t *dot, json_t **
     }
 }
 
+/*
+ * A field given one argument, like docker's {{.Label "com.example"}} method: the field is an
+ * object (the caller's rows carry one for each such method) and the argument its key. A
+ * missing key gives "", as Go's map lookup does.
+ */
+static int eval_method(struct exec *x, const struct tcmd *c, json_t *dot, json_t **out)
+{
+    json_t *obj = NULL, *key = NULL;
+    int r = eval_arg(x, &c->args[0], dot, &obj);
+    if (r == 0)
+        r = eval_arg(x, &c->args[1], dot, &key);
+    if (r == 0 && (!json_is_object(obj) || !json_is_string(key)))
+        r = xerr(x, "can't give argument to non-function %s", c->args[0].text);
+    if (r == 0) {
+        json_t *v = json_object_get(obj, json_string_value(key));
+        *out = v ? json_incref(v) : json_string("");
+    }
+    json_decref(obj);
+    json_decref(key);
+    return r;
+}
+
 /* prev: the previous command's result (borrowed), appended as the last argument. */
 static int eval_cmd(struct exec *x, const struct tcmd *c, json_t *dot, bool has_prev, json_t *prev,
                     json_t **out)
 {
     const struct targ *first = &c->args[0];
+    if (first->kind != A_FUNC && c->nargs == 2 && !x->header &&
+        (first->kind == A_FIELD || first->kind == A_ROOT))
+        return eval_method(x, c, dot, out);
     if (first->kind != A_FUNC)
         return eval_arg(x, first, dot, out);
     const struct tfunc *f = first->func;

@@ -204,6 +204,11 @@ static void create_work(uv_work_t *w)
 {
     struct create_op *op = w->data;
     _cleanup_free_ char *tmpdir = xasprintf("%s.creating", op->dir);
+    _cleanup_free_ char *hostname = xasprintf("%s\n", op->hostname);
+    static const char hosts[] =
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+        "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+        "ff02::2\tip6-allrouters\n";
     const char *sub[] = {"", "/rootfs", "/rootfs/upper", "/rootfs/work", "/rootfs/merged"};
     for (size_t i = 0; i < ARRAY_SIZE(sub); i++) {
         _cleanup_free_ char *p = xasprintf("%s%s", tmpdir, sub[i]);
@@ -212,11 +217,6 @@ static void create_work(uv_work_t *w)
             goto fail;
         }
     }
-    _cleanup_free_ char *hostname = xasprintf("%s\n", op->hostname);
-    _cleanup_free_ char *hosts =
-        xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                  "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-                  "ff02::2\tip6-allrouters\n");
     if (write_file(tmpdir, "hostname", hostname, 0644, &op->err) < 0 ||
         write_file(tmpdir, "hosts", hosts, 0644, &op->err) < 0 ||
         write_file(tmpdir, "resolv.conf", "", 0644, &op->err) < 0 ||
@@ -257,9 +257,20 @@ static void create_after(uv_work_t *w, int status)
     free(op);
 }
 
-static void resolv_from_host(char **out)
+static void create_submit(struct ctr_store *st, struct ctr *c, ctr_create_cb done, void *data)
 {
-    (void)out;
+    struct create_op *op = xcalloc(1, sizeof(*op));
+    op->c = c;
+    op->dir = xasprintf("%s/containers/%s", st->data_root, c->id);
+    json_auto_t *cj = ctr_config_json(c);
+    json_auto_t *sj = ctr_state_json(c);
+    op->config_text = json_dumps(cj, JSON_COMPACT);
+    op->state_text = json_dumps(sj, JSON_COMPACT);
+    op->hostname = xstrdup(c->cfg.hostname);
+    op->done = done;
+    op->data = data;
+    op->work.data = op;
+    uv_queue_work(st->loop, &op->work, create_work, create_after);
 }
 
 void ctr_create(struct ctr_store *st, struct api_container_config *cfg, const char *name,
@@ -312,19 +323,7 @@ void ctr_create(struct ctr_store *st, struct api_container_config *cfg, const ch
     c->status = CTR_CREATED;
     c->starting = true;      /* not startable until its files exist */
     ctr_store_insert(st, c); /* reserves the name at once */
-    struct create_op *op = xcalloc(1, sizeof(*op));
-    op->c = c;
-    op->dir = xasprintf("%s/containers/%s", st->data_root, c->id);
-    json_auto_t *cj = ctr_config_json(c);
-    json_auto_t *sj = ctr_state_json(c);
-    op->config_text = json_dumps(cj, JSON_COMPACT);
-    op->state_text = json_dumps(sj, JSON_COMPACT);
-    op->hostname = xstrdup(c->cfg.hostname);
-    op->done = done;
-    op->data = data;
-    op->work.data = op;
-    resolv_from_host(NULL);
-    uv_queue_work(st->loop, &op->work, create_work, create_after);
+    create_submit(st, c, done, data);
     return;
 fail:
     done(err, NULL, data);

@@ -153,7 +153,7 @@ static void proc_row(pid_t pid, json_t *rows, long hz, time_t boot)
     time_t started = boot + (time_t)(start / (unsigned long long)hz);
     struct tm tm;
     localtime_r(&started, &tm);
-    char stime_s[16], time_s[16];
+    char stime_s[16], time_s[48];
     strftime(stime_s, sizeof(stime_s), "%H:%M", &tm);
     unsigned long secs = (utime + stime) / (unsigned long)hz;
     snprintf(time_s, sizeof(time_s), "%02lu:%02lu:%02lu", secs / 3600, secs / 60 % 60, secs % 60);

@@ -75,6 +75,7 @@ struct save_image {
     size_t ntags;
     struct save_layer *layers;
     size_t nlayers;
+    int64_t config_size;
     char manifest[DIGEST_STR_LEN + 1]; /* the OCI manifest written for it */
     int64_t manifest_size;
 };
@@ -86,8 +87,14 @@ struct image_save {
     void *data;
     struct save_image *images;
     size_t nimages;
-    /* the job (threadpool): owns wfd and writes the archive into it */
-    uv_work_t work;
+    /*
+     * The writer: a thread of its own rather than the threadpool, because it blocks on the
+     * pipe for as long as the client is slow and must not starve the pool. It owns wfd and
+     * tells the loop it ended through async.
+     */
+    uv_thread_t thread;
+    uv_async_t async;
+    bool async_open;
     int wfd;
     struct err *job_err;
     bool job_done;
@@ -230,7 +237,7 @@ static int save_blob_bytes(struct save_writer *sw, const char *digest, const voi
     return layer_tar_write_bytes(sw->w, name, data, len, err);
 }
 
-static int save_config(struct save_writer *sw, const struct save_image *si, struct err **err)
+static int save_config(struct save_writer *sw, struct save_image *si, struct err **err)
 {
     _cleanup_free_ char *path = xasprintf("%s/images/%s.json", sw->s->root, digest_hex(si->id));
     _cleanup_free_ char *text = NULL;
@@ -242,6 +249,7 @@ static int save_config(struct save_writer *sw, const struct save_image *si, stru
     digest_buf(text, len, check);
     if (strcmp(check, si->id) != 0)
         return err_set(err, ERR_SYSTEM, 0, "the stored config of image %s is damaged", si->id);
+    si->config_size = (int64_t)len;
     return save_blob_bytes(sw, si->id, text, len, err);
 }
 
@@ -309,8 +317,7 @@ static json_t *descriptor(const char *media_type, const char *digest, int64_t si
                      (json_int_t)size);
 }
 
-static int save_manifest(struct save_writer *sw, struct save_image *si, int64_t config_size,
-                         struct err **err)
+static int save_manifest(struct save_writer *sw, struct save_image *si, struct err **err)
 {
     json_t *layers = json_array();
     for (size_t i = 0; i < si->nlayers; i++)
@@ -318,7 +325,7 @@ static int save_manifest(struct save_writer *sw, struct save_image *si, int64_t 
                               descriptor(MT_OCI_LAYER, si->layers[i].diff, si->layers[i].size));
     json_auto_t *m =
         json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", MT_OCI_MANIFEST,
-                  "config", descriptor(MT_OCI_CONFIG, si->id, config_size), "layers", layers);
+                  "config", descriptor(MT_OCI_CONFIG, si->id, si->config_size), "layers", layers);
     _cleanup_free_ char *text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
     size_t len = strlen(text);
     digest_buf(text, len, si->manifest);
@@ -328,7 +335,10 @@ static int save_manifest(struct save_writer *sw, struct save_image *si, int64_t 
 
 static int save_json(struct save_writer *sw, const char *name, json_t *j, struct err **err)
 {
-    _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    /* manifest.json keeps docker's field order (Config, RepoTags, Layers); the rest is sorted */
+    size_t flags =
+        strcmp(name, "manifest.json") == 0 ? JSON_COMPACT : JSON_COMPACT | JSON_SORT_KEYS;
+    _cleanup_free_ char *text = json_dumps(j, flags);
     _cleanup_free_ char *line = xasprintf("%s\n", text); /* as Go's json.Encoder ends them */
     return layer_tar_write_bytes(sw->w, name, line, strlen(line), err);
 }
@@ -403,12 +413,7 @@ static int save_write_all(struct save_writer *sw, struct err **err)
         }
     }
     for (size_t i = 0; i < s->nimages; i++) {
-        struct save_image *si = &s->images[i];
-        _cleanup_free_ char *path = xasprintf("%s/images/%s.json", s->root, digest_hex(si->id));
-        struct stat stt;
-        if (stat(path, &stt) < 0)
-            return err_set(err, ERR_SYSTEM, errno, "stat %s", path);
-        if (save_manifest(sw, si, stt.st_size, err) < 0)
+        if (save_manifest(sw, &s->images[i], err) < 0)
             return -1;
     }
     json_auto_t *index = save_index(s);
@@ -426,9 +431,9 @@ static int save_write_all(struct save_writer *sw, struct err **err)
     return rc;
 }
 
-static void save_work(uv_work_t *w)
+static void save_thread(void *arg)
 {
-    struct image_save *s = w->data;
+    struct image_save *s = arg;
     struct save_writer sw = {.s = s};
     if (layer_tar_writer_new(s->wfd, &sw.w, &s->job_err) == 0 &&
         save_write_all(&sw, &s->job_err) == 0)
@@ -437,13 +442,14 @@ static void save_work(uv_work_t *w)
     strv_free(sw.written, sw.nwritten);
     close(s->wfd); /* the reader sees the end */
     s->wfd = -1;
+    uv_async_send(&s->async);
 }
 
 /* ---- the reader (loop) ------------------------------------------------------------------- */
 
 static void save_maybe_done(struct image_save *s)
 {
-    if (!s->job_done || s->pipe_open)
+    if (!s->job_done || s->pipe_open || s->async_open)
         return;
     _cleanup_(err_freep) struct err *cancelled = NULL;
     const struct err *err = s->job_err ? s->job_err : s->read_err;
@@ -472,13 +478,20 @@ static void save_close_pipe(struct image_save *s)
         uv_close((uv_handle_t *)&s->pipe, save_pipe_closed);
 }
 
-static void save_work_after(uv_work_t *w, int status)
+static void save_async_closed(uv_handle_t *h)
 {
-    struct image_save *s = w->data;
-    s->job_done = true;
-    if (status < 0 && !s->job_err)
-        err_set(&s->job_err, ERR_SYSTEM, -status, "save");
+    struct image_save *s = h->data;
+    s->async_open = false;
     save_maybe_done(s);
+}
+
+/* The writer thread ended (its last act was uv_async_send). */
+static void save_thread_ended(uv_async_t *a)
+{
+    struct image_save *s = a->data;
+    uv_thread_join(&s->thread);
+    s->job_done = true;
+    uv_close((uv_handle_t *)&s->async, save_async_closed);
 }
 
 static void save_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -545,8 +558,20 @@ struct image_save *image_save_start(struct image_store *st, const char *const *n
         save_free(s);
         return err_set(err, ERR_INVALID, 0, "no image names given"), NULL;
     }
-    for (size_t i = 0; i < s->nimages; i++)
-        qsort(s->images[i].tags, s->images[i].ntags, sizeof(char *), strv_cmp);
+    for (size_t i = 0; i < s->nimages; i++) {
+        for (size_t j = 0; j < s->images[i].nlayers; j++) {
+            if (s->images[i].layers[j].blob[0])
+                continue;
+            err_set(err, ERR_INTERNAL, 0, "image %s: layer %s has no stored blob to save",
+                    s->images[i].id, s->images[i].layers[j].diff);
+            save_free(s);
+            return NULL;
+        }
+    }
+    for (size_t i = 0; i < s->nimages; i++) {
+        if (s->images[i].ntags > 1)
+            qsort(s->images[i].tags, s->images[i].ntags, sizeof(char *), strv_cmp);
+    }
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0) {
         save_free(s);
@@ -572,8 +597,19 @@ struct image_save *image_save_start(struct image_store *st, const char *const *n
     save_hold(s, true);
     s->held = true;
     s->wfd = fds[1];
-    s->work.data = s;
-    uv_queue_work(st->loop, &s->work, save_work, save_work_after);
+    uv_async_init(st->loop, &s->async, save_thread_ended);
+    s->async.data = s;
+    s->async_open = true;
+    r = uv_thread_create(&s->thread, save_thread, s);
+    if (r < 0) {
+        close(fds[1]);
+        s->wfd = -1;
+        err_set(&s->job_err, ERR_SYSTEM, -r, "start the archive writer");
+        s->job_done = true;
+        uv_close((uv_handle_t *)&s->async, save_async_closed);
+        save_close_pipe(s);
+        return s;
+    }
     image_save_resume(s);
     return s;
 }

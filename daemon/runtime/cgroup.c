@@ -21,13 +21,13 @@
 #define CG_KILL_TRIES 500 /* x 10 ms */
 
 /* v1 controllers berth manages; missing ones are skipped. */
-static const char *const v1_ctrls[] = {"memory", "cpu",     "cpuacct", "pids",
+static const char *const v1_ctrls[] = {"memory",  "cpu",     "cpuacct", "pids",
                                        "freezer", "devices", "cpuset",  "blkio"};
 
 /* docker's default device allow list (moby oci/defaults.go), after "a" is denied. */
 static const char *const v1_dev_allow[] = {
-    "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",    "c 1:9 rwm",
-    "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
+    "c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",   "c 1:8 rwm",
+    "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
 };
 
 static const char *const v2_ctrls[] = {"cpuset", "cpu", "io", "memory", "pids"};
@@ -52,8 +52,7 @@ int rt_cgroup_path_check(const char *path, struct err **err)
             p++;
         size_t n = strcspn(p, "/");
         if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-            return err_set(err, ERR_INVALID, 0, "cgroup path %s: \".\" or \"..\" component",
-                           path);
+            return err_set(err, ERR_INVALID, 0, "cgroup path %s: \".\" or \"..\" component", path);
         p += n;
     }
     return 0;
@@ -242,8 +241,7 @@ static int v1_memory(const char *path, const struct rt_resources *r, struct err 
 {
     _cleanup_free_ char *dir = v1_dir("memory", path);
     if (!dir)
-        return r->memory > 0 ? err_set(err, ERR_SYSTEM, 0, "memory cgroup controller missing")
-                             : 0;
+        return r->memory > 0 ? err_set(err, ERR_SYSTEM, 0, "memory cgroup controller missing") : 0;
     if (r->memory > 0 &&
         cg_writef(dir, "memory.limit_in_bytes", err, "%lld", (long long)r->memory) < 0)
         return -1;
@@ -362,9 +360,9 @@ static int v2_apply(const char *dir, const struct rt_resources *r, struct err **
         return -1;
     int64_t sw = memsw_total(r);
     if (sw != 0 && cg_has(dir, "memory.swap.max")) {
-        if (sw < 0 ? cg_write(dir, "memory.swap.max", "max", err)
-                   : cg_writef(dir, "memory.swap.max", err, "%lld",
-                               (long long)(sw - r->memory)) < 0)
+        if (sw < 0
+                ? cg_write(dir, "memory.swap.max", "max", err)
+                : cg_writef(dir, "memory.swap.max", err, "%lld", (long long)(sw - r->memory)) < 0)
             return -1;
     }
     if (r->cpu_shares > 0) {

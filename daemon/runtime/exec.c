@@ -35,13 +35,12 @@ int rt_lookup_exec(const char *argv0, const char *path, char *out, size_t outlen
         int r = find_executable(argv0, &serr);
         if (r == 0) {
             if ((size_t)snprintf(out, outlen, "%s", argv0) >= outlen)
-                return rt_cfail(ce, ERR_INVALID, 0, "exec: \"%.200s\": file name too long",
-                                argv0);
+                return rt_cfail(ce, ERR_INVALID, 0, "exec: \"%.200s\": file name too long", argv0);
             return 0;
         }
         if (serr)
-            return rt_cfail(ce, ERR_INVALID, 0, "exec: \"%.200s\": stat %.200s: %s", argv0,
-                            argv0, rt_errno_text(-r, eb, sizeof(eb)));
+            return rt_cfail(ce, ERR_INVALID, 0, "exec: \"%.200s\": stat %.200s: %s", argv0, argv0,
+                            rt_errno_text(-r, eb, sizeof(eb)));
         return rt_cfail(ce, ERR_INVALID, 0, "exec: \"%.200s\": %s", argv0,
                         rt_errno_text(-r, eb, sizeof(eb)));
     }

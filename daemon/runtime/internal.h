@@ -15,7 +15,7 @@
 #define RT_CAP_LAST      40 /* CAP_CHECKPOINT_RESTORE */
 #define RT_ALL_CAPS      ((1ULL << (RT_CAP_LAST + 1)) - 1)
 #define RT_MAX_GROUPS    64
-#define RT_ID_MAX        2147483647LL       /* uids and gids above this are refused */
+#define RT_ID_MAX        2147483647LL /* uids and gids above this are refused */
 #define RT_DEFAULT_PATH  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define RT_DEFAULT_SHM   (64LL * 1024 * 1024)
 #define RT_PASSWD_MAX    (16 * 1024 * 1024) /* bytes scanned in /etc/passwd or /etc/group */

@@ -28,12 +28,12 @@ enum rt_ns {
 };
 
 struct rt_resources {
-    int64_t memory;       /* bytes, 0 = unlimited */
-    int64_t memory_swap;  /* bytes of memory+swap, 0 = default (2x memory), -1 = unlimited */
-    int64_t cpu_shares;   /* 0 = default */
-    int64_t cpu_quota;    /* microseconds per cpu_period, 0 = unlimited (--cpus) */
-    int64_t cpu_period;   /* microseconds, 0 = 100000 */
-    int64_t pids_limit;   /* 0 or -1 = unlimited */
+    int64_t memory;      /* bytes, 0 = unlimited */
+    int64_t memory_swap; /* bytes of memory+swap, 0 = default (2x memory), -1 = unlimited */
+    int64_t cpu_shares;  /* 0 = default */
+    int64_t cpu_quota;   /* microseconds per cpu_period, 0 = unlimited (--cpus) */
+    int64_t cpu_period;  /* microseconds, 0 = 100000 */
+    int64_t pids_limit;  /* 0 or -1 = unlimited */
 };
 
 /* Everything the runtime needs to create one container. Strings are owned by the spec. */
@@ -62,7 +62,7 @@ struct rt_spec {
     /* security */
     uint64_t caps; /* bounding = permitted = effective; inheritable and ambient empty */
     bool no_new_privs;
-    bool privileged; /* all caps, no masked/read-only paths, /sys read-write, all devices */
+    bool privileged;       /* all caps, no masked/read-only paths, /sys read-write, all devices */
     char **masked_paths;   /* NULL-terminated; NULL means docker's defaults */
     char **readonly_paths; /* NULL-terminated; NULL means docker's defaults */
     /* cgroup: "<parent>/<id>" relative to each hierarchy root, e.g. "berth/<id>" */
@@ -93,8 +93,8 @@ int rt_caps_compute(char *const *add, char *const *drop, bool privileged, uint64
  * docker-like text, e.g. `exec: "/nonexistent": stat /nonexistent: no such file or
  * directory` or `exec: "x": executable file not found in $PATH`. Blocking; berth-shim only.
  */
-int rt_create(const struct rt_spec *spec, int stdin_fd, int stdout_fd, int stderr_fd,
-              pid_t *pid, struct err **err);
+int rt_create(const struct rt_spec *spec, int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid,
+              struct err **err);
 
 /* ---- cgroups (cgroupfs driver, v1 hybrid or v2 unified) ---------------------------------- */
 

@@ -67,8 +67,8 @@ static json_t *resources_encode(const struct rt_resources *r)
 {
     return json_pack("{sI sI sI sI sI sI}", "memory", (json_int_t)r->memory, "memory_swap",
                      (json_int_t)r->memory_swap, "cpu_shares", (json_int_t)r->cpu_shares,
-                     "cpu_quota", (json_int_t)r->cpu_quota, "cpu_period",
-                     (json_int_t)r->cpu_period, "pids_limit", (json_int_t)r->pids_limit);
+                     "cpu_quota", (json_int_t)r->cpu_quota, "cpu_period", (json_int_t)r->cpu_period,
+                     "pids_limit", (json_int_t)r->pids_limit);
 }
 
 json_t *rt_spec_encode(const struct rt_spec *s)
@@ -219,8 +219,7 @@ static int decode_fields(const json_t *j, struct rt_spec *s, struct err **err)
         get_str(j, "cwd", &s->cwd, err) < 0 || get_str(j, "user", &s->user, err) < 0 ||
         get_str(j, "hostname", &s->hostname, err) < 0 || get_bool(j, "tty", &s->tty, err) < 0 ||
         get_namespaces(j, &s->namespaces, err) < 0 ||
-        get_str(j, "netns_path", &s->netns_path, err) < 0 ||
-        get_int(j, "caps", &caps, err) < 0 ||
+        get_str(j, "netns_path", &s->netns_path, err) < 0 || get_int(j, "caps", &caps, err) < 0 ||
         get_bool(j, "no_new_privs", &s->no_new_privs, err) < 0 ||
         get_bool(j, "privileged", &s->privileged, err) < 0 ||
         get_strv(j, "masked_paths", &s->masked_paths, err) < 0 ||

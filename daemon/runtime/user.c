@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 
 #include "daemon/runtime/internal.h"
 
@@ -35,7 +37,9 @@ static int lines_open(struct lines *l, int rootfd, const char *path, struct rt_c
     if (l->fd < 0)
         return rt_cfail(ce, ERR_SYSTEM, -l->fd, "open %s", path);
     struct stat st;
-    if (fstat(l->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    struct statfs sf;
+    if (fstat(l->fd, &st) < 0 || !S_ISREG(st.st_mode) || fstatfs(l->fd, &sf) < 0 ||
+        sf.f_type == PROC_SUPER_MAGIC || sf.f_type == SYSFS_MAGIC) {
         close(l->fd);
         l->fd = -1;
         return rt_cfail(ce, ERR_INVALID, 0, "open %s: not a regular file", path);
@@ -202,8 +206,8 @@ static bool member_of(char *list, const char *name)
  * Scans /etc/group: with an explicit group, the first match sets the primary gid; otherwise
  * every group listing name as a member becomes a supplementary group.
  */
-static int group_scan(int rootfd, const struct user_query *q, const char *name,
-                      struct rt_user *out, bool *found, struct rt_cerr *ce)
+static int group_scan(int rootfd, const struct user_query *q, const char *name, struct rt_user *out,
+                      bool *found, struct rt_cerr *ce)
 {
     struct lines l;
     *found = false;
@@ -241,8 +245,7 @@ static int wrap_fail(struct rt_cerr *ce, const char *what, const char *who)
 {
     char inner[RT_CERR_MSG_SIZE];
     memcpy(inner, ce->msg, sizeof(inner));
-    return rt_cfail(ce, ce->kind, ce->errnum, "unable to find %s %.200s: %.500s", what, who,
-                    inner);
+    return rt_cfail(ce, ce->kind, ce->errnum, "unable to find %s %.200s: %.500s", what, who, inner);
 }
 
 int rt_user_resolve(int rootfd, const char *spec, struct rt_user *out, struct rt_cerr *ce)
@@ -283,8 +286,7 @@ int rt_user_resolve(int rootfd, const char *spec, struct rt_user *out, struct rt
     if (*q.group && !found) {
         if (q.gid_err == -EINVAL)
             return rt_cfail(ce, ERR_INVALID, 0,
-                            "unable to find group %s: no matching entries in group file",
-                            q.group);
+                            "unable to find group %s: no matching entries in group file", q.group);
         if (q.gid_err < 0)
             return range_fail(ce);
         out->gid = (gid_t)q.gid_arg;

@@ -185,22 +185,23 @@ static int create_container(struct shim *s, struct err **err)
     return r;
 }
 
-static void sync_reply(const char *line)
+static void sync_reply(struct shim *s, const char *line)
 {
-    if (fcntl(SYNC_FD, F_GETFD) < 0)
+    if (s->sync_fd < 0)
         return; /* started by hand, without a sync pipe */
-    (void)fdu_write_all(SYNC_FD, line, strlen(line));
-    close(SYNC_FD);
+    (void)fdu_write_all(s->sync_fd, line, strlen(line));
+    close(s->sync_fd);
+    s->sync_fd = -1;
 }
 
-static void sync_error(const char *msg)
+static void sync_error(struct shim *s, const char *msg)
 {
     json_auto_t *j = json_pack("{s:s}", "error", msg);
     if (!j)
         j = json_pack("{s:s}", "error", "berth-shim failed (unprintable message)");
     _cleanup_free_ char *body = json_dumps(j, JSON_COMPACT);
     _cleanup_free_ char *line = xasprintf("%s\n", body ? body : "{\"error\":\"berth-shim\"}");
-    sync_reply(line);
+    sync_reply(s, line);
 }
 
 static int write_pid_file(struct shim *s, struct err **err)
@@ -211,14 +212,22 @@ static int write_pid_file(struct shim *s, struct err **err)
     return fsu_write_atomic(path, buf, (size_t)n, 0644, err);
 }
 
-/* Detached and in charge of orphans: a --pid host container's daemons are reaped here. */
-static void become_monitor(void)
+/*
+ * Detached and in charge of orphans: a --pid host container's daemons are reaped here. Whether
+ * fd 3 is the sync pipe is decided now, before any other fd could take that number.
+ */
+static void become_monitor(struct shim *s)
 {
     if (getsid(0) != getpid())
         (void)setsid();
     (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    if (fcntl(SYNC_FD, F_GETFD) >= 0)
-        (void)fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC);
+    s->sync_fd = fcntl(SYNC_FD, F_GETFD) >= 0 ? SYNC_FD : -1;
+    if (s->sync_fd >= 0)
+        (void)fcntl(s->sync_fd, F_SETFD, FD_CLOEXEC);
+    /* a closed 0-2 would be reused by the log or a pipe, and shim.log lines would land there */
+    for (int fd = 0; fd < 3; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
+            _exit(1);
     if (chdir("/") < 0)
         log_warn("chdir /: %s", strerror(errno));
 }
@@ -250,8 +259,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: berth-shim <absolute bundle dir>\n");
         return 2;
     }
-    become_monitor();
     struct shim *s = xcalloc(1, sizeof(*s));
+    become_monitor(s);
     s->bundle = argv[1];
     s->epfd = -1;
     s->listen.fd = s->sig.fd = s->stdin_fd = -1;
@@ -260,7 +269,7 @@ int main(int argc, char **argv)
     struct err *err = NULL;
     if (start(s, &err) < 0) {
         log_error("start: %s", err->msg);
-        sync_error(err->msg);
+        sync_error(s, err->msg);
         if (s->cfg.spec.cgroup_path && s->cfg.spec.cgroup_path[0])
             (void)rt_cgroup_destroy(s->cfg.spec.cgroup_path, NULL);
         shim_cleanup_files(s);
@@ -268,7 +277,7 @@ int main(int argc, char **argv)
     }
     char line[48];
     snprintf(line, sizeof(line), "{\"pid\":%d}\n", (int)s->pid);
-    sync_reply(line);
+    sync_reply(s, line);
     int r = shim_monitor_run(s, &err);
     if (r < 0) {
         log_error("%s", err->msg);

@@ -34,6 +34,7 @@ struct shim {
     char *bundle;
     struct shim_config cfg;
     int epfd;
+    int sync_fd;                             /* fd 3 from berthd until the first reply, else -1 */
     struct shim_watch sig, listen, out, err; /* out/err fd is -1 once at EOF */
     int stdin_fd;                            /* write end kept for attach (or the pty master) */
     struct logs_writer *log;

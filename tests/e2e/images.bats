@@ -732,3 +732,38 @@ for l in list(open(sys.argv[1]))[int(sys.argv[2]):]:
     assert_status 0
     assert_eq "$(berth_t images -aq)" ""
 }
+
+@test "berth's images, history and inspect output equals the docker CLI's for the same store" {
+    berthd_start
+    docker_t pull -q "$REG/library/busybox" >/dev/null
+    docker_t pull -q "$REG/test/hello" >/dev/null
+    docker_t pull -q "$REG/test/multi" >/dev/null
+    docker_t pull -q --platform linux/arm64 "$REG/test/multi" >/dev/null
+    docker_t tag "$REG/test/hello" mine:v1
+    local args bad=0
+    while IFS= read -r args; do
+        # shellcheck disable=SC2086 # word splitting of the argument list is intended
+        run diff <(docker_t $args 2>&1) <(berth_t $args 2>&1)
+        if [[ "$status" -ne 0 ]]; then
+            echo "'berth $args' differs from 'docker $args' (< docker, > berth):"$'\n'"$output" >&2
+            bad=1
+        fi
+    done <<EOF2
+images
+images -a
+images --digests
+images --no-trunc
+images -q
+images $REG/test/hello
+images --filter dangling=true
+history $REG/test/hello
+history --no-trunc mine:v1
+history -H=false $REG/test/hello
+image inspect $REG/test/hello
+image inspect mine:v1 $REG/library/busybox
+inspect $REG/test/multi
+image inspect nosuch
+rmi nosuch
+EOF2
+    [[ "$bad" -eq 0 ]]
+}

@@ -21,7 +21,8 @@
         POST /images/create on SOCK and stream the progress into OUT; when WHEN is met send
         SIGKILL to PID. WHEN: "downloading" (the first Downloading message),
         "bytes:N" (a Downloading message with current >= N), "status:S" (the first message
-        with status S), "complete:N" (the N-th "Pull complete"). Prints "killed" or "not-killed: <reason>".
+        with status S), "complete:N" (the N-th "Pull complete"). With PID 0 the client just
+        hangs up instead. Prints "killed" or "not-killed: <reason>".
     images_util.py inroot ROOT REL
         the type of ROOT/REL without following any symlink on the way: file, dir, link, block,
         char, fifo, socket, absent, or "through-symlink:<component>" when a parent is a link
@@ -208,10 +209,8 @@ def proxy_conn(client, upstream_port, rules):
                 with lock:
                     digest, sent = state["digest"], state["sent"]
                 lim = rules.limit(digest)
-                if lim is None or sent + len(data) <= lim:
-                    n = len(data)
-                else:
-                    n = max(0, lim - sent)
+                held = lim is not None and sent + len(data) > lim
+                n = max(0, lim - sent) if held else len(data)
                 rate = rules.rate() if digest is not None else None
                 if n and rate:
                     n = min(n, 16384)
@@ -223,7 +222,7 @@ def proxy_conn(client, upstream_port, rules):
                     data = data[n:]
                     with lock:
                         state["sent"] += n
-                if data:
+                elif held:
                     # Held: wait until the rule goes away, or the client does.
                     if not t.is_alive():
                         raise OSError("client gone")
@@ -307,7 +306,13 @@ def pull_kill(sock, from_image, tag, pid, when, out):
                         completes += 1
                     fire = completes >= int(when[9:])
                 if fire and not killed:
-                    os.kill(pid, signal.SIGKILL)
+                    if pid > 0:
+                        os.kill(pid, signal.SIGKILL)
+                    else:
+                        if conn.sock is not None:
+                            conn.sock.shutdown(socket.SHUT_RDWR)
+                        resp.close()
+                        conn.close()
                     killed = True
                     log.write("#killed\n")
                     log.flush()

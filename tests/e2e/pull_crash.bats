@@ -84,8 +84,8 @@ restart_and_check() {
         fail "store problems after the restart: $output"
     fi
     local d
-    for d in $(ls "$DATA/layers" 2>/dev/null); do
-        [[ -f "$DATA/layers/$d/layer.json" ]] || fail "layers/$d has no layer.json"
+    for d in "$DATA"/layers/*; do
+        [[ ! -e "$d" || -f "$d/layer.json" ]] || fail "$d has no layer.json"
     done
 
     run docker_t pull "$PREG/test/bench"
@@ -94,7 +94,7 @@ restart_and_check() {
     assert_contains "$output" "Status: Downloaded newer image for $PREG/test/bench:latest"
     assert_eq "$(docker_t image inspect -f '{{.Id}}' "$PREG/test/bench")" "$(fx 'j["bench"]["config"]')"
     # shellcheck disable=SC2046 # one diff id per word
-    assert_eq "$(ls "$DATA/layers" | sort)" \
+    assert_eq "$(find "$DATA/layers" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort)" \
         "$("$PY" "$E2E_DIR/images_util.py" chain-ids $(fx "' '.join(j['bench']['diff_ids'])") | sort)"
     run "$PY" "$E2E_DIR/images_util.py" check-store "$DATA"
     if [[ "$status" -ne 0 ]]; then
@@ -129,4 +129,61 @@ restart_and_check() {
     proxy_start '{}'
     crash_pull status:Extracting
     restart_and_check
+}
+
+# proxy_conns PORT: how many established TCP connections go to the proxy on PORT.
+proxy_conns() {
+    ss -Htn state established "( dport = :$1 )" | wc -l
+}
+
+# assert_cancelled PORT: after the client left, berthd closes its registry transfers, sweeps its
+# tmp files and does not finish the pull on its own once the proxy lets the data through.
+assert_cancelled() {
+    local port="$1" i
+    # The held transfers stay open for as long as berthd keeps them: they must go.
+    for ((i = 0; i < 100; i++)); do
+        [[ "$(proxy_conns "$port")" -eq 0 ]] && break
+        sleep 0.1
+    done
+    [[ "$(proxy_conns "$port")" -eq 0 ]] ||
+        fail "berthd still holds $(proxy_conns "$port") registry connections 10 s after the client left"
+    for ((i = 0; i < 50; i++)); do
+        [[ -z "$(ls -A "$DATA/tmp")" ]] && break
+        sleep 0.1
+    done
+    assert_eq "$(ls -A "$DATA/tmp")" ""
+    rm -f "$RULES"
+    sleep 1
+    assert_eq "$(docker_t images -aq)" ""
+    run "$PY" "$E2E_DIR/images_util.py" check-store "$DATA"
+    [[ "$status" -eq 0 ]] || fail "store problems: $output"
+    assert_eq "$(curl_b http://x/_ping)" OK
+    run docker_t pull -q "$PREG/test/bench"
+    assert_status 0
+    assert_eq "$(docker_t image inspect -f '{{.Id}}' "$PREG/test/bench")" "$(fx 'j["bench"]["config"]')"
+}
+
+@test "the client hangs up while progress flows: the pull stops, its transfers close, nothing is kept" {
+    berthd_start
+    proxy_start '{"*": 4194304, "rate": 8000000}'
+    run "$PY" "$E2E_DIR/images_util.py" pull-kill "$SOCK" "$PREG/test/bench" latest 0 downloading "$T/stream.log"
+    assert_eq "$output" killed
+    assert_cancelled "${PREG##*:}"
+}
+
+@test "the client hangs up while every transfer is stalled: the pull stops, its transfers close" {
+    berthd_start
+    proxy_start '{"*": 1048576}'
+    local port="${PREG##*:}" i
+    aux_start curl -sS -N --max-time 60 --unix-socket "$SOCK" -o "$T/stream.log" -X POST \
+        "http://x/images/create?fromImage=$PREG/test/bench&tag=latest"
+    for ((i = 0; i < 100; i++)); do
+        [[ "$(proxy_conns "$port")" -ge 3 ]] && break
+        sleep 0.1
+    done
+    [[ "$(proxy_conns "$port")" -ge 3 ]] || fail "the three blob transfers did not start"
+    sleep 0.5 # every transfer is held now; no progress flows to the client
+    kill -TERM "$AUX_LAST_PID"
+    wait "$AUX_LAST_PID" || true
+    assert_cancelled "$port"
 }

@@ -63,6 +63,13 @@ store_problems() {
     "$PY" "$E2E_DIR/images_util.py" check-store "$DATA" || true
 }
 
+# assert_store_clean: fail listing the store's inconsistencies, if any.
+assert_store_clean() {
+    local p
+    p="$(store_problems)"
+    [[ -z "$p" ]] || fail "store problems: $p"
+}
+
 # own_registry: a private registry for this test (so tampering cannot affect other tests),
 # holding test/hello; sets OREG (host:port) and OREGD.
 own_registry() {
@@ -102,7 +109,7 @@ assert_nothing_stored() {
     [[ ! -e "$DATA/layers/$(tail -n1 <<<"$chains")" ]] || fail "the tampered layer's dir exists"
     [[ ! -e "$DATA/blobs/sha256/$(hex "$layer")" ]] || fail "the tampered blob was stored"
     [[ ! -e "$DATA/images/$(hex "$(fx 'j["hello"]["config"]')").json" ]] || fail "the image config was stored"
-    assert_eq "$(store_problems)" ""
+    assert_store_clean
 
     run docker_t pull "$OREG/test/hello@$manifest"
     assert_status 1
@@ -110,27 +117,33 @@ assert_nothing_stored() {
     assert_eq "$(docker_t images -aq)" ""
     [[ ! -e "$DATA/layers/$(tail -n1 <<<"$chains")" ]] || fail "the tampered layer's dir exists"
     [[ ! -e "$DATA/blobs/sha256/$(hex "$layer")" ]] || fail "the tampered blob was stored"
-    assert_eq "$(store_problems)" ""
+    assert_store_clean
     # The daemon is fine and pulls a good image afterwards.
     run docker_t pull -q "$REG/test/hello"
     assert_status 0
-    assert_eq "$(store_problems)" ""
+    assert_store_clean
 }
 
-@test "D1: a tampered 1 MB first layer: verification fails, no layer dir, tmp/ empty" {
+@test "D1: a tampered 1 MB first layer (slowed so the small top layer lands first): nothing kept" {
     own_registry
-    local layer
+    local layer port
     layer="$(fx 'j["hello"]["layers"][0]')"
     registry_tamper "$OREGD" "$layer"
+    # Through a proxy at 2 MB/s, so the 130-byte top layer is complete long before the bottom
+    # one fails its verification.
+    port="$(free_port)"
+    echo '{"rate": 2000000}' >"$T/rules.json"
+    aux_start "$PY" "$E2E_DIR/images_util.py" proxy "$port" "${OREG##*:}" "$T/rules.json" "$T/proxy.ready"
+    wait_file "$T/proxy.ready" ready 10
     berthd_start
-    run docker_t pull "$OREG/test/hello"
+    run docker_t pull "127.0.0.1:$port/test/hello"
     assert_status 1
     assert_contains "$output" "filesystem layer verification failed for digest $layer"
     assert_eq "$(docker_t images -aq)" ""
-    # No layer at all can be complete: the bottom one failed, the top one needs it.
-    assert_eq "$(layer_dirs)" ""
     [[ ! -e "$DATA/blobs/sha256/$(hex "$layer")" ]] || fail "the tampered blob was stored"
-    assert_eq "$(store_problems)" ""
+    assert_store_clean
+    # No layer can be kept: the bottom one failed, and the top one sits on it.
+    assert_eq "$(layer_dirs)" ""
 }
 
 @test "D3: a tampered config blob fails the pull; nothing kept" {
@@ -143,7 +156,7 @@ assert_nothing_stored() {
     assert_contains "$output" "$(fx 'j["hello"]["config"]')"
     assert_eq "$(docker_t images -aq)" ""
     [[ ! -e "$DATA/images/$(hex "$(fx 'j["hello"]["config"]')").json" ]] || fail "the config was stored"
-    assert_eq "$(store_problems)" ""
+    assert_store_clean
 }
 
 @test "D2: a tampered manifest pulled by digest fails 'manifest verification failed' before any layer is fetched" {

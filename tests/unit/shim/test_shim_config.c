@@ -85,8 +85,8 @@ static void test_defaults_and_errors(void **state)
     shim_config_release(&d);
 
     const char *keys[] = {"log_path", "exit_file", "log_max_files", "open_stdin", "spec"};
-    json_t *vals[] = {json_string("relative"), json_integer(1), json_integer(0),
-                      json_string("yes"), json_string("x")};
+    json_t *vals[] = {json_string("relative"), json_integer(1), json_integer(0), json_string("yes"),
+                      json_string("x")};
     for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
         json_auto_t *k = json_deep_copy(j);
         json_object_set_new(k, keys[i], vals[i]);

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -134,8 +135,7 @@ static void write_config(struct env *e, const char *script, bool tty, int64_t ma
     c.spec.user = strdup("");
     c.spec.hostname = strdup("shimtest");
     c.spec.tty = tty;
-    c.spec.namespaces = RT_NS_PID | RT_NS_MOUNT | RT_NS_UTS | RT_NS_IPC | RT_NS_NET |
-                        RT_NS_CGROUP;
+    c.spec.namespaces = RT_NS_PID | RT_NS_MOUNT | RT_NS_UTS | RT_NS_IPC | RT_NS_NET | RT_NS_CGROUP;
     c.spec.caps = RT_DEFAULT_CAPS;
     c.spec.cgroup_path = strdup(e->cgroup);
     c.log_path = strdup(e->log);
@@ -448,8 +448,8 @@ static void test_unbounded_output(void **state)
 {
     struct env *e = *state;
     SKIP_UNLESS_READY(e);
-    write_config(e, "yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa | tr -d '\\n' | head -c 50000000",
-                 false, LOGS_DEFAULT_MAX_SIZE);
+    write_config(e, "yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa | tr -d '\\n' | head -c 50000000", false,
+                 LOGS_DEFAULT_MAX_SIZE);
     start_ok(e);
     int fd = shim_connect(e);
     send_req(fd, "wait", 0);

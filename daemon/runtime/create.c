@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rt_create: the parent prepares everything that needs memory (overlay options, envp), creates
+ * the cgroup and clones the child into new namespaces. The child waits on a socketpair until
+ * the parent has put it into the cgroup, then sets itself up and execs. The socket is
+ * close-on-exec: the parent reads EOF when exec succeeded, or one message with the error.
+ * The child uses raw syscalls for setgroups/setresuid/setresgid: glibc's versions broadcast to
+ * the parent's threads, which do not exist in the child.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
+
+#include "daemon/runtime/internal.h"
+
+#define NOFILE_DEFAULT 1048576
+
+/* ---- child ------------------------------------------------------------------------------- */
+
+static void child_reset_signals(void)
+{
+    sigset_t all;
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            sigaction(sig, &sa, NULL);
+}
+
+static int child_setup_fds(struct rt_child *c, struct rt_cerr *ce)
+{
+    int fds[3];
+    for (int i = 0; i < 3; i++) {
+        int src = c->stdio[i];
+        int tmp = -1;
+        if (src < 0) {
+            tmp = open("/dev/null", O_RDWR | O_CLOEXEC);
+            if (tmp < 0)
+                return rt_cfail(ce, ERR_SYSTEM, errno, "open /dev/null");
+            src = tmp;
+        }
+        fds[i] = fcntl(src, F_DUPFD_CLOEXEC, 3);
+        if (fds[i] < 0)
+            return rt_cfail(ce, ERR_SYSTEM, errno, "dup stdio");
+        if (tmp >= 0)
+            close(tmp);
+    }
+    for (int i = 0; i < 3; i++) {
+        if (dup2(fds[i], i) < 0)
+            return rt_cfail(ce, ERR_SYSTEM, errno, "dup2 stdio");
+        close(fds[i]);
+    }
+    /* only 0-2 reach the process; the sync socket is close-on-exec */
+    unsigned int s = (unsigned int)c->sync_fd;
+    if ((s > 3 && close_range(3, s - 1, 0) < 0) || close_range(s + 1, ~0U, 0) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "close_range");
+    return 0;
+}
+
+/* Bounding set, user and groups, then effective = permitted = caps; inheritable, ambient 0. */
+static int child_drop_privs(const struct rt_child *c, const struct rt_user *u, struct rt_cerr *ce)
+{
+    uint64_t caps = c->spec->privileged ? RT_ALL_CAPS : c->spec->caps;
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "keepcaps");
+    for (int i = 0; i < 64; i++) {
+        int have = prctl(PR_CAPBSET_READ, i, 0, 0, 0);
+        if (have < 0)
+            break;
+        if (have == 1 && !(caps & (1ULL << i)) && prctl(PR_CAPBSET_DROP, i, 0, 0, 0) < 0)
+            return rt_cfail(ce, ERR_SYSTEM, errno, "drop capability %d from the bounding set", i);
+    }
+    if (syscall(SYS_setgroups, u->ngroups, u->groups) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "setgroups");
+    if (syscall(SYS_setresgid, u->gid, u->gid, u->gid) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "setgid %u", (unsigned)u->gid);
+    if (syscall(SYS_setresuid, u->uid, u->uid, u->uid) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "setuid %u", (unsigned)u->uid);
+
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof(data));
+    if (syscall(SYS_capget, &hdr, data) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "capget");
+    uint64_t have = (uint64_t)data[0].permitted | ((uint64_t)data[1].permitted << 32);
+    uint64_t want = caps & have;
+    memset(data, 0, sizeof(data));
+    data[0].effective = data[0].permitted = (uint32_t)want;
+    data[1].effective = data[1].permitted = (uint32_t)(want >> 32);
+    if (syscall(SYS_capset, &hdr, data) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "capset");
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ||
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "clear ambient capabilities");
+    if (c->spec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "no_new_privs");
+    return 0;
+}
+
+/*
+ * The working directory, resolved in the new root (never through a magic link, so
+ * /proc/self/fd/N cannot lead outside, CVE-2024-21626); created for the user when missing.
+ */
+static int child_open_cwd(const struct rt_child *c, const struct rt_user *u, struct rt_cerr *ce)
+{
+    const char *cwd = c->spec->cwd && *c->spec->cwd ? c->spec->cwd : "/";
+    int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "open /");
+    int fd = rt_in_root_open(rootfd, cwd, O_PATH | O_DIRECTORY, 0);
+    if (fd == -ENOENT) {
+        int r = rt_in_root_mkdir_p(rootfd, cwd, 0755, true, u->uid, u->gid);
+        fd = r < 0 ? r : rt_in_root_open(rootfd, cwd, O_PATH | O_DIRECTORY, 0);
+    }
+    close(rootfd);
+    if (fd < 0)
+        return rt_cfail(ce, ERR_INVALID, -fd, "chdir to cwd \"%.300s\" set in config.json failed",
+                        cwd);
+    return fd;
+}
+
+static void child_set_home(struct rt_child *c, const struct rt_user *u, char *buf, size_t len)
+{
+    for (size_t i = 0; i < c->envn; i++)
+        if (strncmp(c->envp[i], "HOME=", 5) == 0)
+            return;
+    snprintf(buf, len, "HOME=%s", u->home);
+    c->envp[c->envn] = buf;
+    c->envp[c->envn + 1] = NULL;
+}
+
+static void child_rlimits(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rlim_t want = rl.rlim_max < NOFILE_DEFAULT ? rl.rlim_max : NOFILE_DEFAULT;
+        if (rl.rlim_cur < want) {
+            rl.rlim_cur = want;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+    }
+}
+
+/* Namespaces joined or created after the parent moved us into the cgroup. */
+static int child_namespaces(const struct rt_child *c, struct rt_cerr *ce)
+{
+    if (c->netns_fd >= 0 && setns(c->netns_fd, CLONE_NEWNET) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "join network namespace %.300s",
+                        c->spec->netns_path);
+    if ((c->spec->namespaces & RT_NS_CGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "new cgroup namespace");
+    return 0;
+}
+
+static int child_run(struct rt_child *c, struct rt_cerr *ce)
+{
+    const struct rt_spec *s = c->spec;
+    char go = 0;
+    ssize_t n;
+    while ((n = read(c->sync_fd, &go, 1)) < 0 && errno == EINTR)
+        ;
+    if (n != 1)
+        return rt_cfail(ce, ERR_SYSTEM, 0, "parent went away");
+    int r = child_namespaces(c, ce);
+    if (r < 0)
+        return r;
+    int rootfd = rt_child_mount_rootfs(c, ce);
+    if (rootfd < 0)
+        return rootfd;
+    r = rt_child_pivot(rootfd, ce);
+    close(rootfd);
+    if (r < 0)
+        return r;
+    struct rt_user u;
+    r = rt_user_resolve(AT_FDCWD, s->user, &u, ce);
+    if (r < 0)
+        return r;
+    int cwdfd = child_open_cwd(c, &u, ce);
+    if (cwdfd < 0)
+        return cwdfd;
+    r = rt_child_finish_mounts(c, ce);
+    if (r < 0)
+        return r;
+    if (fchdir(cwdfd) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "chdir to cwd");
+    close(cwdfd);
+    if ((s->namespaces & RT_NS_UTS) && s->hostname && *s->hostname &&
+        sethostname(s->hostname, strlen(s->hostname)) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "sethostname");
+    child_rlimits();
+    char home[PATH_MAX + 8];
+    child_set_home(c, &u, home, sizeof(home));
+    if ((r = child_setup_fds(c, ce)) < 0)
+        return r;
+    if (setsid() < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "setsid");
+    if (s->tty && ioctl(0, TIOCSCTTY, 0) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "set the controlling terminal");
+    if ((r = child_drop_privs(c, &u, ce)) < 0)
+        return r;
+    char path[PATH_MAX];
+    if ((r = rt_lookup_exec(s->argv[0], c->path_env, path, sizeof(path), ce)) < 0)
+        return r;
+    umask(022);
+    execve(path, s->argv, c->envp);
+    char eb[128];
+    return rt_cfail(ce, ERR_INVALID, 0, "exec %.300s: %s", path,
+                    rt_errno_text(errno, eb, sizeof(eb)));
+}
+
+static _Noreturn void child_main(struct rt_child *c)
+{
+    struct rt_cerr ce;
+    memset(&ce, 0, sizeof(ce));
+    child_reset_signals();
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    umask(0);
+    if (c->sync_fd < 3) {
+        int fd = fcntl(c->sync_fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+            _exit(127);
+        c->sync_fd = fd;
+    }
+    child_run(c, &ce);
+    char msg[RT_CERR_MSG_SIZE + 32];
+    int n = snprintf(msg, sizeof(msg), "%d %d %s", (int)ce.kind, ce.errnum, ce.msg);
+    if (n > 0)
+        send(c->sync_fd, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, MSG_NOSIGNAL);
+    _exit(127);
+}
+
+/* ---- parent ------------------------------------------------------------------------------ */
+
+static size_t strv_len(char *const *v)
+{
+    size_t n = 0;
+    while (v && v[n])
+        n++;
+    return n;
+}
+
+static int spec_check(const struct rt_spec *s, struct err **err)
+{
+    if (!s->rootfs || !*s->rootfs)
+        return err_set(err, ERR_INVALID, 0, "runtime spec: rootfs is required");
+    if (strv_len(s->lowerdirs) == 0)
+        return err_set(err, ERR_INVALID, 0, "runtime spec: no image layers (lowerdirs)");
+    if (!s->upperdir != !s->workdir)
+        return err_set(err, ERR_INVALID, 0, "runtime spec: upperdir and workdir go together");
+    if (strv_len(s->argv) == 0)
+        return err_set(err, ERR_INVALID, 0, "No command specified");
+    if (s->cwd && *s->cwd && s->cwd[0] != '/')
+        return err_set(err, ERR_INVALID, 0,
+                       "the working directory '%s' is invalid, it needs to be an absolute path",
+                       s->cwd);
+    if (s->cwd && strlen(s->cwd) >= PATH_MAX)
+        return err_set(err, ERR_INVALID, 0, "the working directory is too long");
+    if (s->hostname && strlen(s->hostname) > 64)
+        return err_set(err, ERR_INVALID, 0, "invalid hostname %s: too long", s->hostname);
+    return 0;
+}
+
+/* "lowerdir=a:b,upperdir=u,workdir=w", or NULL when it does not fit in a page (lowerdir+). */
+static int overlay_opts(const struct rt_spec *s, char **out, struct err **err)
+{
+    struct sb sb = SB_INIT;
+    *out = NULL;
+    sb_adds(&sb, "lowerdir=");
+    for (char **l = s->lowerdirs; *l; l++) {
+        if (strpbrk(*l, ",:\\\n")) {
+            sb_release(&sb);
+            return err_set(err, ERR_INVALID, 0, "layer path %s: unsupported character", *l);
+        }
+        if (l != s->lowerdirs)
+            sb_addc(&sb, ':');
+        sb_adds(&sb, *l);
+    }
+    if (s->upperdir) {
+        if (strpbrk(s->upperdir, ",:\\\n") || strpbrk(s->workdir, ",:\\\n")) {
+            sb_release(&sb);
+            return err_set(err, ERR_INVALID, 0, "upperdir/workdir: unsupported character");
+        }
+        sb_addf(&sb, ",upperdir=%s,workdir=%s", s->upperdir, s->workdir);
+    }
+    long page = sysconf(_SC_PAGESIZE);
+    if (sb.len + 1 <= (size_t)(page > 0 ? page : 4096))
+        *out = sb_steal(&sb);
+    sb_release(&sb);
+    return 0;
+}
+
+struct prep {
+    struct rt_child c;
+    char *opts;
+    char **envp;
+    int netns_fd;
+    int sv[2];
+};
+
+static void prep_release(struct prep *p)
+{
+    free(p->opts);
+    free(p->envp);
+    if (p->netns_fd >= 0)
+        close(p->netns_fd);
+    for (int i = 0; i < 2; i++)
+        if (p->sv[i] >= 0)
+            close(p->sv[i]);
+}
+
+static int prepare(const struct rt_spec *s, int in, int out, int errfd, struct prep *p,
+                   struct err **err)
+{
+    if (overlay_opts(s, &p->opts, err) < 0)
+        return -1;
+    size_t n = strv_len(s->env);
+    p->envp = xcalloc(n + 2, sizeof(*p->envp));
+    const char *path_env = RT_DEFAULT_PATH;
+    for (size_t i = 0; i < n; i++) {
+        p->envp[i] = s->env[i];
+        if (strncmp(s->env[i], "PATH=", 5) == 0)
+            path_env = s->env[i] + 5;
+    }
+    if (s->netns_path && *s->netns_path) {
+        p->netns_fd = open(s->netns_path, O_RDONLY | O_CLOEXEC);
+        if (p->netns_fd < 0)
+            return err_set(err, ERR_SYSTEM, errno, "open network namespace %s", s->netns_path);
+    }
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p->sv) < 0)
+        return err_set(err, ERR_SYSTEM, errno, "socketpair");
+    int flags = CLONE_NEWNS;
+    flags |= (s->namespaces & RT_NS_PID) ? CLONE_NEWPID : 0;
+    flags |= (s->namespaces & RT_NS_UTS) ? CLONE_NEWUTS : 0;
+    flags |= (s->namespaces & RT_NS_IPC) ? CLONE_NEWIPC : 0;
+    flags |= ((s->namespaces & RT_NS_NET) && p->netns_fd < 0) ? CLONE_NEWNET : 0;
+    p->c = (struct rt_child){
+        .spec = s,
+        .sync_fd = p->sv[1],
+        .netns_fd = p->netns_fd,
+        .stdio = {in, out, errfd},
+        .overlay_opts = p->opts,
+        .envp = p->envp,
+        .envn = n,
+        .path_env = path_env,
+        .cgroup_version = rt_cgroup_version(),
+        .clone_flags = flags,
+    };
+    return 0;
+}
+
+static pid_t clone_child(int flags)
+{
+    struct clone_args a;
+    memset(&a, 0, sizeof(a));
+    a.flags = (uint64_t)flags;
+    a.exit_signal = SIGCHLD;
+    long r = syscall(SYS_clone3, &a, sizeof(a));
+    if (r < 0 && errno == ENOSYS)
+        r = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
+    return (pid_t)r;
+}
+
+/* Waits for EOF (exec'd) or the child's error message. */
+static int await_exec(int fd, struct err **err)
+{
+    char buf[RT_CERR_MSG_SIZE + 64];
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof(buf) - 1, 0)) < 0 && errno == EINTR)
+        ;
+    if (n < 0)
+        return err_set(err, ERR_SYSTEM, errno, "read from the container's init");
+    if (n == 0)
+        return 0;
+    buf[n] = 0;
+    int kind = ERR_SYSTEM, errnum = 0, off = 0;
+    if (sscanf(buf, "%d %d %n", &kind, &errnum, &off) < 2 || kind < 0 || kind > ERR_SYSTEM)
+        return err_set(err, ERR_SYSTEM, 0, "container init: %s", buf);
+    return err_set(err, (enum err_kind)kind, errnum, "%s", buf + off);
+}
+
+static void reap(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
+int rt_create(const struct rt_spec *spec, int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid,
+              struct err **err)
+{
+    struct prep p = {.netns_fd = -1, .sv = {-1, -1}};
+    bool cg = spec->cgroup_path && *spec->cgroup_path;
+    if (spec_check(spec, err) < 0 || prepare(spec, stdin_fd, stdout_fd, stderr_fd, &p, err) < 0)
+        goto fail;
+    if (cg && rt_cgroup_create(spec->cgroup_path, &spec->resources, spec->privileged, err) < 0)
+        goto fail;
+    pid_t child = clone_child(p.c.clone_flags);
+    if (child < 0) {
+        err_set(err, ERR_SYSTEM, errno, "clone");
+        goto fail_cg;
+    }
+    if (child == 0) {
+        close(p.sv[0]);
+        child_main(&p.c);
+    }
+    close(p.sv[1]);
+    p.sv[1] = -1;
+    if (cg && rt_cgroup_enter(spec->cgroup_path, child, err) < 0) {
+        reap(child);
+        goto fail_cg;
+    }
+    char go = 1;
+    if (send(p.sv[0], &go, 1, MSG_NOSIGNAL) != 1 || await_exec(p.sv[0], err) < 0) {
+        if (err && !*err)
+            err_set(err, ERR_SYSTEM, errno, "start the container's init");
+        reap(child);
+        goto fail_cg;
+    }
+    prep_release(&p);
+    *pid = child;
+    return 0;
+fail_cg:
+    if (cg)
+        rt_cgroup_destroy(spec->cgroup_path, NULL);
+fail:
+    prep_release(&p);
+    return -1;
+}

@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The container's mounts, between clone and exec (no allocation, no logging). Every target
+ * inside the new root is opened with openat2(RESOLVE_IN_ROOT) and mounted through
+ * /proc/self/fd/N, so a symlink in the image can never send a mount to the host (CVE-2015-3629,
+ * CVE-2021-30465 class). /proc, /sys and /dev must be ordinary directories (CVE-2019-16884).
+ *
+ * /sys/fs/cgroup: on cgroup v2 the container gets a read-only cgroup2 mount of its cgroup
+ * namespace; on v1 nothing is mounted there (sysfs's empty directory), as berth does not expose
+ * the v1 hierarchies to containers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <linux/magic.h>
+
+#include "daemon/runtime/internal.h"
+
+static const char *const default_masked[] = {
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+    NULL,
+};
+
+static const char *const default_readonly[] = {
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
+};
+
+static const struct {
+    const char *name;
+    unsigned int major, minor;
+} dev_nodes[] = {
+    {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+
+static const struct {
+    const char *name, *target;
+} dev_links[] = {
+    {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},         {"core", "/proc/kcore"},
+};
+
+#define FDP_LEN 32
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+/* mount(2) onto the object fd refers to. */
+static int mount_on_fd(const char *src, int fd, const char *fstype, unsigned long flags,
+                       const char *data)
+{
+    char p[FDP_LEN];
+    return mount(src, rt_fd_path(fd, p, sizeof(p)), fstype, flags, data) < 0 ? -errno : 0;
+}
+
+/*
+ * A directory to mount on, inside rootfd; created when missing. strict: the last component
+ * must be an ordinary directory, not a symlink (/proc, /sys, /dev).
+ */
+static int target_dir(int rootfd, const char *path, bool strict, struct rt_cerr *ce)
+{
+    int flags = O_PATH | (strict ? O_NOFOLLOW : O_DIRECTORY);
+    int fd = rt_in_root_open(rootfd, path, flags, 0);
+    if (fd == -ENOENT) {
+        int r = rt_in_root_mkdir_p(rootfd, path, 0755, false, 0, 0);
+        if (r < 0)
+            return rt_cfail(ce, ERR_SYSTEM, -r, "mkdir %s in the container", path);
+        fd = rt_in_root_open(rootfd, path, flags, 0);
+    }
+    if (fd < 0)
+        return rt_cfail(ce, ERR_SYSTEM, -fd, "mount destination %s", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        close(fd);
+        return rt_cfail(ce, ERR_INVALID, 0,
+                        "mount destination %s: must be mounted on ordinary directory", path);
+    }
+    return fd;
+}
+
+/* A regular file to bind-mount on, inside rootfd; created (empty) when missing. */
+static int target_file(int rootfd, const char *path, struct rt_cerr *ce)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = 0;
+        int r = rt_in_root_mkdir_p(rootfd, dir, 0755, false, 0, 0);
+        if (r < 0)
+            return rt_cfail(ce, ERR_SYSTEM, -r, "mkdir %s in the container", dir);
+    }
+    int fd = rt_in_root_open(rootfd, path, O_PATH, 0);
+    if (fd == -ENOENT) {
+        int wfd = rt_in_root_open(rootfd, path, O_CREAT | O_WRONLY | O_NONBLOCK | O_NOCTTY, 0);
+        if (wfd < 0)
+            return rt_cfail(ce, ERR_SYSTEM, -wfd, "create %s in the container", path);
+        close(wfd);
+        fd = rt_in_root_open(rootfd, path, O_PATH, 0);
+    }
+    if (fd < 0)
+        return rt_cfail(ce, ERR_SYSTEM, -fd, "mount destination %s", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return rt_cfail(ce, ERR_INVALID, 0, "mount destination %s: not a regular file", path);
+    }
+    return fd;
+}
+
+/* ---- the overlay root -------------------------------------------------------------------- */
+
+static int overlay_fsopen(const struct rt_spec *s, struct rt_cerr *ce)
+{
+    int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
+    if (fsfd < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "overlay: fsopen");
+    int r = 0;
+    for (char **l = s->lowerdirs; r == 0 && *l; l++)
+        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", *l, 0) < 0)
+            r = rt_cfail(ce, ERR_SYSTEM, errno,
+                         "overlay: too many layers for the mount options, and lowerdir+ failed "
+                         "for %.300s",
+                         *l);
+    if (r == 0 && s->upperdir &&
+        (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", s->upperdir, 0) < 0 ||
+         fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", s->workdir, 0) < 0))
+        r = rt_cfail(ce, ERR_SYSTEM, errno, "overlay: upperdir/workdir");
+    if (r == 0 && fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        r = rt_cfail(ce, ERR_SYSTEM, errno, "overlay: create");
+    int mfd = r == 0 ? fsmount(fsfd, FSMOUNT_CLOEXEC, 0) : -1;
+    if (r == 0 && mfd < 0)
+        r = rt_cfail(ce, ERR_SYSTEM, errno, "overlay: fsmount");
+    if (r == 0 && move_mount(mfd, "", AT_FDCWD, s->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        r = rt_cfail(ce, ERR_SYSTEM, errno, "overlay: move_mount to %.300s", s->rootfs);
+    close_fd(&mfd);
+    close_fd(&fsfd);
+    return r;
+}
+
+static int mount_overlay(const struct rt_child *c, struct rt_cerr *ce)
+{
+    const struct rt_spec *s = c->spec;
+    if (!s->upperdir && s->lowerdirs[1] == NULL) {
+        /* one read-only layer: overlay needs two lowerdirs without an upperdir */
+        if (mount(s->lowerdirs[0], s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+            mount(NULL, s->rootfs, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+            return rt_cfail(ce, ERR_SYSTEM, errno, "bind %.300s", s->lowerdirs[0]);
+        return 0;
+    }
+    if (!c->overlay_opts)
+        return overlay_fsopen(s, ce);
+    if (mount("overlay", s->rootfs, "overlay", 0, c->overlay_opts) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "mount overlay on %.300s", s->rootfs);
+    return 0;
+}
+
+/* ---- /proc, /sys ------------------------------------------------------------------------- */
+
+static int mount_proc_sys(const struct rt_child *c, int rootfd, struct rt_cerr *ce)
+{
+    const unsigned long common = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    int fd = target_dir(rootfd, "/proc", true, ce);
+    if (fd < 0)
+        return fd;
+    int r = mount_on_fd("proc", fd, "proc", common, NULL);
+    close(fd);
+    if (r < 0)
+        return rt_cfail(ce, ERR_SYSTEM, -r, "mount proc on /proc");
+
+    fd = target_dir(rootfd, "/sys", true, ce);
+    if (fd < 0)
+        return fd;
+    unsigned long ro = c->spec->privileged ? 0 : MS_RDONLY;
+    r = mount_on_fd("sysfs", fd, "sysfs", common | ro, NULL);
+    close(fd);
+    if (r < 0)
+        return rt_cfail(ce, ERR_SYSTEM, -r, "mount sysfs on /sys");
+    if (c->cgroup_version != 2)
+        return 0;
+    fd = rt_in_root_open(rootfd, "/sys/fs/cgroup", O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
+    if (fd < 0)
+        return rt_cfail(ce, ERR_SYSTEM, -fd, "open /sys/fs/cgroup");
+    r = mount_on_fd("cgroup2", fd, "cgroup2", common | ro, NULL);
+    close(fd);
+    if (r < 0)
+        return rt_cfail(ce, ERR_SYSTEM, -r, "mount cgroup2 on /sys/fs/cgroup");
+    return 0;
+}
+
+/* ---- /dev -------------------------------------------------------------------------------- */
+
+/* mknod, or when that is refused, an empty file with the host's node bound over it. */
+static int dev_node(int devfd, const char *name, unsigned int major, unsigned int minor,
+                    struct rt_cerr *ce)
+{
+    if (mknodat(devfd, name, S_IFCHR | 0666, makedev(major, minor)) == 0)
+        return 0;
+    if (errno != EPERM)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "mknod /dev/%s", name);
+    int wfd = openat(devfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (wfd < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "create /dev/%s", name);
+    close(wfd);
+    int fd = openat(devfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "open /dev/%s", name);
+    char host[64];
+    snprintf(host, sizeof(host), "/dev/%s", name);
+    int r = mount_on_fd(host, fd, NULL, MS_BIND, NULL);
+    close(fd);
+    return r < 0 ? rt_cfail(ce, ERR_SYSTEM, -r, "bind %s", host) : 0;
+}
+
+/* A directory in /dev (created unless create is false) with a file system mounted on it. */
+static int dev_mount(int devfd, const char *name, bool create, const char *src, const char *fstype,
+                     unsigned long flags, const char *data, struct rt_cerr *ce)
+{
+    if (create && mkdirat(devfd, name, 0755) < 0 && errno != EEXIST)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "mkdir /dev/%s", name);
+    int fd = openat(devfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && !create && errno == ENOENT)
+        return 0;
+    if (fd < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "open /dev/%s", name);
+    int r = mount_on_fd(src, fd, fstype, flags, data);
+    close(fd);
+    return r < 0 ? rt_cfail(ce, ERR_SYSTEM, -r, "mount %s on /dev/%s", fstype, name) : 0;
+}
+
+/* With a tty, the pty slave on stdin is bound over /dev/console (as runc does). */
+static int dev_console(const struct rt_child *c, int devfd, struct rt_cerr *ce)
+{
+    char name[PATH_MAX], link[FDP_LEN];
+    if (!c->spec->tty || c->stdio[0] < 0 || !isatty(c->stdio[0]))
+        return 0;
+    ssize_t n = readlink(rt_fd_path(c->stdio[0], link, sizeof(link)), name, sizeof(name) - 1);
+    if (n <= 0)
+        return 0;
+    name[n] = 0;
+    if (strncmp(name, "/dev/", 5) != 0)
+        return 0;
+    int wfd = openat(devfd, "console", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (wfd < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "create /dev/console");
+    close(wfd);
+    int fd = openat(devfd, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "open /dev/console");
+    int r = mount_on_fd(name, fd, NULL, MS_BIND, NULL);
+    close(fd);
+    return r < 0 ? rt_cfail(ce, ERR_SYSTEM, -r, "bind %.300s on /dev/console", name) : 0;
+}
+
+static int dev_populate(const struct rt_child *c, int devfd, struct rt_cerr *ce)
+{
+    char shm[64];
+    long long size = c->spec->shm_size > 0 ? c->spec->shm_size : RT_DEFAULT_SHM;
+    snprintf(shm, sizeof(shm), "mode=1777,size=%lld", size);
+    bool create = !c->spec->privileged; /* never create in the host's /dev */
+    int r = 0;
+    for (size_t i = 0; create && r == 0 && i < ARRAY_SIZE(dev_nodes); i++)
+        r = dev_node(devfd, dev_nodes[i].name, dev_nodes[i].major, dev_nodes[i].minor, ce);
+    for (size_t i = 0; create && r == 0 && i < ARRAY_SIZE(dev_links); i++)
+        if (symlinkat(dev_links[i].target, devfd, dev_links[i].name) < 0)
+            r = rt_cfail(ce, ERR_SYSTEM, errno, "symlink /dev/%s", dev_links[i].name);
+    if (r == 0)
+        r = dev_mount(devfd, "pts", create, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+                      "newinstance,ptmxmode=0666,mode=0620,gid=5", ce);
+    if (r == 0)
+        r = dev_mount(devfd, "shm", create, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm,
+                      ce);
+    if (r == 0)
+        r = dev_mount(devfd, "mqueue", create, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                      NULL, ce);
+    if (r == 0 && create)
+        r = dev_console(c, devfd, ce);
+    return r;
+}
+
+static int mount_dev(const struct rt_child *c, int rootfd, struct rt_cerr *ce)
+{
+    int fd = target_dir(rootfd, "/dev", true, ce);
+    if (fd < 0)
+        return fd;
+    int r;
+    if (c->spec->privileged)
+        r = mount_on_fd("/dev", fd, NULL, MS_BIND | MS_REC, NULL);
+    else
+        r = mount_on_fd("tmpfs", fd, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+    close(fd);
+    if (r < 0)
+        return rt_cfail(ce, ERR_SYSTEM, -r, "mount /dev");
+    /* reopen: the fd above is the directory under the new mount */
+    int devfd = rt_in_root_open(rootfd, "/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
+    if (devfd < 0)
+        return rt_cfail(ce, ERR_SYSTEM, -devfd, "open /dev");
+    r = dev_populate(c, devfd, ce);
+    close(devfd);
+    return r;
+}
+
+/* ---- files from the container's directory ------------------------------------------------ */
+
+static int mount_etc_files(const struct rt_spec *s, int rootfd, struct rt_cerr *ce)
+{
+    const struct {
+        const char *src, *dst;
+    } files[] = {
+        {s->hostname_file, "/etc/hostname"},
+        {s->hosts_file, "/etc/hosts"},
+        {s->resolv_file, "/etc/resolv.conf"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+        if (!files[i].src || !*files[i].src)
+            continue;
+        int fd = target_file(rootfd, files[i].dst, ce);
+        if (fd < 0)
+            return fd;
+        int r = mount_on_fd(files[i].src, fd, NULL, MS_BIND, NULL);
+        close(fd);
+        if (r < 0)
+            return rt_cfail(ce, ERR_SYSTEM, -r, "bind %.300s on %s", files[i].src, files[i].dst);
+    }
+    return 0;
+}
+
+int rt_child_mount_rootfs(const struct rt_child *c, struct rt_cerr *ce)
+{
+    if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "make / rslave");
+    int r = mount_overlay(c, ce);
+    if (r < 0)
+        return r;
+    int rootfd = open(c->spec->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "open %.300s", c->spec->rootfs);
+    r = mount_proc_sys(c, rootfd, ce);
+    if (r == 0)
+        r = mount_dev(c, rootfd, ce);
+    if (r == 0)
+        r = mount_etc_files(c->spec, rootfd, ce);
+    if (r < 0) {
+        close(rootfd);
+        return r;
+    }
+    return rootfd;
+}
+
+int rt_child_pivot(int rootfd, struct rt_cerr *ce)
+{
+    if (fchdir(rootfd) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "chdir to the new root");
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "pivot_root");
+    /* the old root is stacked on "."; keep its unmount from propagating anywhere */
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "make the old root rslave");
+    if (umount2(".", MNT_DETACH) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "unmount the old root");
+    if (chdir("/") < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "chdir /");
+    return 0;
+}
+
+/* ---- after pivot_root -------------------------------------------------------------------- */
+
+static unsigned long kept_flags(int fd)
+{
+    struct statvfs sv;
+    unsigned long f = 0;
+    if (fstatvfs(fd, &sv) < 0)
+        return 0;
+    f |= (sv.f_flag & ST_NOSUID) ? MS_NOSUID : 0;
+    f |= (sv.f_flag & ST_NODEV) ? MS_NODEV : 0;
+    f |= (sv.f_flag & ST_NOEXEC) ? MS_NOEXEC : 0;
+    f |= (sv.f_flag & ST_NOATIME) ? MS_NOATIME : 0;
+    f |= (sv.f_flag & ST_NODIRATIME) ? MS_NODIRATIME : 0;
+    f |= (sv.f_flag & ST_RELATIME) ? MS_RELATIME : 0;
+    return f;
+}
+
+/* /dev/null of the new /dev, checked to be the 1:3 node before it is bound anywhere. */
+static int open_devnull(int rootfd, struct rt_cerr *ce)
+{
+    int fd = rt_in_root_open(rootfd, "/dev/null", O_PATH | O_NOFOLLOW, 0);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+        if (fd >= 0)
+            close(fd);
+        return rt_cfail(ce, ERR_SYSTEM, 0, "/dev/null is not the null device");
+    }
+    return fd;
+}
+
+static int mask_path(int rootfd, int nullfd, const char *path, struct rt_cerr *ce)
+{
+    int fd = rt_in_root_open(rootfd, path, O_PATH, 0);
+    if (fd == -ENOENT)
+        return 0;
+    if (fd < 0)
+        return rt_cfail(ce, ERR_SYSTEM, -fd, "mask %.300s", path);
+    struct stat st;
+    int r = fstat(fd, &st) < 0 ? -errno : 0;
+    if (r == 0 && S_ISDIR(st.st_mode)) {
+        r = mount_on_fd("tmpfs", fd, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                        "size=0");
+    } else if (r == 0) {
+        char src[FDP_LEN];
+        r = mount_on_fd(rt_fd_path(nullfd, src, sizeof(src)), fd, NULL, MS_BIND, NULL);
+    }
+    close(fd);
+    return r < 0 ? rt_cfail(ce, ERR_SYSTEM, -r, "mask %.300s", path) : 0;
+}
+
+static int readonly_path(int rootfd, const char *path, struct rt_cerr *ce)
+{
+    int fd = rt_in_root_open(rootfd, path, O_PATH, 0);
+    if (fd == -ENOENT)
+        return 0;
+    if (fd < 0)
+        return rt_cfail(ce, ERR_SYSTEM, -fd, "read-only %.300s", path);
+    char src[FDP_LEN];
+    int r = mount_on_fd(rt_fd_path(fd, src, sizeof(src)), fd, NULL, MS_BIND | MS_REC, NULL);
+    close(fd);
+    if (r < 0)
+        return rt_cfail(ce, ERR_SYSTEM, -r, "bind %.300s", path);
+    fd = rt_in_root_open(rootfd, path, O_PATH, 0);
+    if (fd < 0)
+        return rt_cfail(ce, ERR_SYSTEM, -fd, "read-only %.300s", path);
+    r = mount_on_fd(NULL, fd, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(fd), NULL);
+    close(fd);
+    return r < 0 ? rt_cfail(ce, ERR_SYSTEM, -r, "remount %.300s read-only", path) : 0;
+}
+
+static int finish_paths(const struct rt_child *c, int rootfd, struct rt_cerr *ce)
+{
+    const struct rt_spec *s = c->spec;
+    if (s->privileged)
+        return 0;
+    const char *const *masked =
+        s->masked_paths ? (const char *const *)s->masked_paths : default_masked;
+    const char *const *ro =
+        s->readonly_paths ? (const char *const *)s->readonly_paths : default_readonly;
+    int nullfd = open_devnull(rootfd, ce);
+    if (nullfd < 0)
+        return nullfd;
+    int r = 0;
+    for (size_t i = 0; r == 0 && masked[i]; i++)
+        r = mask_path(rootfd, nullfd, masked[i], ce);
+    close(nullfd);
+    for (size_t i = 0; r == 0 && ro[i]; i++)
+        r = readonly_path(rootfd, ro[i], ce);
+    return r;
+}
+
+int rt_child_finish_mounts(const struct rt_child *c, struct rt_cerr *ce)
+{
+    int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "open /");
+    int r = finish_paths(c, rootfd, ce);
+    if (r == 0 && c->spec->readonly_rootfs &&
+        mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(rootfd), NULL) < 0)
+        r = rt_cfail(ce, ERR_SYSTEM, errno, "remount / read-only");
+    close(rootfd);
+    return r;
+}
