@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * docker save and docker load. Save: a threadpool job writes the archive into a pipe and the
- * loop reads the other end at the client's pace, so memory stays bounded whatever the image
- * size. Load: the body is spooled to tmp/ with asynchronous writes, then one threadpool job
- * extracts, verifies and commits everything before the loop makes any of it visible.
+ * docker save and docker load. Save: a writer thread of its own (it blocks for as long as the
+ * client is slow, so not the threadpool) writes the archive into a pipe and the loop reads the
+ * other end at the client's pace, so memory stays bounded whatever the image size. Load: the
+ * body is spooled to tmp/ with asynchronous writes, then one threadpool job extracts, verifies
+ * and commits everything before the loop makes any of it visible.
  */
 #include "daemon/image/internal.h"
 
@@ -218,7 +219,7 @@ static void save_free(struct image_save *s)
     free(s);
 }
 
-/* ---- the writer (threadpool) ------------------------------------------------------------- */
+/* ---- the writer (its own thread) -------------------------------------------------------- */
 
 struct save_writer {
     struct image_save *s;

@@ -109,10 +109,10 @@ struct image_save;
 /*
  * docker save: names are resolved now (a tag, a repository name for all of its tags, a digest
  * reference or an id); an unknown one is ERR_NOT_FOUND "No such image: <name>" and NULL is
- * returned before anything starts. A threadpool job then writes the docker 25 layout
- * (blobs/sha256/ with configs, uncompressed layers and OCI manifests; index.json, oci-layout,
- * manifest.json, repositories; fixed order and times) into a pipe the loop reads, and the
- * images' layers stay held until done.
+ * returned before anything starts. A writer thread (its own: it blocks while the client is
+ * slow) then writes the docker 25 layout (blobs/sha256/ with configs, uncompressed layers and
+ * OCI manifests; index.json, oci-layout, manifest.json, repositories; fixed order and times)
+ * into a pipe the loop reads, and the images' layers stay held until done.
  */
 struct image_save *image_save_start(struct image_store *st, const char *const *names, size_t n,
                                     const struct image_save_ops *ops, void *data, struct err **err);

@@ -14,8 +14,8 @@
 
 #include "common/common.h"
 
-#define LOGS_LINE_MAX (16 * 1024)
-#define LOGS_DEFAULT_MAX_SIZE (20 * 1024 * 1024) /* rotation is on by default */
+#define LOGS_LINE_MAX          (16 * 1024)
+#define LOGS_DEFAULT_MAX_SIZE  (20 * 1024 * 1024) /* rotation is on by default */
 #define LOGS_DEFAULT_MAX_FILES 5
 
 enum logs_stream { LOGS_STDOUT = 1, LOGS_STDERR = 2 };

@@ -252,6 +252,18 @@ static int start(struct shim *s, struct err **err)
     return write_pid_file(s, err);
 }
 
+/* Nothing may outlive a failed start: a container created before the failure is killed. */
+static void start_failed(struct shim *s)
+{
+    if (s->pid > 0) {
+        kill(s->pid, SIGKILL);
+        while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    if (s->cfg.spec.cgroup_path && s->cfg.spec.cgroup_path[0])
+        (void)rt_cgroup_destroy(s->cfg.spec.cgroup_path, NULL);
+}
+
 int main(int argc, char **argv)
 {
     log_setup(LOG_LVL_INFO, STDERR_FILENO);
@@ -267,22 +279,25 @@ int main(int argc, char **argv)
     s->out = (struct shim_watch){W_STDOUT, -1};
     s->err = (struct shim_watch){W_STDERR, -1};
     struct err *err = NULL;
-    if (start(s, &err) < 0) {
+    int r = start(s, &err);
+    if (r < 0) {
         log_error("start: %s", err->msg);
         sync_error(s, err->msg);
-        if (s->cfg.spec.cgroup_path && s->cfg.spec.cgroup_path[0])
-            (void)rt_cgroup_destroy(s->cfg.spec.cgroup_path, NULL);
-        shim_cleanup_files(s);
-        return 1;
-    }
-    char line[48];
-    snprintf(line, sizeof(line), "{\"pid\":%d}\n", (int)s->pid);
-    sync_reply(s, line);
-    int r = shim_monitor_run(s, &err);
-    if (r < 0) {
-        log_error("%s", err->msg);
-        err_free(err);
+        err_freep(&err);
+        start_failed(s);
+    } else {
+        char line[48];
+        snprintf(line, sizeof(line), "{\"pid\":%d}\n", (int)s->pid);
+        sync_reply(s, line);
+        r = shim_monitor_run(s, &err);
+        if (r < 0) {
+            log_error("%s", err->msg);
+            err_free(err);
+        }
     }
     shim_cleanup_files(s);
+    logs_writer_close(s->log);
+    shim_config_release(&s->cfg);
+    free(s);
     return r < 0 ? 1 : 0;
 }

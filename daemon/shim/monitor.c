@@ -393,6 +393,38 @@ static void close_all(struct shim *s)
     s->listen.fd = s->sig.fd = s->stdin_fd = s->epfd = -1;
 }
 
+/*
+ * After the exit: no new connections (shim.sock is gone, so berthd reads the exit file
+ * instead), but clients already queued or connected still get their answers. The shim leaves
+ * once nothing has happened for SHIM_LINGER_IDLE_MS, and after SHIM_LINGER_MAX_MS at most.
+ */
+static void linger(struct shim *s)
+{
+    _cleanup_free_ char *sock = xasprintf("%s/shim.sock", s->bundle);
+    (void)unlink(sock);
+    accept_clients(s);
+    epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->listen.fd, NULL);
+    int64_t until = mono_ms() + SHIM_LINGER_MAX_MS;
+    for (;;) {
+        int64_t left = until - mono_ms();
+        if (left <= 0 || !s->clients)
+            return;
+        struct epoll_event evs[16];
+        int n = epoll_wait(s->epfd, evs, ARRAY_SIZE(evs),
+                           (int)(left < SHIM_LINGER_IDLE_MS ? left : SHIM_LINGER_IDLE_MS));
+        if (n < 0 && errno != EINTR)
+            return;
+        bool pending = false;
+        for (int i = 0; i < n; i++)
+            dispatch(s, &evs[i]);
+        client_sweep(s);
+        for (struct shim_client *c = s->clients; c; c = c->next)
+            pending |= c->out.len > 0;
+        if (n == 0 && !pending)
+            return;
+    }
+}
+
 int shim_monitor_run(struct shim *s, struct err **err)
 {
     if (watch_all(s, err) < 0)
@@ -404,6 +436,7 @@ int shim_monitor_run(struct shim *s, struct err **err)
             int64_t left = s->drain_until_ms - mono_ms();
             if ((s->out.fd < 0 && s->err.fd < 0) || left <= 0) {
                 finalize(s);
+                linger(s);
                 break;
             }
             timeout = (int)left;

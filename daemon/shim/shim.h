@@ -15,6 +15,17 @@
  *      ({"exit_code":N,"oom_killed":b,"finished_at":"..."}), tells connected clients, removes
  *      the cgroup and exits.
  * It keeps running when berthd stops; berthd reconnects to shim.sock when it starts again.
+ * Details of the contract:
+ *   - the output pipes are always read, so the container never blocks on them while the shim
+ *     lives; when the log cannot be written (ENOSPC) the output is dropped, never half-written
+ *     (shim.log says when dropping starts and ends), as docker's json-file driver does;
+ *   - after the container's exit, output is drained until EOF or for at most 2 s (a --pid host
+ *     orphan may hold the pipe); `state` answers "exited" from the reap on, `kill` then fails;
+ *   - `wait` is answered once the exit file is written; clients that sent `wait` get the
+ *     "exited" message, others only answers to their requests;
+ *   - SIGTERM, SIGINT and SIGHUP are ignored; the shim is a child subreaper;
+ *   - before it exits, shim.sock is removed first (new connections fail: read the exit file)
+ *     and connected clients are still answered for up to 1 s.
  * This header also carries the shim config codec that berthd and the shim share (any thread).
  */
 #ifndef BERTH_SHIM_H

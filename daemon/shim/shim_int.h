@@ -6,11 +6,13 @@
 #include "daemon/logs/logs.h"
 #include "daemon/shim/shim.h"
 
-#define SHIM_IO_BUF      (64 * 1024) /* one read of container output */
-#define SHIM_CLIENT_IN   4096        /* longest request line */
-#define SHIM_CLIENT_OUT  (64 * 1024) /* a client this far behind is dropped */
-#define SHIM_MAX_CLIENTS 64
-#define SHIM_DRAIN_MS    2000 /* how long output is drained after the container exits */
+#define SHIM_IO_BUF         (64 * 1024) /* one read of container output */
+#define SHIM_CLIENT_IN      4096        /* longest request line */
+#define SHIM_CLIENT_OUT     (64 * 1024) /* a client this far behind is dropped */
+#define SHIM_MAX_CLIENTS    64
+#define SHIM_DRAIN_MS       2000 /* how long output is drained after the container exits */
+#define SHIM_LINGER_IDLE_MS 50   /* after the exit: leave when clients are this quiet... */
+#define SHIM_LINGER_MAX_MS  1000 /* ...or after this long in any case */
 
 enum shim_watch_kind { W_SIGNAL, W_LISTEN, W_STDOUT, W_STDERR, W_CLIENT };
 

@@ -416,6 +416,29 @@ for l in list(open(sys.argv[1]))[int(sys.argv[2]):]:
     assert_eq "$output" 0
 }
 
+@test "X-Registry-Auth on POST /images/create: good credentials pull, bad or garbage ones do not" {
+    berthd_start
+    local good bad
+    good="$(printf '{"username":"%s","password":"%s","serveraddress":"%s"}' "$TOKEN_USER" "$TOKEN_PASSWORD" "$TREG" | base64 -w0 | tr '+/' '-_')"
+    bad="$(printf '{"username":"%s","password":"nope","serveraddress":"%s"}' "$TOKEN_USER" "$TREG" | base64 -w0 | tr '+/' '-_')"
+    run curl_b -w '\n%{http_code}' -X POST -H "X-Registry-Auth: $bad" \
+        "http://x/images/create?fromImage=$TREG/test/multi&tag=latest"
+    assert_match "$(tail -n1 <<<"$output")" '^(401|200)$'
+    assert_match "$output" 'unauthorized|authentication required|invalid username or password'
+    assert_not_contains "$output" "Status: Downloaded"
+    run curl_b -w '\n%{http_code}' -X POST -H 'X-Registry-Auth: %%%not-base64%%%' \
+        "http://x/images/create?fromImage=$TREG/test/multi&tag=latest"
+    assert_match "$(tail -n1 <<<"$output")" '^(401|200)$'
+    assert_not_contains "$output" "Status: Downloaded"
+    assert_eq "$(docker_t images -aq)" ""
+    run curl_b -w '\n%{http_code}' -X POST -H "X-Registry-Auth: $good" \
+        "http://x/images/create?fromImage=$TREG/test/multi&tag=latest"
+    assert_eq "$(tail -n1 <<<"$output")" 200
+    assert_contains "$output" "Status: Downloaded newer image for $TREG/test/multi:latest"
+    assert_eq "$(docker_t image inspect -f '{{.Id}}' "$TREG/test/multi")" \
+        "$(fx 'j["multi"]["platforms"]["linux/amd64"]["config"]')"
+}
+
 @test "POST /auth: good credentials 200 'Login Succeeded', bad ones 401" {
     berthd_start
     run curl_b -w '\n%{http_code}' -X POST -H 'Content-Type: application/json' \

@@ -1,0 +1,571 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck disable=SC2317 # cleanup and the memory functions are called indirectly
+#
+# bench/run/run.sh: container lifecycle latency of berthd and of dockerd, side by side in one
+# run, against the floor of `unshare ... chroot ROOTFS /bin/true`. Per container: POST create,
+# start, wait and DELETE of busybox `true` through the API, sequentially; then 100 containers
+# started at once; then the memory of each daemon and of one shim with the 100 running. Prints
+# a table with the targets of issue 4 and saves it to bench/results/run-<date>.txt.
+#
+# Run as root. Everything runs inside `unshare --net --mount --fork` with private tmpfs mounts
+# over /run, /etc/docker and /opt (bench/lib.sh). Both daemons are driven by the same client,
+# bench/run/lifecycle.py (HTTP/1.1 over the Unix socket, keep-alive). Only processes this
+# script started are stopped, by PID.
+#
+# Environment:
+#   BENCH_N       containers in the sequential loop, and runs of the floor (default 30)
+#   BENCH_CLI_N   `docker run --rm` runs per daemon, for reference (default 10; 0 skips them)
+#   BENCH_BURST   containers started at once (default 100)
+#   BENCH_CONC    connections the burst's start requests use (default 32)
+#   BENCH_PERF    1: after the measurements, two more berthd loops of BENCH_N containers, under
+#                 `strace -f -c -w` and under `perf record -a -g`; the summary goes to
+#                 bench/results/run-perf-<date>.txt (default 0)
+#   BENCH_ONLY    "berthd", "dockerd" or "floor" to measure one contender only
+#   BERTHD        berthd binary, with berth-shim beside it (default build-bench/bin/berthd, a
+#                 Release build made or brought up to date by this script)
+#   DOCKERD       dockerd binary (default /usr/sbin/dockerd)
+#   FIXTURES      fixture directory (default build/fixtures; built when needed)
+#
+# Exit status: 0 when every target is met, 1 when one is missed or a daemon or a request
+# failed, 2 on a setup error.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+n=${BENCH_N:-30}
+cli_n=${BENCH_CLI_N:-10}
+burst=${BENCH_BURST:-100}
+conc=${BENCH_CONC:-32}
+perf_on=${BENCH_PERF:-0}
+only=${BENCH_ONLY:-}
+berthd_bin=${BERTHD:-$root/build-bench/bin/berthd}
+dockerd_bin=${DOCKERD:-/usr/sbin/dockerd}
+fixtures=${FIXTURES:-$root/build/fixtures}
+client=$here/lifecycle.py
+bench_tag=bench/run
+# shellcheck source=bench/lib.sh
+. "$here/../lib.sh"
+
+die()
+{
+    echo "bench/run: $*" >&2
+    exit 2
+}
+
+[[ $n =~ ^[1-9][0-9]*$ ]] || die "BENCH_N must be a positive integer"
+[[ $cli_n =~ ^[0-9]+$ ]] || die "BENCH_CLI_N must be a number"
+[[ $burst =~ ^[1-9][0-9]*$ ]] || die "BENCH_BURST must be a positive integer"
+[[ $conc =~ ^[1-9][0-9]*$ ]] || die "BENCH_CONC must be a positive integer"
+case $only in
+'' | berthd | dockerd | floor) ;;
+*) die "BENCH_ONLY must be berthd, dockerd or floor" ;;
+esac
+want()
+{
+    [[ -z $only || $only == "$1" ]]
+}
+
+# ---- outside the namespace: checks and builds -------------------------------------------------
+
+if [[ ${BENCH_RUN_INNER:-} != 1 ]]; then
+    [[ $EUID -eq 0 ]] || die "must run as root (it starts daemons in a private namespace)"
+    for tool in unshare chroot curl docker python3 findmnt; do
+        command -v "$tool" >/dev/null || die "$tool is missing"
+    done
+    if want berthd && [[ -z ${BERTHD:-} ]]; then
+        echo "bench/run: building berthd and berth-shim (cmake Release, $root/build-bench)" >&2
+        cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null ||
+            die "cmake configure failed"
+        cmake --build "$root/build-bench" -j2 --target berthd berth-shim >/dev/null ||
+            die "build failed"
+    fi
+    if want berthd; then
+        [[ -x $berthd_bin ]] || die "$berthd_bin is not executable"
+        [[ -x $(dirname "$berthd_bin")/berth-shim ]] || die "no berth-shim beside $berthd_bin"
+    fi
+    if want dockerd; then
+        [[ -x $dockerd_bin ]] || die "$dockerd_bin is missing (apt-get install docker.io)"
+        command -v containerd >/dev/null || die "containerd is missing (apt-get install containerd)"
+        command -v runc >/dev/null || die "runc is missing (apt-get install runc)"
+    fi
+    if [[ $perf_on == 1 ]]; then
+        command -v perf >/dev/null || die "BENCH_PERF=1 needs perf (apt-get install linux-perf)"
+        command -v strace >/dev/null || die "BENCH_PERF=1 needs strace (apt-get install strace)"
+    fi
+    "$root/tests/fixtures/build.sh" "$fixtures" >/dev/null || die "fixture build failed"
+    [[ -f $fixtures/busybox/busybox.tar ]] || die "$fixtures/busybox/busybox.tar is missing"
+    [[ -x $fixtures/busybox/rootfs/bin/true ]] || die "$fixtures/busybox/rootfs is incomplete"
+    export BENCH_RUN_INNER=1
+    exec unshare --net --mount --fork "$here/run.sh" "$@"
+fi
+
+# ---- inside the namespace ---------------------------------------------------------------------
+
+started_at=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+stamp=$(date -u +%Y%m%d-%H%M%S)
+dir=$(mktemp -d /tmp/berth-bench-run.XXXXXX)
+declare -A started=() # pid -> name, for the processes this script started
+declare -A comm_of=() # pid -> /proc/PID/comm when started, so a reused PID is never signalled
+declare -A result=()  # key -> value
+failures=()
+image=busybox:latest
+rootfs=$fixtures/busybox/rootfs
+
+bench_ns_setup
+
+cleanup()
+{
+    bench_cleanup "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The docker CLI (image load, and the `docker run` reference): a private config and no
+# inherited endpoint.
+export DOCKER_CONFIG=$dir/docker-config
+mkdir -p "$DOCKER_CONFIG"
+echo '{}' >"$DOCKER_CONFIG/config.json"
+unset DOCKER_HOST DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+fail() # fail MESSAGE: something failed; the verdict will be FAIL
+{
+    echo "bench/run: $*" >&2
+    failures+=("$*")
+}
+
+say()
+{
+    echo "bench/run: $*" >&2
+}
+
+since() # since T0: seconds from T0 to now
+{
+    awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.6f\n", b - a}'
+}
+
+# stats FILE KEY NAME: result[NAME.median], result[NAME.p90] (ms) of FILE's list KEY.
+stats()
+{
+    local m p c
+    read -r m p c < <(python3 "$client" stats "$1" "$2") || return 1
+    result[$3.median]=$m
+    result[$3.p90]=$p
+    result[$3.n]=$c
+}
+
+jfield() # jfield FILE KEY: a top-level field of a JSON object file (numbers: 2 decimals)
+{
+    python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))[sys.argv[2]]
+print(f"{v:.2f}" if isinstance(v, float) else v)' "$1" "$2"
+}
+
+kib_of() # kib_of PID FIELD: a VmRSS-style field of /proc/PID/status, in KiB
+{
+    awk -v f="$2:" '$1 == f {print $2}' /proc/"$1"/status 2>/dev/null || true
+}
+
+private_kib() # private_kib PID: Private_Clean + Private_Dirty of /proc/PID/smaps_rollup
+{
+    awk '/^Private_(Clean|Dirty):/ {t += $2} END {print t + 0}' /proc/"$1"/smaps_rollup \
+        2>/dev/null || echo 0
+}
+
+# shim_memory NAME PID...: result[NAME.shims], the median and the largest private memory and
+# RSS (KiB) over the given shims.
+shim_memory()
+{
+    local name=$1 pid
+    shift
+    result[$name.shims]=$#
+    (($#)) || return 0
+    for pid in "$@"; do
+        echo "$(private_kib "$pid") $(kib_of "$pid" VmRSS)"
+    done >"$dir/$name-shims.txt"
+    result[$name.shim_priv]=$(sort -n -k1 "$dir/$name-shims.txt" |
+        awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+    result[$name.shim_priv_max]=$(sort -n -k1 "$dir/$name-shims.txt" | tail -n 1 | cut -d' ' -f1)
+    result[$name.shim_rss]=$(sort -n -k2 "$dir/$name-shims.txt" |
+        awk '{v[NR] = $2} END {print v[int((NR + 1) / 2)]}')
+}
+
+# ---- the API measurements, the same for both daemons -------------------------------------------
+
+# measure NAME SOCK MEMFN: the client's cost, the sequential loop, the `docker run` reference
+# and the burst; MEMFN NAME is called while the burst's containers run.
+measure()
+{
+    local name=$1 sock=$2 memfn=$3 i t0 out
+    if ! docker -H "unix://$sock" load -q -i "$fixtures/busybox/busybox.tar" >"$dir/$name-load.txt" \
+        2>&1; then
+        fail "$name: docker load failed: $(head -c 300 "$dir/$name-load.txt")"
+        return 1
+    fi
+    python3 "$client" "$sock" ping 500 >"$dir/$name-ping.json" || fail "$name: /_ping failed"
+    stats "$dir/$name-ping.json" ping "$name.ping" || true
+
+    say "$name: $n x create+start+wait+rm"
+    # Three unrecorded containers first: the first start pays for page faults and cold caches.
+    python3 "$client" "$sock" loop 3 "$image" >/dev/null || {
+        fail "$name: the warm-up loop failed"
+        return 1
+    }
+    if python3 "$client" "$sock" loop "$n" "$image" >"$dir/$name-loop.json"; then
+        for i in total create start wait rm; do
+            stats "$dir/$name-loop.json" "$i" "$name.$i" || true
+        done
+    else
+        fail "$name: the loop failed"
+    fi
+
+    if ((cli_n > 0)); then
+        say "$name: $cli_n x docker run --rm --network none $image true"
+        : >"$dir/$name-cli.txt"
+        for ((i = 0; i < cli_n; i++)); do
+            t0=$EPOCHREALTIME
+            if ! out=$(docker -H "unix://$sock" run --rm --network none "$image" true 2>&1); then
+                result[$name.cli_error]=$(head -n 1 <<<"$out" | cut -c 1-70)
+                say "$name: docker run failed: $out"
+                break
+            fi
+            since "$t0" >>"$dir/$name-cli.txt"
+        done
+        if [[ -z ${result[$name.cli_error]:-} ]]; then
+            stats "$dir/$name-cli.txt" - "$name.cli" || true
+        fi
+    fi
+
+    say "$name: $burst containers (sleep 60) started at once, $conc connections"
+    if ! python3 "$client" "$sock" create-many "$burst" "$image" "$dir/$name-ids" \
+        >"$dir/$name-create.json"; then
+        fail "$name: creating $burst containers failed"
+        return 1
+    fi
+    result[$name.burst_create]=$(jfield "$dir/$name-create.json" seconds)
+    if python3 "$client" "$sock" start-many "$dir/$name-ids" "$conc" >"$dir/$name-start.json"; then
+        result[$name.burst_start]=$(jfield "$dir/$name-start.json" seconds)
+        result[$name.burst_running]=$(jfield "$dir/$name-start.json" running)
+        if [[ ${result[$name.burst_running]} != "$burst" ]]; then
+            fail "$name: ${result[$name.burst_running]} of $burst containers running after start"
+        fi
+        sleep 1 # let every container's exec and the shims settle before memory is read
+        "$memfn" "$name"
+    else
+        fail "$name: starting $burst containers failed"
+    fi
+    if python3 "$client" "$sock" rm-many "$dir/$name-ids" "$conc" >"$dir/$name-rm.json"; then
+        result[$name.burst_rm]=$(jfield "$dir/$name-rm.json" seconds)
+    else
+        fail "$name: removing the $burst containers failed"
+    fi
+}
+
+# ---- berthd -----------------------------------------------------------------------------------
+
+berthd_memory()
+{
+    local pid=${result[berthd.pid]} shims=() child
+    result[berthd.rss]=$(kib_of "$pid" VmRSS)
+    result[berthd.tree_rss]=$(tree_rss_kib "$pid")
+    # shellcheck disable=SC2013 # one line of PIDs
+    for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+        [[ $(cat /proc/"$child"/comm 2>/dev/null) == berth-shim ]] && shims+=("$child")
+    done
+    shim_memory berthd "${shims[@]}"
+}
+
+# profile_loop LABEL TOOL ARGS...: a loop of N containers while TOOL ARGS runs (its output in
+# $dir/LABEL.out); sets prof_ms, the loop's median per container under the tool.
+profile_loop()
+{
+    local label=$1 sock=$2 tool_pid
+    shift 2
+    "$@" >"$dir/$label.out" 2>&1 &
+    tool_pid=$!
+    started[$tool_pid]=$1
+    sleep 0.5 # let the tool attach
+    python3 "$client" "$sock" loop "$n" "$image" >"$dir/$label-loop.json" ||
+        fail "berthd: the loop under $1 failed"
+    kill -INT "$tool_pid" 2>/dev/null || true
+    wait "$tool_pid" 2>/dev/null || true
+    unset "started[$tool_pid]"
+    prof_ms=$(python3 "$client" stats "$dir/$label-loop.json" total | cut -d' ' -f1)
+}
+
+perf_section() # perf_section TITLE PERF-REPORT-ARGS...
+{
+    local title=$1
+    shift
+    echo "== $title =="
+    perf report -i "$dir/perf.data" --stdio "$@" 2>/dev/null | grep -v '^#' | grep -v '^$' |
+        head -n 40 || true
+    echo
+}
+
+profile_berthd()
+{
+    local sock=$1 pid=$2 out=$root/bench/results/run-perf-$stamp.txt prof_ms trace_ms sym pat
+    say "berthd: profiling $n more containers under strace, then $n under perf"
+    # -f follows the shims and the containers' init processes berthd spawns while it runs.
+    profile_loop trace "$sock" strace -f -c -w -o "$dir/trace.txt" -p "$pid" || return 0
+    trace_ms=$prof_ms
+    profile_loop record "$sock" perf record -q -a -g -F 2000 -o "$dir/perf.data" || return 0
+    {
+        echo "berthd per-container profile, $started_at"
+        echo "perf record -a -g -F 2000 (every CPU, on-CPU samples, idle included) during a loop" \
+            "of $n create+start+wait+rm: median ${prof_ms} ms per container under perf"
+        echo
+        echo "== selected call-graph totals (% of all samples, children included) =="
+        perf report -i "$dir/perf.data" --stdio --children --sort sym -g none 2>/dev/null |
+            grep -v '^#' >"$dir/perf-children.txt" || true
+        for sym in do_idle __x64_sys_clone __x64_sys_clone3 kernel_clone __x64_sys_execve \
+            __x64_sys_mount path_mount do_new_mount __x64_sys_umount2 __x64_sys_pivot_root \
+            ovl_fill_super __x64_sys_mkdir __x64_sys_rmdir __x64_sys_unlinkat __x64_sys_fsync \
+            __x64_sys_fdatasync __x64_sys_renameat2 do_exit exit_mmap __x64_sys_unshare \
+            copy_namespaces put_mnt_ns cgroup_mkdir cgroup_rmdir synchronize_rcu \
+            uv_spawn json_loadb json_dumpb do_sys_openat2; do
+            pat="[[:space:]]\\[[.k]\\][[:space:]]+$sym\$"
+            grep -E "$pat" "$dir/perf-children.txt" | head -n 1 |
+                awk -v s="$sym" '{printf "  %-30s %7s\n", s, $1}' || true
+        done
+        echo
+        perf_section "by command" --no-children --sort comm -g none
+        perf_section "by command and shared object" --no-children --sort comm,dso -g none \
+            --percent-limit 0.5
+        perf_section "by symbol (self)" --no-children --sort comm,sym -g none --percent-limit 0.5
+        echo "== system calls of berthd, its shims and the containers: strace -f -c -w," \
+            "another loop of $n (median ${trace_ms} ms per container under strace); seconds =" \
+            "wall time inside each call, summed over processes =="
+        head -n 40 "$dir/trace.txt" || true
+    } >"$out"
+    say "profile saved to $out"
+}
+
+run_berthd()
+{
+    local d=$dir/berthd pid
+    mkdir -p "$d"
+    echo '{}' >"$d/daemon.json"
+    # --live-restore=false: berthd stops whatever still runs when it exits. The exec root is
+    # berthd's default, /run/berth (a private tmpfs here): a shim's socket path,
+    # EXEC-ROOT/<64-hex id>/shim.sock, must fit in sun_path's 108 bytes.
+    if ! start_daemon berthd "$d/berthd.sock" "$d/berthd.log" "$berthd_bin" \
+        -H "unix://$d/berthd.sock" --data-root "$d/root" --exec-root /run/berth \
+        --pidfile "$d/berthd.pid" --config-file "$d/daemon.json" --live-restore=false; then
+        fail "berthd did not start"
+        return 0
+    fi
+    pid=${result[berthd.pid]}
+    measure berthd "$d/berthd.sock" berthd_memory || true
+    if [[ $perf_on == 1 ]]; then
+        profile_berthd "$d/berthd.sock" "$pid"
+    fi
+    stop_pid "$pid" berthd
+    forget_tree "$pid"
+}
+
+# ---- dockerd ----------------------------------------------------------------------------------
+
+dockerd_memory()
+{
+    local pid=${result[dockerd.pid]} shims=() p
+    # dockerd and its managed containerd (the shims are reparented away from containerd).
+    result[dockerd.rss]=$(tree_rss_kib "$pid")
+    result[dockerd.own_rss]=$(kib_of "$pid" VmRSS)
+    # The shims of this containerd: their command line names its socket, inside $dir.
+    for p in /proc/[0-9]*; do
+        [[ $(cat "$p/comm" 2>/dev/null) == containerd-shim* ]] || continue
+        tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$dir/" || continue
+        shims+=("${p#/proc/}")
+    done
+    shim_memory dockerd "${shims[@]}"
+}
+
+run_dockerd()
+{
+    local d=$dir/dockerd pid
+    mkdir -p "$d"
+    echo '{}' >"$d/daemon.json"
+    if ! start_daemon dockerd "$d/docker.sock" "$d/dockerd.log" "$dockerd_bin" \
+        --iptables=false --bridge=none -H "unix://$d/docker.sock" --data-root "$d/root" \
+        --exec-root "$d/exec" --pidfile "$d/docker.pid" --config-file "$d/daemon.json"; then
+        fail "dockerd did not start"
+        return 0
+    fi
+    pid=${result[dockerd.pid]}
+    adopt_children "$pid" dockerd
+    result[dockerd.driver]=$(docker -H "unix://$d/docker.sock" info \
+        --format '{{.Driver}}, cgroup {{.CgroupVersion}} {{.CgroupDriver}}, {{.DefaultRuntime}}' \
+        2>/dev/null || echo '?')
+    measure dockerd "$d/docker.sock" dockerd_memory || true
+    stop_pid "$pid" dockerd
+    forget_tree "$pid"
+}
+
+# ---- the floor --------------------------------------------------------------------------------
+
+run_floor()
+{
+    local i t0
+    say "floor: $n x unshare --fork --pid --mount --uts --ipc --net chroot ROOTFS /bin/true"
+    for ((i = 0; i < 3; i++)); do
+        unshare --fork --pid --mount --uts --ipc --net chroot "$rootfs" /bin/true ||
+            die "the floor command failed"
+    done
+    : >"$dir/floor.txt"
+    for ((i = 0; i < n; i++)); do
+        t0=$EPOCHREALTIME
+        unshare --fork --pid --mount --uts --ipc --net chroot "$rootfs" /bin/true
+        since "$t0" >>"$dir/floor.txt"
+    done
+    stats "$dir/floor.txt" - floor.total
+}
+
+# ---- measure ----------------------------------------------------------------------------------
+
+if want berthd; then
+    result[berthd.version]=$("$berthd_bin" --version 2>/dev/null | head -n 1 || true)
+fi
+if want dockerd; then
+    result[dockerd.version]=$("$dockerd_bin" --version 2>/dev/null || true)
+fi
+if want floor; then run_floor; fi
+if want berthd; then run_berthd; fi
+if want dockerd; then run_dockerd; fi
+
+# ---- report -----------------------------------------------------------------------------------
+
+r() # r KEY: result[KEY] or "-"
+{
+    echo "${result[$1]:--}"
+}
+
+mib() # mib KIB
+{
+    [[ $1 == - ]] && echo - && return
+    awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'
+}
+
+lat_row()
+{
+    printf '%-34s | %8s | %8s | %7s | %7s | %7s | %7s\n' "$@"
+}
+
+burst_row()
+{
+    printf '%-34s | %8s | %8s | %8s | %8s\n' "$@"
+}
+
+mem_row()
+{
+    printf '%-34s | %12s | %12s | %12s | %12s\n' "$@"
+}
+
+ratio_row()
+{
+    printf '%-34s | %9s | %9s | %7s\n' "$@"
+}
+
+report()
+{
+    local name b d f ok v t
+    echo "berth run benchmark, started $started_at"
+    echo "host: $(uname -r), $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+    echo "berthd: $(r berthd.version) ($berthd_bin)"
+    echo "dockerd: $(r dockerd.version); $(r dockerd.driver)"
+    echo "client: bench/run/lifecycle.py (python3 http.client, one keep-alive connection);" \
+        "its GET /_ping round trip: berthd $(r berthd.ping.median) ms, dockerd" \
+        "$(r dockerd.ping.median) ms (median of 500)"
+    echo "method: image $image (the busybox fixture, docker load); per container, sequentially:" \
+        "POST /containers/create (Cmd [\"true\"], NetworkMode none), POST start, POST wait," \
+        "DELETE; $n containers after 3 unrecorded; floor = \`unshare --fork --pid --mount" \
+        "--uts --ipc --net chroot ROOTFS /bin/true\` from bash, $n runs after 3; data roots on" \
+        "$(findmnt -n -o FSTYPE -T "$dir")"
+    echo
+    lat_row "per container (ms)" median p90 create start wait rm
+    lat_row ---------------------------------- -------- -------- ------- ------- ------- -------
+    for name in berthd dockerd; do
+        lat_row "$name: create+start+wait+rm" "$(r "$name.total.median")" \
+            "$(r "$name.total.p90")" "$(r "$name.create.median")" "$(r "$name.start.median")" \
+            "$(r "$name.wait.median")" "$(r "$name.rm.median")"
+    done
+    lat_row "floor: unshare+chroot /bin/true" "$(r floor.total.median)" "$(r floor.total.p90)" \
+        "" "" "" ""
+    for name in berthd dockerd; do
+        if [[ -n ${result[$name.cli_error]:-} ]]; then
+            echo "$name: docker run --rm: n/a (${result[$name.cli_error]})"
+        else
+            lat_row "$name: docker run --rm (CLI)" "$(r "$name.cli.median")" \
+                "$(r "$name.cli.p90")" "" "" "" ""
+        fi
+    done
+    echo "(create/start/wait/rm: the median of each call; the CLI row: wall time of the docker" \
+        "CLI process, $cli_n runs, information only)"
+    echo
+    burst_row "$burst containers at once (s)" create start running "rm -f"
+    burst_row ---------------------------------- -------- -------- -------- --------
+    for name in berthd dockerd; do
+        burst_row "$name" "$(r "$name.burst_create")" "$(r "$name.burst_start")" \
+            "$(r "$name.burst_running")" "$(r "$name.burst_rm")"
+    done
+    echo "(create: sequential, one connection; start and rm -f: $conc connections in parallel," \
+        "wall time until the last answer; running: counted by GET /containers/json afterwards)"
+    echo
+    mem_row "memory, $burst running (KiB)" "daemon RSS" "shim private" "shim RSS" "shim priv max"
+    mem_row ---------------------------------- ------------ ------------ ------------ ------------
+    mem_row "berthd" "$(r berthd.rss)" "$(r berthd.shim_priv)" "$(r berthd.shim_rss)" \
+        "$(r berthd.shim_priv_max)"
+    mem_row "dockerd + containerd" "$(r dockerd.rss)" "$(r dockerd.shim_priv)" \
+        "$(r dockerd.shim_rss)" "$(r dockerd.shim_priv_max)"
+    echo "(daemon RSS: berthd alone, dockerd plus its containerd; shim: median over the" \
+        "$(r berthd.shims) berth-shims / $(r dockerd.shims) containerd-shims," \
+        "private = Private_Clean + Private_Dirty of smaps_rollup)"
+    echo
+    ratio_row target value target verdict
+    ratio_row ---------------------------------- --------- --------- -------
+    b=${result[berthd.total.median]:-}
+    d=${result[dockerd.total.median]:-}
+    f=${result[floor.total.median]:-}
+    v=-
+    ok=-
+    if [[ -n $b && -n $d ]]; then
+        v=$(awk -v b="$b" -v d="$d" 'BEGIN {printf "%.1fx", d / b}')
+        ok=$(awk -v b="$b" -v d="$d" 'BEGIN {print (d >= 10 * b) ? 1 : 0}')
+    fi
+    ratio_row "dockerd / berthd (median)" "$v" ">= 10x" "$(verdict_of "$ok")"
+    v=-
+    ok=-
+    if [[ -n $b && -n $f ]]; then
+        v=$(awk -v b="$b" -v f="$f" 'BEGIN {printf "%.1fx", b / f}')
+        ok=$(awk -v b="$b" -v f="$f" 'BEGIN {print (b <= 3 * f) ? 1 : 0}')
+    fi
+    ratio_row "berthd / floor (median)" "$v" "<= 3x" "$(verdict_of "$ok")"
+    v=-
+    ok=-
+    if [[ -n ${result[berthd.shim_priv]:-} ]]; then
+        v="$(mib "${result[berthd.shim_priv]}") MiB"
+        ok=$(awk -v k="${result[berthd.shim_priv]}" 'BEGIN {print (k < 1024) ? 1 : 0}')
+    fi
+    ratio_row "berth-shim private memory" "$v" "< 1 MiB" "$(verdict_of "$ok")"
+    if ((${#failures[@]})); then
+        echo
+        echo "failures:"
+        for t in "${failures[@]}"; do
+            echo "  $t"
+        done
+    fi
+}
+
+mkdir -p "$root/bench/results"
+out=$root/bench/results/run-$stamp.txt
+report >"$out"
+cat "$out"
+echo
+echo "saved to $out"
+if ((${#failures[@]})) || grep -q '| FAIL$' "$out"; then
+    exit 1
+fi
+exit 0

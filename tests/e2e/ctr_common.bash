@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck disable=SC2154 # $status and $output are set by bats' `run`.
+# Helpers shared by containers.bats, isolation.bats and restore.bats (issue 4). Load after
+# helpers and registry.
+
+# docker_t ARGS...: docker_b under a timeout, so nothing can hang the test.
+docker_t() {
+    timeout 60 env DOCKER_CONFIG="$T/docker-config" docker -H "unix://$SOCK" "$@"
+}
+
+# berth_t ARGS...: the berth CLI under a timeout.
+berth_t() {
+    timeout 60 "$BERTH" -H "unix://$SOCK" "$@"
+}
+
+# fd_count: the daemon's open fds now.
+fd_count() {
+    find "/proc/$BERTHD_PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l
+}
+
+# ctr_dir: berthd_dir, with the exec root moved to a short path of its own (SHORT_EXEC): the
+# daemon puts <exec root>/<64-hex id>/shim.sock there, and a unix socket path is limited to
+# 107 bytes (see the "long exec root" test in containers.bats, which keeps the long one).
+ctr_dir() {
+    berthd_dir
+    SHORT_EXEC="$(mktemp -d /tmp/bx.XXXXXX)"
+    EXEC="$SHORT_EXEC"
+}
+
+# ctr_start [BERTHD ARGS...]: start the daemon, load the busybox fixture as busybox:latest and
+# record the fd baseline in FD_BASE.
+ctr_start() {
+    berthd_start "$@"
+    docker_t load -i "$FIXTURES/busybox/busybox.tar" >/dev/null || fail "docker load failed"
+    docker_t image inspect busybox >/dev/null || fail "busybox not loaded"
+    fd_settle_base
+}
+
+# fd_settle_base: wait a moment for the CLI's connections to close, then set FD_BASE.
+fd_settle_base() {
+    sleep 0.2
+    FD_BASE="$(fd_count)"
+}
+
+# assert_fd_baseline: the daemon's fd count comes back to FD_BASE within 5 s.
+assert_fd_baseline() {
+    local i n
+    for ((i = 0; i < 100; i++)); do
+        n="$(fd_count)"
+        if [[ "$n" -le "$FD_BASE" ]]; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    ls -l "/proc/$BERTHD_PID/fd" >&2
+    ss -anp 2>/dev/null | grep -F "pid=$BERTHD_PID," >&2
+    fail "daemon has $n open fds, baseline $FD_BASE"
+}
+
+# ctr_run [docker run options...] IMAGE CMD...: `docker run -d`, wait for the exit, then set
+# CID, CRC (the exit code from docker wait) and COUT (stdout and stderr from docker logs).
+# The container is removed afterwards.
+ctr_run() {
+    CID="$(docker_t run -d "$@")" || fail "docker run -d $* failed: $CID"
+    CRC="$(docker_t wait "$CID")" || fail "docker wait $CID failed"
+    COUT="$(docker_t logs "$CID" 2>&1)"
+    docker_t rm "$CID" >/dev/null || fail "docker rm $CID failed"
+}
+
+# wait_state NAME STATUS [SECONDS]: wait until State.Status of NAME is STATUS.
+wait_state() {
+    local i s=""
+    for ((i = 0; i < ${3:-10} * 10; i++)); do
+        s="$(docker_t inspect -f '{{.State.Status}}' "$1" 2>/dev/null)" || true
+        [[ "$s" == "$2" ]] && return 0
+        sleep 0.1
+    done
+    fail "container $1: State.Status is '$s', want '$2'"
+}
+
+# wait_log NAME ERE [SECONDS]: wait until docker logs NAME has a line matching ERE.
+wait_log() {
+    local i
+    for ((i = 0; i < ${3:-10} * 10; i++)); do
+        docker_t logs "$1" 2>&1 | grep -qE -- "$2" && return 0
+        sleep 0.1
+    done
+    fail "no /$2/ in the logs of $1: $(docker_t logs "$1" 2>&1 | tail -n5)"
+}
+
+# shim_pids: PIDs of berth-shim processes serving this test's exec root.
+shim_pids() {
+    pgrep -f "berth-shim $EXEC/" || true
+}
+
+# ctr_cgroups_left IDS...: the cgroup dirs berth/<id> that still exist, for any of IDS.
+ctr_cgroups_left() {
+    local id d
+    for id in "$@"; do
+        for d in /sys/fs/cgroup/*/berth/"$id" /sys/fs/cgroup/berth/"$id"; do
+            [[ -d "$d" ]] && echo "$d"
+        done
+    done
+    return 0
+}
+
+# ctr_teardown: remove every container of this test's daemon (live restore would keep them
+# running after the daemon stops), kill any shim of this test that is left (by PID), unmount
+# what is left under $T, then the usual teardown.
+ctr_teardown() {
+    local p ids d
+    if [[ -n "${BERTHD_PID:-}" ]] && pid_running "$BERTHD_PID"; then
+        ids="$(docker_t ps -aq 2>/dev/null)" || true
+        if [[ -n "$ids" ]]; then
+            # shellcheck disable=SC2086 # one id per word
+            docker_t rm -f $ids >/dev/null 2>&1 || true
+        fi
+    fi
+    if [[ -n "${EXEC:-}" && -d "${EXEC:-}" ]]; then
+        for p in $(shim_pids); do
+            kill -KILL "$p" 2>/dev/null || true
+        done
+    fi
+    for d in ${T:+"$T"} ${SHORT_EXEC:+"$SHORT_EXEC"}; do
+        grep -o " $d/[^ ]*" /proc/mounts | sort -r | while read -r p; do
+            umount -l "$p" 2>/dev/null || true
+        done
+    done
+    berthd_teardown
+    if [[ -n "${SHORT_EXEC:-}" ]]; then
+        rm -rf "$SHORT_EXEC"
+    fi
+}
