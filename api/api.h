@@ -184,10 +184,10 @@ void api_progress_release(struct api_progress *p);
  */
 struct api_host_config {
     char **binds;
-    char *network_mode;     /* "" / "default" mean bridge */
-    json_t *port_bindings;  /* object or NULL */
+    char *network_mode;    /* "" / "default" mean bridge */
+    json_t *port_bindings; /* object or NULL */
     bool publish_all_ports;
-    char *restart_policy;   /* "", "no", "always", "on-failure", "unless-stopped" */
+    char *restart_policy; /* "", "no", "always", "on-failure", "unless-stopped" */
     int64_t restart_max_retry;
     bool auto_remove;
     char **cap_add;
@@ -202,9 +202,9 @@ struct api_host_config {
     int64_t shm_size;
     int64_t oom_score_adj;
     char **dns, **dns_search, **dns_options, **extra_hosts;
-    char *log_type;     /* "" = json-file */
-    json_t *log_opts;   /* object of strings, or NULL */
-    json_t *sysctls;    /* object of strings, or NULL */
+    char *log_type;   /* "" = json-file */
+    json_t *log_opts; /* object of strings, or NULL */
+    json_t *sysctls;  /* object of strings, or NULL */
     char **group_add;
     char **masked_paths;   /* NULL = defaults */
     char **readonly_paths; /* NULL = defaults */
@@ -226,7 +226,7 @@ struct api_container_config {
     json_t *exposed_ports; /* object or NULL */
     json_t *volumes;       /* object or NULL */
     char *stop_signal;
-    int64_t stop_timeout;  /* -1 = not set */
+    int64_t stop_timeout; /* -1 = not set */
     bool network_disabled;
     struct api_host_config host;
     json_t *networking_config; /* object or NULL */
@@ -268,7 +268,7 @@ struct api_container_inspect {
     const struct api_container_config *config; /* as merged with the image (Config) */
     const struct api_host_config *host_config;
     char *lower_dir, *upper_dir, *work_dir, *merged_dir; /* GraphDriver.Data */
-    json_t *network_settings; /* borrowed; NULL gives an empty shape */
+    json_t *network_settings;                            /* borrowed; NULL gives an empty shape */
     char **exec_ids;
 };
 json_t *api_container_inspect_encode(const struct api_container_inspect *in, int version);
@@ -279,14 +279,14 @@ struct api_container_summary {
     char **names; /* "/name" */
     char *image;  /* as given at create */
     char *image_id;
-    char *command; /* path and args joined with spaces */
+    char *command;   /* path and args joined with spaces */
     int64_t created; /* Unix seconds */
     char *state;     /* running, exited, ... */
     char *status;    /* "Up 3 minutes", "Exited (0) 2 seconds ago", "Created" */
     json_t *labels;  /* borrowed, object or NULL */
     json_t *ports;   /* borrowed, array or NULL */
     char *network_mode;
-    json_t *networks; /* borrowed, object or NULL */
+    json_t *networks;              /* borrowed, object or NULL */
     int64_t size_rw, size_root_fs; /* -1 = not computed */
 };
 json_t *api_container_summary_encode(const struct api_container_summary *s);
@@ -317,7 +317,7 @@ int api_signal_parse(const char *s);
  * {"error":"..."}. Later ops (attach, resize, exec) extend this.
  */
 struct api_shim_msg {
-    char *op;     /* requests */
+    char *op; /* requests */
     int signal;
     char *status; /* answers: "running" or "exited" */
     int pid;

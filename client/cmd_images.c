@@ -403,7 +403,10 @@ static json_t *history_row(const struct api_history_item *h, bool trunc, bool hu
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    cli_created_since(h->created, now, since);
+    if (h->created > 0)
+        cli_created_since(h->created, now, since);
+    else
+        snprintf(since, sizeof(since), "N/A"); /* docker shows no age for a zero time */
     cli_trunc_id(h->id, id);
     if (human)
         api_human_size((double)h->size, 3, size);

@@ -67,8 +67,7 @@ static int fsync_dir_of(const char *path)
     return 0;
 }
 
-int fsu_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                     struct err **err)
+int fsu_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err **err)
 {
     /* A unique temp name: several writers (threadpool jobs) may replace the same file. */
     _cleanup_free_ char *tmp = xasprintf("%s.tmp-XXXXXX", path);

@@ -18,8 +18,9 @@
 #   BENCH_CLI_N   `docker run --rm` runs per daemon, for reference (default 10; 0 skips them)
 #   BENCH_BURST   containers started at once (default 100)
 #   BENCH_CONC    connections the burst's start requests use (default 32)
-#   BENCH_PERF    1: after the measurements, two more berthd loops of BENCH_N containers, under
-#                 `strace -f -c -w` and under `perf record -a -g`; the summary goes to
+#   BENCH_PERF    1: after the measurements, three more berthd loops of BENCH_N containers:
+#                 under `strace -f -c -w`, under `perf record -a -g`, and with a second berthd
+#                 whose data root is a tmpfs; the summary goes to
 #                 bench/results/run-perf-<date>.txt (default 0)
 #   BENCH_ONLY    "berthd", "dockerd" or "floor" to measure one contender only
 #   BERTHD        berthd binary, with berth-shim beside it (default build-bench/bin/berthd, a
@@ -103,6 +104,7 @@ fi
 # ---- inside the namespace ---------------------------------------------------------------------
 
 started_at=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 stamp=$(date -u +%Y%m%d-%H%M%S)
 dir=$(mktemp -d /tmp/berth-bench-run.XXXXXX)
 declare -A started=() # pid -> name, for the processes this script started
@@ -156,6 +158,11 @@ stats()
     result[$3.n]=$c
 }
 
+r() # r KEY: result[KEY] or "-"
+{
+    echo "${result[$1]:--}"
+}
+
 jfield() # jfield FILE KEY: a top-level field of a JSON object file (numbers: 2 decimals)
 {
     python3 -c 'import json, sys
@@ -199,8 +206,8 @@ shim_memory()
 measure()
 {
     local name=$1 sock=$2 memfn=$3 i t0 out
-    if ! docker -H "unix://$sock" load -q -i "$fixtures/busybox/busybox.tar" >"$dir/$name-load.txt" \
-        2>&1; then
+    if ! docker -H "unix://$sock" load -q -i "$fixtures/busybox/busybox.tar" \
+        >"$dir/$name-load.txt" 2>&1; then
         fail "$name: docker load failed: $(head -c 300 "$dir/$name-load.txt")"
         return 1
     fi
@@ -213,6 +220,7 @@ measure()
         fail "$name: the warm-up loop failed"
         return 1
     }
+    sync # write back what the previous phase left dirty, so it does not land inside the loop
     if python3 "$client" "$sock" loop "$n" "$image" >"$dir/$name-loop.json"; then
         for i in total create start wait rm; do
             stats "$dir/$name-loop.json" "$i" "$name.$i" || true
@@ -305,21 +313,52 @@ perf_section() # perf_section TITLE PERF-REPORT-ARGS...
     echo
 }
 
+# tmpfs_loop: sets tmpfs_line, the loop's medians with a second berthd whose data root is a
+# tmpfs (started and stopped here; the image loaded again).
+tmpfs_loop()
+{
+    local d=$dir/berthd-tmpfs pid k
+    tmpfs_line="not measured"
+    mkdir -p "$d/root"
+    mount -t tmpfs -o mode=0700 tmpfs "$d/root"
+    echo '{}' >"$d/daemon.json"
+    start_daemon berthd-tmpfs "$d/berthd.sock" "$d/berthd.log" "$berthd_bin" \
+        -H "unix://$d/berthd.sock" --data-root "$d/root" --exec-root /run/berth-tmpfs \
+        --pidfile "$d/berthd.pid" --config-file "$d/daemon.json" --live-restore=false || return 0
+    pid=${result[berthd-tmpfs.pid]}
+    if docker -H "unix://$d/berthd.sock" load -q -i "$fixtures/busybox/busybox.tar" >/dev/null &&
+        python3 "$client" "$d/berthd.sock" loop 3 "$image" >/dev/null &&
+        python3 "$client" "$d/berthd.sock" loop "$n" "$image" >"$dir/tmpfs-loop.json"; then
+        tmpfs_line=""
+        for k in total create start wait rm; do
+            tmpfs_line+="$k $(python3 "$client" stats "$dir/tmpfs-loop.json" "$k" |
+                cut -d' ' -f1), "
+        done
+        tmpfs_line=${tmpfs_line%, }
+    fi
+    stop_pid "$pid" berthd-tmpfs
+    forget_tree "$pid"
+}
+
 profile_berthd()
 {
     local sock=$1 pid=$2 out=$root/bench/results/run-perf-$stamp.txt prof_ms trace_ms sym pat
+    local tmpfs_line
     say "berthd: profiling $n more containers under strace, then $n under perf"
     # -f follows the shims and the containers' init processes berthd spawns while it runs.
     profile_loop trace "$sock" strace -f -c -w -o "$dir/trace.txt" -p "$pid" || return 0
     trace_ms=$prof_ms
     profile_loop record "$sock" perf record -q -a -g -F 2000 -o "$dir/perf.data" || return 0
+    tmpfs_loop
     {
         echo "berthd per-container profile, $started_at"
         echo "perf record -a -g -F 2000 (every CPU, on-CPU samples, idle included) during a loop" \
             "of $n create+start+wait+rm: median ${prof_ms} ms per container under perf"
         echo
-        echo "== selected call-graph totals (% of all samples, children included) =="
-        perf report -i "$dir/perf.data" --stdio --children --sort sym -g none 2>/dev/null |
+        echo "== selected call-graph totals (% of all samples, children included; berthd," \
+            "berth-shim, true only) =="
+        perf report -i "$dir/perf.data" --stdio --children --sort sym -g none \
+            --comms berthd,berth-shim,true 2>/dev/null |
             grep -v '^#' >"$dir/perf-children.txt" || true
         for sym in do_idle __x64_sys_clone __x64_sys_clone3 kernel_clone __x64_sys_execve \
             __x64_sys_mount path_mount do_new_mount __x64_sys_umount2 __x64_sys_pivot_root \
@@ -335,7 +374,14 @@ profile_berthd()
         perf_section "by command" --no-children --sort comm -g none
         perf_section "by command and shared object" --no-children --sort comm,dso -g none \
             --percent-limit 0.5
-        perf_section "by symbol (self)" --no-children --sort comm,sym -g none --percent-limit 0.5
+        perf_section "by symbol (self; berthd, berth-shim, true only)" --no-children \
+            --sort comm,sym -g none --percent-limit 0.3 --comms berthd,berth-shim,true
+        echo "== the same loop of $n with berthd's data root on a tmpfs (no disk: no fsync cost," \
+            "no ext4 inode allocation), medians in ms =="
+        echo "  ext4:  total $(r berthd.total.median), create $(r berthd.create.median), start" \
+            "$(r berthd.start.median), wait $(r berthd.wait.median), rm $(r berthd.rm.median)"
+        echo "  tmpfs: $tmpfs_line"
+        echo
         echo "== system calls of berthd, its shims and the containers: strace -f -c -w," \
             "another loop of $n (median ${trace_ms} ms per container under strace); seconds =" \
             "wall time inside each call, summed over processes =="
@@ -438,11 +484,6 @@ if want dockerd; then run_dockerd; fi
 
 # ---- report -----------------------------------------------------------------------------------
 
-r() # r KEY: result[KEY] or "-"
-{
-    echo "${result[$1]:--}"
-}
-
 mib() # mib KIB
 {
     [[ $1 == - ]] && echo - && return
@@ -473,7 +514,10 @@ report()
 {
     local name b d f ok v t
     echo "berth run benchmark, started $started_at"
-    echo "host: $(uname -r), $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+    echo "host: $(uname -r), $(nproc) CPUs," \
+        "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+    echo "load average: $load_at_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end" \
+        "(anything above 0.5 means other work shared the CPUs: re-run when the machine is idle)"
     echo "berthd: $(r berthd.version) ($berthd_bin)"
     echo "dockerd: $(r dockerd.version); $(r dockerd.driver)"
     echo "client: bench/run/lifecycle.py (python3 http.client, one keep-alive connection);" \

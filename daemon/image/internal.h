@@ -56,6 +56,8 @@ void image_free(struct image *img);
 /* Adds to the in-memory view (ownership passes) and counts the image's layers as used. */
 void image_store_add(struct image_store *st, struct image *img);
 void image_store_add_layer(struct image_store *st, struct layer_rec *l);
+/* Removes a layer nobody uses from the view now and from the disk on the threadpool; frees l. */
+void image_layer_discard(struct image_store *st, struct layer_rec *l);
 /* A unique scratch path under tmp/ (caller frees). */
 char *image_tmp_path(struct image_store *st, const char *what);
 

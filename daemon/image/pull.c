@@ -85,7 +85,8 @@ struct image_pull {
     bool tick_open;
     char *previous_id;                 /* what the tag pointed at before */
     char final_id[DIGEST_STR_LEN + 1]; /* the image the refs now point at */
-    struct image_pull *next;           /* in st->pulls until detached */
+    bool failed;
+    struct image_pull *next; /* in st->pulls until detached */
 };
 
 static void pull_fail(struct image_pull *p, const struct err *err);
@@ -111,11 +112,12 @@ static void pull_free(struct image_pull *p)
     image_free(p->img);
     for (size_t i = 0; i < p->nlayers; i++) {
         struct pull_layer *pl = &p->layers[i];
-        if (pl->held) {
-            struct layer_rec *l = image_layer_find(p->st, pl->chain);
-            if (l && l->users > 0)
-                l->users--;
-        }
+        struct layer_rec *l = image_layer_find(p->st, pl->chain);
+        if (l && pl->held && l->users > 0)
+            l->users--;
+        /* A failed pull leaves no layer behind that no image uses. */
+        if (l && l->users == 0 && p->failed)
+            image_layer_discard(p->st, l);
         free(pl->desc.digest);
         free(pl->desc.media_type);
     }
@@ -150,6 +152,7 @@ static void pull_detach(struct image_pull *p, const struct err *err)
     if (p->detached)
         return;
     p->detached = true;
+    p->failed = err != NULL;
     for (struct image_pull **pp = &p->st->pulls; *pp; pp = &(*pp)->next) {
         if (*pp == p) {
             *pp = p->next;

@@ -445,3 +445,53 @@ int image_tag(struct image_store *st, const struct image *img, const char *repo,
     image_refs_save(st, done, data);
     return 0;
 }
+
+/* ---- discarding an unused layer (a failed pull's) ----------------------------------------- */
+
+struct discard_op {
+    uv_work_t work;
+    char *dir;
+    char *tmp;
+    char *blob;
+};
+
+static void discard_work(uv_work_t *w)
+{
+    struct discard_op *op = w->data;
+    /* Out of layers/ first, so it is gone from view at once even if the delete is cut short. */
+    const char *victim = rename(op->dir, op->tmp) == 0 ? op->tmp : op->dir;
+    struct err *err = NULL;
+    if (fsu_rmtree(victim, &err) < 0) {
+        log_warn("discarding layer: %s", err->msg);
+        err_free(err);
+    }
+    if (op->blob)
+        unlink(op->blob);
+}
+
+static void discard_after(uv_work_t *w, int status)
+{
+    struct discard_op *op = w->data;
+    (void)status;
+    free(op->dir);
+    free(op->tmp);
+    free(op->blob);
+    free(op);
+}
+
+void image_layer_discard(struct image_store *st, struct layer_rec *l)
+{
+    for (size_t i = 0; i < st->nlayers; i++) {
+        if (st->layers[i] == l) {
+            st->layers[i] = st->layers[--st->nlayers];
+            break;
+        }
+    }
+    struct discard_op *op = xcalloc(1, sizeof(*op));
+    op->dir = xasprintf("%s/layers/%s", st->root, digest_hex(l->chain_id));
+    op->tmp = image_tmp_path(st, "discard");
+    op->blob = l->blob[0] ? xasprintf("%s/blobs/sha256/%s", st->root, digest_hex(l->blob)) : NULL;
+    op->work.data = op;
+    free(l);
+    uv_queue_work(st->loop, &op->work, discard_work, discard_after);
+}

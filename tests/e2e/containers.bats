@@ -469,6 +469,8 @@ teardown() {
 
 @test "run -d of an image that is not present pulls it from the registry, then runs" {
     berthd_start
+    # A first pull from the same registry: the daemon may keep idle connections to it.
+    docker_t pull "$REG/library/busybox" >/dev/null
     fd_settle_base
     run docker_t run -d --name pulled "$REG/test/hello" cat /hello.txt
     assert_status 0
@@ -545,8 +547,9 @@ teardown() {
     wait_log bc hi-err
     run berth_t logs bc
     assert_status 0
-    assert_eq "$output" $'hi-out\nhi-err'
+    assert_eq "$(sort <<<"$output")" $'hi-err\nhi-out'
     assert_eq "$(berth_t logs bc 2>/dev/null)" hi-out
+    assert_eq "$(berth_t logs bc 2>&1 >/dev/null)" hi-err
     run berth_t inspect -f '{{.State.Status}} {{.Name}}' bc
     assert_status 0
     assert_eq "$output" "running /bc"

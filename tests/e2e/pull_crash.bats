@@ -124,7 +124,7 @@ restart_and_check() {
     restart_and_check
 }
 
-@test "kill -9 with the top layers committed and the bottom one downloading: no orphan layer after restart" {
+@test "kill -9 with the top layers pulled and the bottom one still downloading: no orphan layer after restart" {
     berthd_start
     proxy_start "{\"$(fx 'j["bench"]["layers"][0]')\": 20000000}"
     crash_pull complete:2

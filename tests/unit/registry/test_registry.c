@@ -189,7 +189,7 @@ static void test_ref_strings(void **state)
     "\",\"size\":20}"
 #define OCFG                                                                                       \
     "{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" DG "\",\"size\":"  \
-                                                                                   "10}"
+    "10}"
 #define OLAYER                                                                                     \
     "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" DG              \
     "\",\"size\":20}"
