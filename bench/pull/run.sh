@@ -527,7 +527,7 @@ report >"$out"
 cat "$out"
 echo
 echo "saved to $out"
-if ((${#failures[@]})) || grep -q '| FAIL$' "$out"; then
+if ((${#failures[@]})) || grep -Eq '[|] +FAIL$' "$out"; then
     exit 1
 fi
 exit 0

@@ -609,7 +609,7 @@ report >"$out"
 cat "$out"
 echo
 echo "saved to $out"
-if ((${#failures[@]})) || grep -q '| FAIL$' "$out"; then
+if ((${#failures[@]})) || grep -qE '[|] +FAIL$' "$out"; then
     exit 1
 fi
 exit 0

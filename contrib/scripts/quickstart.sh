@@ -31,6 +31,11 @@ contrib/images/build-busybox.sh build/images >/dev/null
 # The demo: the berth CLI, and the unmodified docker CLI, talking to berthd.
 /usr/local/bin/berth version
 /usr/local/bin/berth images
+/usr/local/bin/berth rm -f berth-demo >/dev/null 2>&1 || true
+/usr/local/bin/berth run -d --name berth-demo busybox sh -c 'echo Hello from a berth container'
+/usr/local/bin/berth wait berth-demo >/dev/null
+/usr/local/bin/berth logs berth-demo
 if command -v docker >/dev/null; then
-    DOCKER_HOST=unix:///run/berth.sock docker images
+    DOCKER_HOST=unix:///run/berth.sock docker ps -a
 fi
+/usr/local/bin/berth rm berth-demo >/dev/null

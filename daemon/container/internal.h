@@ -43,6 +43,7 @@ struct ctr_shim {
     uv_pipe_t pipe;
     bool pipe_open;
     bool connected;
+    int dirfd; /* the bundle, while connecting */
     struct sb in;
 };
 

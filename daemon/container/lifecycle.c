@@ -7,6 +7,7 @@
 #include "daemon/container/internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -238,6 +239,10 @@ static void on_shim_connected(uv_connect_t *req, int status)
 {
     struct ctr_shim *s = req->data;
     free(req);
+    if (s->dirfd >= 0) {
+        close(s->dirfd);
+        s->dirfd = -1;
+    }
     struct ctr *c = s->c;
     if (c->shim != s) {
         return; /* closed meanwhile */
@@ -257,7 +262,11 @@ static void shim_connect(struct ctr *c, struct ctr_shim *s)
     uv_pipe_init(c->st->loop, &s->pipe, 0);
     s->pipe.data = s;
     s->pipe_open = true;
-    _cleanup_free_ char *sock = ctr_exec_path(c, "shim.sock");
+    /* Through an fd on the bundle: <exec-root>/<id>/shim.sock may not fit in sun_path. */
+    _cleanup_free_ char *dir = ctr_exec_path(c, "");
+    s->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    char sock[64];
+    snprintf(sock, sizeof(sock), "/proc/self/fd/%d/shim.sock", s->dirfd);
     uv_connect_t *req = xcalloc(1, sizeof(*req));
     req->data = s;
     uv_pipe_connect(req, &s->pipe, sock, on_shim_connected);
@@ -267,6 +276,7 @@ struct ctr_shim *ctr_shim_new(struct ctr *c)
 {
     struct ctr_shim *s = xcalloc(1, sizeof(*s));
     s->c = c;
+    s->dirfd = -1;
     sb_init(&s->in);
     ctr_ref(c);
     c->shim = s;

@@ -218,7 +218,7 @@ static void state_write_after(uv_work_t *w, int status)
 {
     struct state_write *sw = w->data;
     (void)status;
-    if (sw->err && !sw->c->removed)
+    if (sw->err && !sw->c->removed && sw->c->status != CTR_REMOVING)
         log_error("saving state of container %.12s: %s", sw->c->id, sw->err->msg);
     sw->c->state_writing = false;
     if (sw->c->state_dirty) {

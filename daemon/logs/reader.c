@@ -397,8 +397,8 @@ static int read_forward(int fd, int64_t offset, const struct logs_query *q, logs
                         struct scratch *s, int64_t *end, bool *stopped)
 {
     struct fwd f = {.fd = fd, .buf = s->buf, .base = offset};
-    const char *line;
-    size_t len;
+    const char *line = NULL;
+    size_t len = 0;
     int r;
     while ((r = fwd_next(&f, &line, &len)) > 0) {
         struct logs_entry e;

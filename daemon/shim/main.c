@@ -51,10 +51,14 @@ static int load_config(struct shim *s, struct err **err)
 static int listen_socket(struct shim *s, struct err **err)
 {
     _cleanup_free_ char *path = bundle_path(s, "shim.sock");
+    /* sun_path holds 108 bytes; a long exec root would not fit, so the socket is named
+     * through an fd on the bundle directory. */
+    _cleanup_free_ char *dir = bundle_path(s, "");
+    _cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return err_set(err, ERR_SYSTEM, errno, "open %s", dir);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return err_set(err, ERR_INVALID, 0, "socket path too long: %s", path);
-    strcpy(sa.sun_path, path);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/shim.sock", dfd);
     _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return err_set(err, ERR_SYSTEM, errno, "socket");

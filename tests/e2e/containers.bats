@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck disable=SC2016,SC2030,SC2031 # single-quoted container commands; bats subshells
 # Containers (issue 4, item 9): the lifecycle through the real docker CLI and the berth CLI:
 # run -d, logs, wait, ps, inspect, stop, kill, restart, rename, pause, top, prune, rm, --rm,
 # restart policies, process settings, the pull-then-run flow, 50 containers at once. Every test

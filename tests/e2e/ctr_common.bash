@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck disable=SC2154 # $status and $output are set by bats' `run`.
+# shellcheck disable=SC2154,SC2034 # $status/$output come from `run`; CRC, COUT, CID are for callers.
 # Helpers shared by containers.bats, isolation.bats and restore.bats (issue 4). Load after
 # helpers and registry.
 
@@ -110,7 +110,7 @@ ctr_cgroups_left() {
 ctr_teardown() {
     local p ids d
     if [[ -n "${BERTHD_PID:-}" ]] && pid_running "$BERTHD_PID"; then
-        ids="$(docker_t ps -aq 2>/dev/null)" || true
+        ids="$(docker_t ps -aq --no-trunc 2>/dev/null)" || true
         if [[ -n "$ids" ]]; then
             # shellcheck disable=SC2086 # one id per word
             docker_t rm -f $ids >/dev/null 2>&1 || true
@@ -119,6 +119,21 @@ ctr_teardown() {
     if [[ -n "${EXEC:-}" && -d "${EXEC:-}" ]]; then
         for p in $(shim_pids); do
             kill -KILL "$p" 2>/dev/null || true
+        done
+    fi
+    # Processes of this test's containers that are still alive (a daemon bug may leave some
+    # behind, e.g. after a shim died): kill them by PID from their cgroup, remove the cgroups.
+    if [[ -n "${DATA:-}" ]]; then
+        ids="$ids $(find "$DATA/containers" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null)"
+        # shellcheck disable=SC2086 # one id per word
+        for p in $(for d in $(ctr_cgroups_left $ids); do cat "$d/cgroup.procs"; done 2>/dev/null | sort -un); do
+            echo "teardown: killing leftover container process $p" >&2
+            kill -KILL "$p" 2>/dev/null || true
+        done
+        sleep 0.1
+        # shellcheck disable=SC2086 # one id per word
+        for d in $(ctr_cgroups_left $ids); do
+            rmdir "$d" 2>/dev/null || true
         done
     fi
     for d in ${T:+"$T"} ${SHORT_EXEC:+"$SHORT_EXEC"}; do

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck disable=SC2016,SC2030,SC2031 # single-quoted container commands; bats subshells
 # Isolation (issue 4, items 2-4 and 9; TEST-PLAN R2, R3, R5, R6, R7, R11, R13): what a process
 # inside a container sees and may do: pid 1, no host processes or mounts, the hostname, masked
 # and read-only /proc and /sys, docker's capability set, no_new_privs, only fds 0-2, /dev,
@@ -213,7 +214,7 @@ teardown() {
     docker_t run -d --name fds busybox sleep 30 >/dev/null
     local hp
     hp="$(docker_t inspect -f '{{.State.Pid}}' fds)"
-    assert_eq "$(ls "/proc/$hp/fd" | sort -n | tr '\n' ' ')" "0 1 2 "
+    assert_eq "$(find "/proc/$hp/fd" -mindepth 1 -printf '%f\n' | sort -n | tr '\n' ' ')" "0 1 2 "
     assert_match "$(readlink "/proc/$hp/fd/1")" '^pipe:'
     assert_match "$(readlink "/proc/$hp/fd/2")" '^pipe:'
     docker_t rm -f fds >/dev/null

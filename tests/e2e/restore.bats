@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck disable=SC2016,SC2030,SC2031 # single-quoted container commands; bats subshells
 # Live restore and daemon restarts (issue 4, items 5 and 7; TEST-PLAN F2, F3, F15): containers
 # keep running and logging while berthd is killed with -9 or stopped, and are reconnected when
 # it starts again on the same data root; exits during the downtime are recorded; with
@@ -217,7 +218,7 @@ assert_counter_complete() {
     assert_fd_baseline
 }
 
-@test "restart policies on daemon start: always and on-failure come back, no and unless-stopped (stopped) do not" {
+@test "restart policies on daemon start: always comes back (even after a manual stop), no and a stopped unless-stopped do not" {
     ctr_start --live-restore=false
     docker_t run -d --name alw --restart always --stop-timeout 1 busybox sleep 60 >/dev/null
     docker_t run -d --name nop --stop-timeout 1 busybox sleep 60 >/dev/null

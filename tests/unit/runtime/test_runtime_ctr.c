@@ -144,8 +144,8 @@ static int wait_exit(pid_t pid)
 /* Runs argv to completion: its output (caller frees) and wait status. */
 static char *run(struct fx *f, char **argv, int *status)
 {
-    pid_t pid;
-    int fd;
+    pid_t pid = 0;
+    int fd = -1;
     _cleanup_err_ struct err *e = NULL;
     if (start(f, argv, &pid, &fd, &e) < 0)
         fail_msg("rt_create: %s", e->msg);
@@ -166,8 +166,8 @@ static char *sh(struct fx *f, const char *script, int *status)
 /* rt_create must fail; returns the message (caller frees). */
 static char *run_fail(struct fx *f, char **argv)
 {
-    pid_t pid;
-    int fd;
+    pid_t pid = 0;
+    int fd = -1;
     _cleanup_err_ struct err *e = NULL;
     if (start(f, argv, &pid, &fd, &e) == 0) {
         char *out = read_output(fd, NULL);
@@ -488,7 +488,7 @@ static void test_tty(void **state)
     f->spec.tty = true;
     /* the shell's stdin is the pty; with a controlling tty, /dev/tty opens */
     char *argv[] = {"sh", "-c", "tty; stat -c '%t' /dev/console; : < /dev/tty && echo done", NULL};
-    pid_t pid;
+    pid_t pid = 0;
     _cleanup_err_ struct err *e = NULL;
     f->spec.argv = argv;
     if (rt_create(&f->spec, slave, slave, slave, &pid, &e) < 0)
@@ -565,8 +565,8 @@ static void test_pids_limit(void **state)
                     "(i=0; while [ $i -lt 40 ]; do sleep 30 & i=$((i+1)); done); echo spawned; "
                     "sleep 30",
                     NULL};
-    pid_t pid;
-    int fd;
+    pid_t pid = 0;
+    int fd = -1;
     _cleanup_err_ struct err *e = NULL;
     assert_int_equal(start(f, argv, &pid, &fd, &e), 0);
     _cleanup_free_ char *out = read_output(fd, "spawned");
@@ -592,8 +592,8 @@ static void test_freeze(void **state)
     struct fx *f = *state;
     f->spec.cgroup_path = f->cgroup;
     char *argv[] = {"sh", "-c", "echo up; while :; do sleep 0.01; done", NULL};
-    pid_t pid;
-    int fd;
+    pid_t pid = 0;
+    int fd = -1;
     _cleanup_err_ struct err *e = NULL;
     assert_int_equal(start(f, argv, &pid, &fd, &e), 0);
     _cleanup_free_ char *out = read_output(fd, "up");
@@ -677,7 +677,7 @@ static int v2_steps(struct fx *f)
     f->spec.argv =
         (char *[]){"sh", "-c", "grep ' /sys/fs/cgroup ' /proc/mounts; cat /proc/self/cgroup", NULL};
     int p[2];
-    pid_t pid;
+    pid_t pid = 0;
     if (pipe2(p, O_CLOEXEC) < 0 || rt_create(&f->spec, -1, p[1], p[1], &pid, NULL) < 0)
         return 21;
     close(p[1]);
