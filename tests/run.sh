@@ -21,6 +21,9 @@ stage "release build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBERTH_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
 
+stage "test fixtures (busybox image, registries' content)"
+tests/fixtures/build.sh build/fixtures
+
 stage "unit tests (release)"
 ctest --test-dir build --output-on-failure -j"$jobs"
 
