@@ -12,75 +12,6 @@
 
 #define CONFIG_MAX (1024 * 1024)
 
-/* ---- base64 ----------------------------------------------------------------------------- */
-
-char *cli_base64(const void *data, size_t len, bool url)
-{
-    const char *tab = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-                          : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const unsigned char *p = data;
-    struct sb out = SB_INIT;
-    sb_grow(&out, (len + 2) / 3 * 4 + 1);
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        if (i + 1 < len)
-            v |= (uint32_t)p[i + 1] << 8;
-        if (i + 2 < len)
-            v |= p[i + 2];
-        sb_addc(&out, tab[(v >> 18) & 63]);
-        sb_addc(&out, tab[(v >> 12) & 63]);
-        sb_addc(&out, i + 1 < len ? tab[(v >> 6) & 63] : '=');
-        sb_addc(&out, i + 2 < len ? tab[v & 63] : '=');
-    }
-    if (!out.buf)
-        return xstrdup("");
-    return sb_steal(&out);
-}
-
-static int b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
-char *cli_base64_decode(const char *s, size_t *outlen)
-{
-    size_t n = strlen(s);
-    while (n > 0 && s[n - 1] == '=')
-        n--;
-    if (n % 4 == 1)
-        return NULL;
-    struct sb out = SB_INIT;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64_value(s[i]);
-        if (v < 0) {
-            sb_release(&out);
-            return NULL;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            sb_addc(&out, (char)((acc >> bits) & 0xff));
-        }
-    }
-    *outlen = out.len;
-    if (!out.buf)
-        return xstrdup("");
-    return sb_steal(&out);
-}
-
 /* ---- config.json ------------------------------------------------------------------------ */
 
 char *cli_config_path(void)
@@ -192,7 +123,7 @@ char *cli_registry_auth(const char *config_path, const char *domain)
     const char *auth = json_string_value(json_object_get(entry, "auth"));
     const char *token = json_string_value(json_object_get(entry, "identitytoken"));
     size_t len = 0;
-    _cleanup_free_ char *plain = auth ? cli_base64_decode(auth, &len) : NULL;
+    _cleanup_free_ char *plain = auth ? b64_decode(auth, &len) : NULL;
     char *colon = plain ? memchr(plain, ':', len) : NULL;
     if (!colon && !token)
         return xstrdup("e30=");
@@ -208,7 +139,7 @@ char *cli_registry_auth(const char *config_path, const char *domain)
     _cleanup_free_ char *js = json_dumps(ac, JSON_COMPACT);
     if (!js) /* a username or password that is not UTF-8 */
         return xstrdup("e30=");
-    return cli_base64(js, strlen(js), true);
+    return b64_encode(js, strlen(js), true);
 }
 
 int cli_auth_store(const char *server, const char *user, const char *pass, const char *token,
@@ -224,7 +155,7 @@ int cli_auth_store(const char *server, const char *user, const char *pass, const
         json_object_set_new(cfg, "auths", auths);
     }
     _cleanup_free_ char *up = xasprintf("%s:%s", user, token && *token ? "" : pass);
-    _cleanup_free_ char *b64 = cli_base64(up, strlen(up), false);
+    _cleanup_free_ char *b64 = b64_encode(up, strlen(up), false);
     json_t *entry = json_pack("{s:s}", "auth", b64);
     if (token && *token)
         json_object_set_new(entry, "identitytoken", json_string(token));

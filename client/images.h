@@ -114,10 +114,6 @@ int cli_auth_store(const char *server, const char *user, const char *pass, const
                    struct err **err);
 /* Removes every key present; *found says whether any was. */
 int cli_auth_erase(const char *const *keys, size_t n, bool *found, struct err **err);
-/* Standard base64 (with padding); url selects the URL alphabet. Caller frees. */
-char *cli_base64(const void *data, size_t len, bool url);
-/* Decodes standard base64; NULL when malformed. Caller frees; *outlen gets the length. */
-char *cli_base64_decode(const char *s, size_t *outlen);
 
 /* ---- shared by the image and container commands (client/cmd_images.c, cmd_pull.c) ------- */
 

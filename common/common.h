@@ -168,6 +168,14 @@ bool digest_valid(const char *s);
 /* The hex part of a valid digest (points into s). */
 const char *digest_hex(const char *s);
 
+/* ---- base64 (any thread) ----------------------------------------------------------------- */
+
+/* Padded base64; url selects the URL-safe alphabet. Caller frees. */
+char *b64_encode(const void *data, size_t len, bool url);
+/* Decodes either alphabet, padding optional; NULL when malformed. Caller frees (NUL-terminated);
+ * outlen (may be NULL) gets the length. */
+char *b64_decode(const char *s, size_t *outlen);
+
 /* ---- time -------------------------------------------------------------------------------- */
 
 /* RFC 3339 with nanoseconds in UTC, as docker prints times: 2024-01-02T03:04:05.123456789Z. */

@@ -22,16 +22,10 @@ static struct ctr *find(struct route_req *rr)
 static void done_204(const struct err *err, void *data)
 {
     struct httpd_req *req = data;
-    if (!err) {
+    if (err)
+        route_send_err(req, err);
+    else
         httpd_resp_send(req, 204, NULL, NULL, 0);
-        return;
-    }
-    if (err->kind == ERR_NOT_MODIFIED) {
-        httpd_resp_send(req, 304, NULL, NULL, 0);
-        return;
-    }
-    _cleanup_free_ char *body = api_error_encode(err->msg);
-    httpd_resp_send(req, route_err_status(err->kind), "application/json", body, strlen(body));
 }
 
 /* ---- create ------------------------------------------------------------------------------ */
@@ -87,23 +81,6 @@ static bool any_match(json_t *values, const char *s, bool prefix)
     return false;
 }
 
-static bool label_match(json_t *values, const json_t *labels)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(values, i, v)
-    {
-        const char *kv = json_string_value(v);
-        const char *eq = strchr(kv, '=');
-        _cleanup_free_ char *key = eq ? xstrndup(kv, (size_t)(eq - kv)) : xstrdup(kv);
-        json_t *have = json_object_get(labels, key);
-        if (!have ||
-            (eq && strcmp(json_string_value(have) ? json_string_value(have) : "", eq + 1) != 0))
-            return false;
-    }
-    return true;
-}
-
 static bool ctr_matches(const struct handle_env *env, const struct ctr *c, json_t *f,
                         const struct ctr *before, const struct ctr *since)
 {
@@ -114,7 +91,7 @@ static bool ctr_matches(const struct handle_env *env, const struct ctr *c, json_
         return false;
     if ((v = json_object_get(f, "id")) && !any_match(v, c->id, true))
         return false;
-    if ((v = json_object_get(f, "label")) && !label_match(v, c->cfg.labels))
+    if ((v = json_object_get(f, "label")) && !handle_labels_match(c->cfg.labels, v))
         return false;
     if ((v = json_object_get(f, "exited"))) {
         char code[16];
@@ -264,7 +241,10 @@ static int stop_params(struct route_req *rr, int *timeout, char **signal)
     return 0;
 }
 
-static void handle_stop(struct route_req *rr)
+typedef void (*stop_fn)(struct ctr_store *st, struct ctr *c, int timeout, const char *signal,
+                        ctr_done_cb done, void *data);
+
+static void stop_or_restart(struct route_req *rr, stop_fn fn)
 {
     const struct handle_env *env = rr->ud;
     struct ctr *c = find(rr);
@@ -272,20 +252,18 @@ static void handle_stop(struct route_req *rr)
     char *sig = NULL;
     if (!c || stop_params(rr, &t, &sig) < 0)
         return;
-    ctr_stop(env->ctrs, c, t, sig, done_204, route_detach(rr));
+    fn(env->ctrs, c, t, sig, done_204, route_detach(rr));
     free(sig);
+}
+
+static void handle_stop(struct route_req *rr)
+{
+    stop_or_restart(rr, ctr_stop);
 }
 
 static void handle_restart(struct route_req *rr)
 {
-    const struct handle_env *env = rr->ud;
-    struct ctr *c = find(rr);
-    int t;
-    char *sig = NULL;
-    if (!c || stop_params(rr, &t, &sig) < 0)
-        return;
-    ctr_restart(env->ctrs, c, t, sig, done_204, route_detach(rr));
-    free(sig);
+    stop_or_restart(rr, ctr_restart);
 }
 
 static void handle_kill(struct route_req *rr)
@@ -494,7 +472,7 @@ static void handle_prune(struct route_req *rr)
         struct ctr *c = ctr_at(env->ctrs, i);
         if (c->status != CTR_EXITED && c->status != CTR_CREATED && c->status != CTR_DEAD)
             continue;
-        if (labels && !label_match(labels, c->cfg.labels))
+        if (labels && !handle_labels_match(c->cfg.labels, labels))
             continue;
         p->ids[p->n++] = xstrdup(c->id);
     }

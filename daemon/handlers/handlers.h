@@ -48,6 +48,9 @@ struct handle_env {
     char *version_body; /* GET /version never changes: encoded once (owned) */
 };
 
+/* The "label" filter: every "key" or "key=value" of want (a JSON array) is in labels. */
+bool handle_labels_match(const json_t *labels, const json_t *want);
+
 /* Fills what the handlers precompute from env (the /version body). */
 void handle_env_init(struct handle_env *env);
 void handle_env_release(struct handle_env *env);

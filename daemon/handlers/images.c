@@ -165,24 +165,6 @@ static bool strv_has_prefix_match(char **v, const char *pattern)
     return false;
 }
 
-static bool labels_match(const json_t *labels, json_t *want)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(want, i, v)
-    {
-        const char *kv = json_string_value(v);
-        const char *eq = strchr(kv, '=');
-        _cleanup_free_ char *key = eq ? xstrndup(kv, (size_t)(eq - kv)) : xstrdup(kv);
-        json_t *have = json_object_get(labels, key);
-        if (!have)
-            return false;
-        if (eq && (!json_is_string(have) || strcmp(json_string_value(have), eq + 1) != 0))
-            return false;
-    }
-    return true;
-}
-
 static bool image_matches(const struct handle_env *env, const struct image *img, char **tags,
                           json_t *filters, struct err **err)
 {
@@ -203,8 +185,8 @@ static bool image_matches(const struct handle_env *env, const struct image *img,
             return false;
     }
     json_t *labels = json_object_get(filters, "label");
-    if (labels &&
-        !labels_match(json_object_get(json_object_get(img->config, "config"), "Labels"), labels))
+    if (labels && !handle_labels_match(
+                      json_object_get(json_object_get(img->config, "config"), "Labels"), labels))
         return false;
     const char *keys[] = {"before", "since"};
     for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
@@ -384,8 +366,7 @@ static void tag_done(const struct err *err, void *data)
 {
     struct httpd_req *req = data;
     if (err) {
-        _cleanup_free_ char *body = api_error_encode(err->msg);
-        httpd_resp_send(req, 500, "application/json", body, strlen(body));
+        route_send_err(req, err);
         return;
     }
     httpd_resp_send(req, 201, NULL, NULL, 0);
@@ -432,8 +413,7 @@ static void remove_done(const struct err *err, struct api_delete_item *items, si
 {
     struct httpd_req *req = data;
     if (err) {
-        _cleanup_free_ char *body = api_error_encode(err->msg);
-        httpd_resp_send(req, 500, "application/json", body, strlen(body));
+        route_send_err(req, err);
         return;
     }
     json_auto_t *j = api_delete_encode(items, n);
@@ -542,9 +522,7 @@ static void login_done(const struct err *err, const char *identity_token, void *
 {
     struct httpd_req *req = data;
     if (err) {
-        _cleanup_free_ char *body = api_error_encode(err->msg);
-        int status = err->kind == ERR_UNAUTHORIZED ? 401 : 500;
-        httpd_resp_send(req, status, "application/json", body, strlen(body));
+        route_send_err(req, err);
         return;
     }
     json_auto_t *j = json_pack("{s:s, s:s}", "Status", "Login Succeeded", "IdentityToken",

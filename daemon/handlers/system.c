@@ -14,6 +14,24 @@ static void handle_ping(struct route_req *rr)
     route_reply_raw(rr, 200, "text/plain; charset=utf-8", "OK", 2);
 }
 
+bool handle_labels_match(const json_t *labels, const json_t *want)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(want, i, v)
+    {
+        const char *kv = json_string_value(v);
+        if (!kv)
+            return false;
+        const char *eq = strchr(kv, '=');
+        _cleanup_free_ char *key = eq ? xstrndup(kv, (size_t)(eq - kv)) : xstrdup(kv);
+        const char *have = json_string_value(json_object_get(labels, key));
+        if (!have || (eq && strcmp(have, eq + 1) != 0))
+            return false;
+    }
+    return true;
+}
+
 void handle_env_init(struct handle_env *env)
 {
     struct api_version v = {

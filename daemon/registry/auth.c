@@ -11,62 +11,6 @@
 #define AUTH_HEADER_MAX (64u << 10)
 
 /* Standard or URL-safe alphabet, padding optional, whitespace refused. -1 if invalid. */
-static int b64_value(char ch)
-{
-    if (ch >= 'A' && ch <= 'Z')
-        return ch - 'A';
-    if (ch >= 'a' && ch <= 'z')
-        return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9')
-        return ch - '0' + 52;
-    if (ch == '+' || ch == '-')
-        return 62;
-    if (ch == '/' || ch == '_')
-        return 63;
-    return -1;
-}
-
-static int b64_decode(const char *s, struct sb *out)
-{
-    size_t n = strlen(s);
-    while (n > 0 && s[n - 1] == '=')
-        n--;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64_value(s[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            sb_addc(out, (char)((acc >> bits) & 0xff));
-        }
-    }
-    return bits >= 6 ? -1 : 0; /* a lone trailing character is not base64 */
-}
-
-char *reg_base64(const void *data, size_t len)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const unsigned char *p = data;
-    struct sb sb = SB_INIT;
-    sb_grow(&sb, (len + 2) / 3 * 4 + 1);
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        if (i + 1 < len)
-            v |= (uint32_t)p[i + 1] << 8;
-        if (i + 2 < len)
-            v |= p[i + 2];
-        sb_addc(&sb, tab[(v >> 18) & 63]);
-        sb_addc(&sb, tab[(v >> 12) & 63]);
-        sb_addc(&sb, i + 1 < len ? tab[(v >> 6) & 63] : '=');
-        sb_addc(&sb, i + 2 < len ? tab[v & 63] : '=');
-    }
-    return sb_steal(&sb);
-}
-
 static char *json_str_dup(json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
@@ -78,13 +22,11 @@ void reg_auth_decode(const char *header, struct reg_auth *out)
     memset(out, 0, sizeof(*out));
     if (!header || !*header || strlen(header) > AUTH_HEADER_MAX)
         return;
-    struct sb raw = SB_INIT;
-    if (b64_decode(header, &raw) < 0) {
-        sb_release(&raw);
+    size_t raw_len = 0;
+    _cleanup_free_ char *raw = b64_decode(header, &raw_len);
+    if (!raw)
         return;
-    }
-    json_auto_t *j = json_loadb(raw.buf ? raw.buf : "", raw.len, 0, NULL);
-    sb_release(&raw);
+    json_auto_t *j = json_loadb(raw, raw_len, 0, NULL);
     if (!json_is_object(j))
         return;
     out->username = json_str_dup(j, "username");
@@ -94,13 +36,13 @@ void reg_auth_decode(const char *header, struct reg_auth *out)
     out->server_address = json_str_dup(j, "serveraddress");
     const char *a = json_string_value(json_object_get(j, "auth"));
     if (!out->username && a && *a) {
-        struct sb up = SB_INIT;
-        char *colon = NULL;
-        if (b64_decode(a, &up) == 0 && up.buf && (colon = memchr(up.buf, ':', up.len))) {
-            out->username = xstrndup(up.buf, (size_t)(colon - up.buf));
-            out->password = xstrndup(colon + 1, up.len - (size_t)(colon - up.buf) - 1);
+        size_t n = 0;
+        _cleanup_free_ char *up = b64_decode(a, &n);
+        char *colon = up ? memchr(up, ':', n) : NULL;
+        if (colon) {
+            out->username = xstrndup(up, (size_t)(colon - up));
+            out->password = xstrndup(colon + 1, n - (size_t)(colon - up) - 1);
         }
-        sb_release(&up);
     }
 }
 

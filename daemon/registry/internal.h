@@ -189,7 +189,6 @@ int reg_token_parse(const char *body, size_t len, char **token, char **refresh, 
 /* The registry's error body as docker prints it ("manifest unknown: manifest unknown"). */
 char *reg_errors_message(const char *body, size_t len);
 char *reg_url_escape(const char *s);
-char *reg_base64(const void *data, size_t len);
 
 /* token cache (loop thread) */
 const char *reg_token_get(struct reg_client *c, const char *key, uint64_t now);

@@ -245,7 +245,7 @@ static void add_auth_header(struct reg_op *op, struct reg_xfer *x)
     }
     if (op->use_basic && ep->send_creds && a->username) {
         _cleanup_free_ char *up = xasprintf("%s:%s", a->username, a->password ? a->password : "");
-        _cleanup_free_ char *b = reg_base64(up, strlen(up));
+        _cleanup_free_ char *b = b64_encode(up, strlen(up), false);
         reg_xfer_header(x, "Authorization: Basic %s", b);
         return;
     }
@@ -412,7 +412,7 @@ static void start_token(struct reg_op *op, const char *challenge)
     tx->done = on_token_done;
     if (creds && !post) {
         _cleanup_free_ char *up = xasprintf("%s:%s", a->username, a->password ? a->password : "");
-        _cleanup_free_ char *b = reg_base64(up, strlen(up));
+        _cleanup_free_ char *b = b64_encode(up, strlen(up), false);
         reg_xfer_header(tx, "Authorization: Basic %s", b);
     }
     reg_xfer_setup(tx, true);

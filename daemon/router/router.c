@@ -337,6 +337,20 @@ void route_reply_errf(struct route_req *rr, enum err_kind kind, const char *fmt,
     route_reply_err(rr, &e);
 }
 
+void route_send_err(struct httpd_req *req, const struct err *e)
+{
+    int status = route_err_status(e->kind);
+    if (status == 304) {
+        httpd_resp_send(req, 304, NULL, NULL, 0);
+        return;
+    }
+    if (status >= 500)
+        log_error("Handler for %s %s returned error: %s", httpd_req_method(req),
+                  httpd_req_path(req), e->msg);
+    _cleanup_free_ char *body = api_error_encode(e->msg);
+    httpd_resp_send(req, status, "application/json", body, strlen(body));
+}
+
 struct httpd_req *route_detach(struct route_req *rr)
 {
     struct httpd_req *req = rr->http;

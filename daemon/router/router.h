@@ -100,6 +100,12 @@ void route_reply_status(struct route_req *rr, int status); /* no body */
 void route_reply_raw(struct route_req *rr, int status, const char *content_type, const void *body,
                      size_t len);
 /*
+ * For handlers that answer later, from a callback, after route_detach(): the error as JSON with
+ * its status from the map (304 with no body for ERR_NOT_MODIFIED).
+ */
+void route_send_err(struct httpd_req *req, const struct err *e);
+
+/*
  * Ends the router's part for a handler that answers through httpd itself (streams, hijack):
  * frees rr (params and query become invalid) and returns the HTTP request.
  */

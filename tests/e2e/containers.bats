@@ -253,6 +253,16 @@ teardown() {
     assert_fd_baseline
 }
 
+# usr1_count N: wait until k1 has logged "usr1" N times; fail if it is not exactly N.
+usr1_count() {
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [[ "$(docker_t logs k1 | grep -c usr1)" -ge "$1" ]] && break
+        sleep 0.1
+    done
+    assert_eq "$(docker_t logs k1 | grep -c usr1)" "$1"
+}
+
 @test "kill -s USR1 reaches a trap; kill of a stopped container fails; bad signal 400" {
     ctr_start
     docker_t run -d --name k1 busybox sh -c 'trap "echo usr1" USR1; echo ready; while :; do sleep 0.1; done' >/dev/null
@@ -261,15 +271,13 @@ teardown() {
     assert_status 0
     assert_eq "$output" k1
     wait_log k1 '^usr1$'
+    # One signal at a time: signals sent while the trap is pending would merge.
     run docker_t kill -s SIGUSR1 k1
     assert_status 0
+    usr1_count 2
     run http_status 'http://x/containers/k1/kill?signal=10' -X POST
     assert_eq "$output" 204
-    for _ in $(seq 50); do
-        [[ "$(docker_t logs k1 | grep -c usr1)" -ge 3 ]] && break
-        sleep 0.1
-    done
-    assert_eq "$(docker_t logs k1 | grep -c usr1)" 3
+    usr1_count 3
     assert_eq "$(docker_t inspect -f '{{.State.Status}}' k1)" running
     run http_status 'http://x/containers/k1/kill?signal=NOPE' -X POST
     assert_eq "$output" 400

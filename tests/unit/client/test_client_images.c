@@ -284,22 +284,22 @@ static void test_jm_error_and_stream(void **state)
 
 static void test_base64(void **state)
 {
-    char *s = cli_base64("{}", 2, true);
+    char *s = b64_encode("{}", 2, true);
     assert_string_equal(s, "e30=");
     free(s);
-    s = cli_base64("user:pass", 9, false);
+    s = b64_encode("user:pass", 9, false);
     assert_string_equal(s, "dXNlcjpwYXNz");
     free(s);
-    s = cli_base64("\xfb\xff", 2, true);
+    s = b64_encode("\xfb\xff", 2, true);
     assert_string_equal(s, "-_8=");
     free(s);
     size_t n = 0;
-    s = cli_base64_decode("dXNlcjpwYXNz", &n);
+    s = b64_decode("dXNlcjpwYXNz", &n);
     assert_int_equal(n, 9);
     assert_memory_equal(s, "user:pass", 9);
     free(s);
-    assert_null(cli_base64_decode("a", &n));
-    assert_null(cli_base64_decode("a*bc", &n));
+    assert_null(b64_decode("a", &n));
+    assert_null(b64_decode("a*bc", &n));
 }
 
 static void test_registry_auth(void **state)
@@ -317,13 +317,13 @@ static void test_registry_auth(void **state)
     fclose(f);
     a = cli_registry_auth(path, "docker.io");
     size_t n = 0;
-    char *plain = cli_base64_decode(a, &n);
+    char *plain = b64_decode(a, &n);
     assert_string_equal(plain, "{\"username\":\"user\",\"password\":\"pass\",\"serveraddress\":"
                                "\"https://index.docker.io/v1/\"}");
     free(plain);
     free(a);
     a = cli_registry_auth(path, "reg:5000");
-    plain = cli_base64_decode(a, &n);
+    plain = b64_decode(a, &n);
     assert_string_equal(
         plain, "{\"username\":\"a\",\"password\":\"b\",\"serveraddress\":\"http://reg:5000/\"}");
     free(plain);

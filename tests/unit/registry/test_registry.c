@@ -448,7 +448,7 @@ static void test_index_find(void **state)
 
 static char *b64url(const char *s, bool pad)
 {
-    char *b = reg_base64(s, strlen(s));
+    char *b = b64_encode(s, strlen(s), false);
     for (char *p = b; *p; p++) {
         if (*p == '+')
             *p = '-';
@@ -488,7 +488,7 @@ static void test_auth_decode(void **state)
         reg_auth_release(&a);
         free(h);
     }
-    char *h = reg_base64(json, strlen(json)); /* standard alphabet is accepted too */
+    char *h = b64_encode(json, strlen(json), false); /* standard alphabet is accepted too */
     reg_auth_decode(h, &a);
     assert_string_equal(a.username, "u?\?>");
     reg_auth_release(&a);
