@@ -212,7 +212,8 @@ static void create_work(uv_work_t *w)
     const char *sub[] = {"", "/rootfs", "/rootfs/upper", "/rootfs/work", "/rootfs/merged"};
     for (size_t i = 0; i < ARRAY_SIZE(sub); i++) {
         _cleanup_free_ char *p = xasprintf("%s%s", tmpdir, sub[i]);
-        if (mkdir(p, i == 0 ? 0710 : 0700) < 0) {
+        /* upper is the container's "/": it gets the mode a root directory has */
+        if (mkdir(p, i == 0 ? 0710 : i == 2 ? 0755 : 0700) < 0) {
             err_set(&op->err, ERR_SYSTEM, errno, "create %s", p);
             goto fail;
         }

@@ -85,8 +85,8 @@ void ctr_summary(const struct ctr *c, struct api_container_summary *s, struct ct
     struct sb command = SB_INIT;
     sb_adds(&command, c->path ? c->path : "");
     for (char **a = c->args; a && *a; a++) {
-        sb_addc(&command, ' ');
-        sb_adds(&command, *a);
+        /* as dockerd shows it: an argument with a space in single quotes */
+        sb_addf(&command, strchr(*a, ' ') ? " '%s'" : " %s", *a);
     }
     s->command = v->strs[1] = sb_steal(&command);
     s->id = (char *)c->id;
