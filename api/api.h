@@ -314,18 +314,44 @@ int api_signal_parse(const char *s);
  * container has exited; the connection may stay open). Answers and events:
  * {"status":"running","pid":N} or
  * {"status":"exited","pid":N,"exit_code":N,"oom_killed":b,"finished_at":"RFC3339nano"} or
- * {"error":"..."}. Later ops (attach, resize, exec) extend this.
+ * {"error":"..."}.
+ *
+ * Interactive ops (issue 5):
+ * - {"op":"start"}: only for a shim started with shim_config.wait_start — the shim has set up
+ *   everything, answered {"status":"created"} on its sync fd, and creates the container's
+ *   process only now (so attach streams connected before it miss no output). Answer as state.
+ * - {"op":"attach","stdin":b,"stdout":b,"stderr":b}: answer {"ok":true}, then the connection
+ *   is a stream (no more JSON). shim -> berthd: frames, 8-byte header [type,0,0,0,len BE32]
+ *   then len bytes, type 1 stdout, 2 stderr (a tty's output is type 1), 3 "exited": a 4-byte
+ *   BE exit code, sent last, after all output. berthd -> shim: raw stdin bytes; a half-close
+ *   ends this session's stdin, and closes the container's stdin when the container has
+ *   StdinOnce and no tty. A client that cannot keep up (over 1 MiB queued) is disconnected; it
+ *   never slows the container, the log or other clients.
+ * - {"op":"resize","h":N,"w":N}: the pty's window size (TIOCSWINSZ). Answer {"ok":true}.
+ * - {"op":"exec","id":"<hex>","exec":<rt_exec_spec JSON>,"stdin":b,"stdout":b,"stderr":b}:
+ *   starts a process in the container's namespaces and cgroup; answer {"ok":true,"pid":N} (or
+ *   {"error":...} with docker's text for a missing executable), then the connection is a
+ *   stream as for attach, ending with the type 3 frame carrying the exec's exit code.
+ * - {"op":"exec_resize","id":..,"h":N,"w":N}: resize an exec's pty.
  */
 struct api_shim_msg {
     char *op; /* requests */
     int signal;
-    char *status; /* answers: "running" or "exited" */
+    char *status; /* answers: "running", "exited" or "created" */
     int pid;
     int exit_code;
     bool oom_killed;
     char *finished_at;
     char *error;
+    bool ok;
+    bool stdin_, stdout_, stderr_; /* attach / exec streams wanted */
+    int h, w;                      /* resize */
+    char *id;                      /* exec id */
+    json_t *exec;                  /* exec spec (owned) */
 };
+
+#define API_SHIM_FRAME_EXIT 3
+
 /* One '\n'-terminated line (caller frees). */
 char *api_shim_encode(const struct api_shim_msg *m);
 int api_shim_decode(const char *line, size_t len, struct api_shim_msg *out, struct err **err);

@@ -29,6 +29,9 @@ const char *ctr_status_name(enum ctr_status s);
 
 struct ctr_shim;
 struct ctr_waiter;
+struct ctr_session;
+
+typedef void (*ctr_done_cb)(const struct err *err, void *data);
 
 /* One container. Handlers read these fields; only container/ changes them. */
 struct ctr {
@@ -57,6 +60,10 @@ struct ctr {
     bool removed;
     bool starting;
     bool state_writing, state_dirty;
+    struct ctr_session *sessions; /* attaches waiting for the next start */
+    ctr_done_cb start_cb;         /* a start waiting for its sessions and the shim's answer */
+    void *start_data;
+    unsigned int start_wait;
     uv_timer_t *restart_timer;
     uv_timer_t *stop_timer;
     struct ctr_op *stops; /* stop/restart requests waiting for the exit */
@@ -97,8 +104,6 @@ struct ctr *ctr_using_image(const struct ctr_store *st, const char *image_id);
 /* Paths of a container's files (caller frees). */
 char *ctr_path(const struct ctr *c, const char *file); /* containers/<id>/<file> */
 char *ctr_log_path(const struct ctr *c);
-
-typedef void (*ctr_done_cb)(const struct err *err, void *data);
 
 /*
  * Creates a container from cfg (taken over: cfg is zeroed) named name (NULL: generated).
@@ -147,6 +152,53 @@ void ctr_view_release(struct ctr_view *v);
 void ctr_inspect(const struct ctr *c, struct api_container_inspect *out, struct ctr_view *v);
 /* ps: fills s with pointers into c and v. */
 void ctr_summary(const struct ctr *c, struct api_container_summary *s, struct ctr_view *v);
+
+/* ---- attach and exec (the shim side of a session) ---------------------------------------- */
+
+struct ctr_session;
+/*
+ * ready: the shim accepted the session; shim is a connected pipe the callee now owns (hand it
+ * to stream_relay_start), pre/prelen are shim bytes already read (first frames). Or err.
+ */
+typedef void (*ctr_session_cb)(const struct err *err, uv_pipe_t *shim, const char *pre,
+                               size_t prelen, void *data);
+/*
+ * Attach to c's stdio: at once when it runs; when it is created or stopped, at its next start
+ * (which then waits for the session before the process starts, so no output is missed).
+ */
+struct ctr_session *ctr_attach(struct ctr_store *st, struct ctr *c, bool stdin, bool stdout,
+                               bool stderr, ctr_session_cb cb, void *data);
+/* The client went away before the session was ready: cb will not run. */
+void ctr_session_cancel(struct ctr_session *s);
+/* Resize the container's tty (ERR_CONFLICT when not running). */
+int ctr_resize(struct ctr_store *st, struct ctr *c, int h, int w, struct err **err);
+
+/* An exec instance (POST /containers/{id}/exec). */
+struct ctr_exec {
+    char id[DIGEST_HEX_LEN + 1];
+    struct ctr *c; /* referenced */
+    char **argv;
+    char **env;
+    char *cwd, *user;
+    bool tty, privileged, attach_stdin, attach_stdout, attach_stderr;
+    char *detach_keys;
+    bool running, started;
+    int exit_code;
+    int pid;
+    struct ctr_exec *next;
+};
+/* Creates an exec instance from POST /containers/{id}/exec's body (ERR_CONFLICT when the
+ * container is not running). */
+struct ctr_exec *ctr_exec_create(struct ctr_store *st, struct ctr *c, const json_t *body,
+                                 struct err **err);
+struct ctr_exec *ctr_exec_lookup(struct ctr_store *st, const char *id, struct err **err);
+/* Starts it: cb gets the shim stream (or the start error). detach: no streams. */
+void ctr_exec_start(struct ctr_store *st, struct ctr_exec *x, bool detach, ctr_session_cb cb,
+                    void *data);
+/* The shim's exit frame for x arrived. */
+void ctr_exec_exited(struct ctr_exec *x, int code);
+int ctr_exec_resize(struct ctr_store *st, struct ctr_exec *x, int h, int w, struct err **err);
+json_t *ctr_exec_inspect(const struct ctr_exec *x);
 
 /* top: the container's processes as ps -ef shows them; done gets a JSON {"Titles","Processes"}. */
 typedef void (*ctr_top_cb)(const struct err *err, json_t *result, void *data);

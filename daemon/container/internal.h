@@ -17,6 +17,7 @@ struct ctr_store {
     size_t n;
     unsigned int pending_shutdown;
     struct shim_proc *procs;
+    struct ctr_exec *execs;
     void (*shutdown_done)(void *data);
     void *shutdown_data;
 };
@@ -78,5 +79,18 @@ void ctr_notify_waiters(struct ctr *c, bool removed);
 void ctr_shim_close(struct ctr *c);
 void ctr_apply_restart_policy(struct ctr *c, bool daemon_start);
 void ctr_cancel_restart(struct ctr *c);
+
+/* start.c: the state changes of a start, and the delayed start of wait_start shims */
+void ctr_mark_running(struct ctr *c, int pid);
+void ctr_mark_start_failed(struct ctr *c, const char *msg, struct err **err);
+/* One of the things a delayed start waits for is ready (or failed): the last sends "start". */
+void ctr_start_proceed(struct ctr *c);
+/* The shim answered the delayed start: {"status":"running","pid":N} or an error. */
+void ctr_start_answered(struct ctr *c, int pid, const char *error);
+
+/* session.c */
+unsigned int ctr_sessions_connect_pending(struct ctr *c);
+void ctr_sessions_fail_pending(struct ctr *c, const char *msg);
+void ctr_execs_drop(struct ctr_store *st, struct ctr *c); /* the container is gone */
 
 #endif

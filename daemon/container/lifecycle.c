@@ -115,6 +115,7 @@ struct exit_read {
     uv_work_t work;
     struct ctr *c;
     char *path;
+    char *cgroup;
     bool found;
     int exit_code;
     bool oom;
@@ -126,8 +127,16 @@ static void exit_read_work(uv_work_t *w)
     struct exit_read *er = w->data;
     _cleanup_free_ char *text = NULL;
     size_t len = 0;
-    if (fsu_read_file(er->path, 1 << 16, &text, &len) < 0)
+    if (fsu_read_file(er->path, 1 << 16, &text, &len) < 0) {
+        /* The shim died with the container still running: nothing watches or logs it any
+         * more, so it is ended (the cgroup's processes are killed) and marked exited. */
+        struct err *err = NULL;
+        if (rt_cgroup_destroy(er->cgroup, &err) < 0) {
+            log_warn("container %.12s: %s", er->c->id, err->msg);
+            err_free(err);
+        }
         return;
+    }
     json_auto_t *j = json_loadb(text, len, 0, NULL);
     json_t *code = json_object_get(j, "exit_code");
     if (!json_is_integer(code))
@@ -150,6 +159,7 @@ static void exit_read_after(uv_work_t *w, int status)
             ctr_exited(c, 255, false, ctr_now_ns(), "the container's monitor (berth-shim) died");
     }
     free(er->path);
+    free(er->cgroup);
     free(er);
     ctr_unref(c);
 }
@@ -158,10 +168,15 @@ static void exit_read_after(uv_work_t *w, int status)
 static void shim_lost(struct ctr *c)
 {
     ctr_shim_close(c);
+    if (c->start_cb) {
+        ctr_start_answered(c, 0, "berth-shim ended before starting the container");
+        return;
+    }
     struct exit_read *er = xcalloc(1, sizeof(*er));
     er->c = c;
     ctr_ref(c);
     er->path = ctr_path(c, "exit.json");
+    er->cgroup = xasprintf("berth/%s", c->id);
     er->work.data = er;
     uv_queue_work(c->st->loop, &er->work, exit_read_work, exit_read_after);
 }
@@ -180,7 +195,12 @@ static void shim_handle_line(struct ctr *c, const char *line, size_t len)
         ctr_shim_close(c);
         ctr_exited(c, m.exit_code, m.oom_killed, ctr_time_parse(m.finished_at), NULL);
     } else if (m.status && strcmp(m.status, "running") == 0 && m.pid > 0) {
-        c->pid = m.pid;
+        if (c->start_cb)
+            ctr_start_answered(c, m.pid, NULL); /* the answer to a delayed start */
+        else
+            c->pid = m.pid;
+    } else if (m.error && c->start_cb) {
+        ctr_start_answered(c, 0, m.error);
     } else if (m.error) {
         log_debug("container %.12s: shim: %s", c->id, m.error);
     }
@@ -255,6 +275,7 @@ static void on_shim_connected(uv_connect_t *req, int status)
     uv_read_start((uv_stream_t *)&s->pipe, on_shim_alloc, on_shim_read);
     struct api_shim_msg m = {.op = "wait"};
     shim_send(c, &m);
+    ctr_start_proceed(c); /* a delayed start also waits for this connection */
 }
 
 static void shim_connect(struct ctr *c, struct ctr_shim *s)

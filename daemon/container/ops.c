@@ -277,6 +277,7 @@ static void remove_after(uv_work_t *w, int status)
         op->done(op->err, op->data);
     } else {
         ctr_store_drop(c->st, c);
+        ctr_execs_drop(c->st, c);
         c->removed = true;
         ctr_notify_waiters(c, true);
         stop_timer_release(c);

@@ -219,33 +219,28 @@ static int start_failure_code(const char *msg)
     return 128;
 }
 
-static void start_answer(struct start_op *op, const char *line, size_t len)
+void ctr_mark_running(struct ctr *c, int pid)
 {
-    struct ctr *c = op->c;
-    op->answered = true;
     c->starting = false;
-    json_auto_t *j = json_loadb(line, len, 0, NULL);
-    json_t *pid = json_object_get(j, "pid");
-    const char *msg = json_string_value(json_object_get(j, "error"));
-    if (json_is_integer(pid) && json_integer_value(pid) > 0) {
-        c->status = CTR_RUNNING;
-        c->pid = (int)json_integer_value(pid);
-        c->started_ns = ctr_now_ns();
-        c->finished_ns = 0;
-        c->exit_code = 0;
-        c->oom_killed = false;
-        c->has_been_started = true;
-        c->manually_stopped = false;
-        free(c->error);
-        c->error = NULL;
-        ctr_save_state(c);
-        ctr_shim_attach_spawned(c);
-        op->done(NULL, op->data);
-        return;
-    }
+    c->status = CTR_RUNNING;
+    c->pid = pid;
+    c->started_ns = ctr_now_ns();
+    c->finished_ns = 0;
+    c->exit_code = 0;
+    c->oom_killed = false;
+    c->has_been_started = true;
+    c->manually_stopped = false;
+    free(c->error);
+    c->error = NULL;
+    ctr_save_state(c);
+}
+
+void ctr_mark_start_failed(struct ctr *c, const char *msg, struct err **err)
+{
     _cleanup_free_ char *text =
         xasprintf("failed to create task for container: %s",
                   msg ? msg : "berth-shim ended before starting the container (see its shim.log)");
+    c->starting = false;
     ctr_shim_close(c);
     free(c->error);
     c->error = xstrdup(text);
@@ -253,8 +248,70 @@ static void start_answer(struct start_op *op, const char *line, size_t len)
     if (c->has_been_started)
         c->status = CTR_EXITED;
     ctr_save_state(c);
+    ctr_sessions_fail_pending(c, text);
+    err_set(err, ERR_INVALID, 0, "%s", text);
+}
+
+void ctr_start_answered(struct ctr *c, int pid, const char *error)
+{
+    ctr_done_cb cb = c->start_cb;
+    void *data = c->start_data;
+    if (!cb)
+        return;
+    c->start_cb = NULL;
+    c->start_data = NULL;
+    if (pid > 0 && !error) {
+        ctr_mark_running(c, pid);
+        cb(NULL, data);
+    } else {
+        struct err *err = NULL;
+        ctr_mark_start_failed(c, error, &err);
+        cb(err, data);
+        err_free(err);
+        ctr_notify_waiters(c, false);
+    }
+    ctr_unref(c);
+}
+
+void ctr_start_proceed(struct ctr *c)
+{
+    if (!c->start_cb || c->start_wait == 0 || --c->start_wait > 0)
+        return;
+    struct ctr_shim *sh = c->shim;
+    struct api_shim_msg m = {.op = "start"};
+    char *line = api_shim_encode(&m);
+    uv_buf_t b = uv_buf_init(line, (unsigned int)strlen(line));
+    int r = sh && sh->connected ? uv_try_write((uv_stream_t *)&sh->pipe, &b, 1) : -1;
+    free(line);
+    if (r != (int)b.len)
+        ctr_start_answered(c, 0, "lost the connection to berth-shim before the start");
+}
+
+static void start_answer(struct start_op *op, const char *line, size_t len)
+{
+    struct ctr *c = op->c;
+    op->answered = true;
+    json_auto_t *j = json_loadb(line, len, 0, NULL);
+    json_t *pid = json_object_get(j, "pid");
+    const char *msg = json_string_value(json_object_get(j, "error"));
+    const char *status = json_string_value(json_object_get(j, "status"));
+    if (status && strcmp(status, "created") == 0) {
+        /* wait_start: connect the attaches and the control connection, then "start". */
+        c->start_cb = op->done;
+        c->start_data = op->data;
+        ctr_ref(c);
+        c->start_wait = ctr_sessions_connect_pending(c) + 1;
+        ctr_shim_attach_spawned(c);
+        return;
+    }
+    if (json_is_integer(pid) && json_integer_value(pid) > 0) {
+        ctr_mark_running(c, (int)json_integer_value(pid));
+        ctr_shim_attach_spawned(c);
+        op->done(NULL, op->data);
+        return;
+    }
     struct err *err = NULL;
-    err_set(&err, ERR_INVALID, 0, "%s", text);
+    ctr_mark_start_failed(c, msg, &err);
     op->done(err, op->data);
     err_free(err);
     ctr_notify_waiters(c, false);
@@ -376,6 +433,10 @@ void ctr_start(struct ctr_store *st, struct ctr *c, ctr_done_cb done, void *data
         sc.log_path = ctr_log_path(c);
         sc.exit_file = ctr_path(c, "exit.json");
         sc.open_stdin = c->cfg.open_stdin;
+        sc.stdin_once = c->cfg.stdin_once;
+        sc.wait_start = c->sessions != NULL;
+        sc.console_h = c->cfg.host.console_size[0];
+        sc.console_w = c->cfg.host.console_size[1];
         log_options(c, &sc);
     }
     if (err) {

@@ -389,6 +389,7 @@ void ctr_store_free(struct ctr_store *st)
 {
     if (!st)
         return;
+    ctr_execs_drop(st, NULL);
     for (size_t i = 0; i < st->n; i++)
         ctr_free(st->ctrs[i]);
     free(st->ctrs);

@@ -329,7 +329,7 @@ static int parse_one(struct engine_config *cfg, int c, const char *arg, unsigned
         if (!arg || strcmp(arg, "true") == 0 || strcmp(arg, "1") == 0)
             cfg->live_restore = true;
         else if (strcmp(arg, "false") == 0 || strcmp(arg, "0") == 0)
-            cfg->live_restore = true; /* containers outlive the daemon unless told otherwise */
+            cfg->live_restore = false;
         else
             return err_set(err, ERR_INVALID, 0,
                            "--live-restore: invalid value \"%s\" (use "

@@ -59,6 +59,7 @@ void handle_env_release(struct handle_env *env);
 extern const struct route handle_system_routes[];
 extern const struct route handle_image_routes[];
 extern const struct route handle_container_routes[];
+extern const struct route handle_attach_routes[];
 /* GET /containers/{id}/logs (logs.c), listed in handle_container_routes. */
 void handle_container_logs(struct route_req *rr);
 extern const struct route handle_archive_routes[];

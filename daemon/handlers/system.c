@@ -130,7 +130,7 @@ const struct route *const *handle_route_tables(size_t *n)
     static const struct route *const tables[] = {handle_system_routes, handle_image_routes,
                                                  handle_archive_routes,
 #ifdef BERTH_WITH_CONTAINERS
-                                                 handle_container_routes
+                                                 handle_container_routes, handle_attach_routes
 #endif
     };
     *n = ARRAY_SIZE(tables);

@@ -29,7 +29,7 @@
 
 /* ---- child ------------------------------------------------------------------------------- */
 
-static void child_reset_signals(void)
+void rt_child_reset_signals(void)
 {
     sigset_t all;
     sigemptyset(&all);
@@ -42,11 +42,11 @@ static void child_reset_signals(void)
             sigaction(sig, &sa, NULL);
 }
 
-static int child_setup_fds(struct rt_child *c, struct rt_cerr *ce)
+int rt_child_setup_fds(const int stdio[3], int keep_fd, struct rt_cerr *ce)
 {
     int fds[3];
     for (int i = 0; i < 3; i++) {
-        int src = c->stdio[i];
+        int src = stdio[i];
         int tmp = -1;
         if (src < 0) {
             tmp = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -66,16 +66,15 @@ static int child_setup_fds(struct rt_child *c, struct rt_cerr *ce)
         close(fds[i]);
     }
     /* only 0-2 reach the process; the sync socket is close-on-exec */
-    unsigned int s = (unsigned int)c->sync_fd;
+    unsigned int s = (unsigned int)keep_fd;
     if ((s > 3 && close_range(3, s - 1, 0) < 0) || close_range(s + 1, ~0U, 0) < 0)
         return rt_cfail(ce, ERR_SYSTEM, errno, "close_range");
     return 0;
 }
 
-/* Bounding set, user and groups, then effective = permitted = caps; inheritable, ambient 0. */
-static int child_drop_privs(const struct rt_child *c, const struct rt_user *u, struct rt_cerr *ce)
+int rt_child_drop_privs(uint64_t caps, bool no_new_privs, const struct rt_user *u,
+                        struct rt_cerr *ce)
 {
-    uint64_t caps = c->spec->privileged ? RT_ALL_CAPS : c->spec->caps;
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
         return rt_cfail(ce, ERR_SYSTEM, errno, "keepcaps");
     for (int i = 0; i < 64; i++) {
@@ -107,7 +106,7 @@ static int child_drop_privs(const struct rt_child *c, const struct rt_user *u, s
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ||
         prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
         return rt_cfail(ce, ERR_SYSTEM, errno, "clear ambient capabilities");
-    if (c->spec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    if (no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return rt_cfail(ce, ERR_SYSTEM, errno, "no_new_privs");
     return 0;
 }
@@ -134,17 +133,17 @@ static int child_open_cwd(const struct rt_child *c, const struct rt_user *u, str
     return fd;
 }
 
-static void child_set_home(struct rt_child *c, const struct rt_user *u, char *buf, size_t len)
+void rt_child_set_home(char **envp, size_t envn, const struct rt_user *u, char *buf, size_t len)
 {
-    for (size_t i = 0; i < c->envn; i++)
-        if (strncmp(c->envp[i], "HOME=", 5) == 0)
+    for (size_t i = 0; i < envn; i++)
+        if (strncmp(envp[i], "HOME=", 5) == 0)
             return;
     snprintf(buf, len, "HOME=%s", u->home);
-    c->envp[c->envn] = buf;
-    c->envp[c->envn + 1] = NULL;
+    envp[envn] = buf;
+    envp[envn + 1] = NULL;
 }
 
-static void child_rlimits(void)
+void rt_child_rlimits(void)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
@@ -202,16 +201,17 @@ static int child_run(struct rt_child *c, struct rt_cerr *ce)
     if ((s->namespaces & RT_NS_UTS) && s->hostname && *s->hostname &&
         sethostname(s->hostname, strlen(s->hostname)) < 0)
         return rt_cfail(ce, ERR_SYSTEM, errno, "sethostname");
-    child_rlimits();
+    rt_child_rlimits();
     char home[PATH_MAX + 8];
-    child_set_home(c, &u, home, sizeof(home));
-    if ((r = child_setup_fds(c, ce)) < 0)
+    rt_child_set_home(c->envp, c->envn, &u, home, sizeof(home));
+    if ((r = rt_child_setup_fds(c->stdio, c->sync_fd, ce)) < 0)
         return r;
     if (setsid() < 0)
         return rt_cfail(ce, ERR_SYSTEM, errno, "setsid");
     if (s->tty && ioctl(0, TIOCSCTTY, 0) < 0)
         return rt_cfail(ce, ERR_SYSTEM, errno, "set the controlling terminal");
-    if ((r = child_drop_privs(c, &u, ce)) < 0)
+    if ((r = rt_child_drop_privs(s->privileged ? RT_ALL_CAPS : s->caps, s->no_new_privs, &u, ce)) <
+        0)
         return r;
     char path[PATH_MAX];
     if ((r = rt_lookup_exec(s->argv[0], c->path_env, path, sizeof(path), ce)) < 0)
@@ -227,7 +227,7 @@ static _Noreturn void child_main(struct rt_child *c)
 {
     struct rt_cerr ce;
     memset(&ce, 0, sizeof(ce));
-    child_reset_signals();
+    rt_child_reset_signals();
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     umask(0);
     if (c->sync_fd < 3) {
@@ -237,10 +237,15 @@ static _Noreturn void child_main(struct rt_child *c)
         c->sync_fd = fd;
     }
     child_run(c, &ce);
+    rt_child_fail(c->sync_fd, &ce);
+}
+
+_Noreturn void rt_child_fail(int sync_fd, const struct rt_cerr *ce)
+{
     char msg[RT_CERR_MSG_SIZE + 32];
-    int n = snprintf(msg, sizeof(msg), "%d %d %s", (int)ce.kind, ce.errnum, ce.msg);
+    int n = snprintf(msg, sizeof(msg), "%d %d %s", (int)ce->kind, ce->errnum, ce->msg);
     if (n > 0)
-        send(c->sync_fd, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, MSG_NOSIGNAL);
+        send(sync_fd, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, MSG_NOSIGNAL);
     _exit(127);
 }
 
@@ -363,7 +368,7 @@ static int prepare(const struct rt_spec *s, int in, int out, int errfd, struct p
     return 0;
 }
 
-static pid_t clone_child(int flags)
+pid_t rt_clone(int flags)
 {
     struct clone_args a;
     memset(&a, 0, sizeof(a));
@@ -375,21 +380,20 @@ static pid_t clone_child(int flags)
     return (pid_t)r;
 }
 
-/* Waits for EOF (exec'd) or the child's error message. */
-static int await_exec(int fd, struct err **err)
+int rt_await_exec(int fd, const char *who, struct err **err)
 {
     char buf[RT_CERR_MSG_SIZE + 64];
     ssize_t n;
     while ((n = recv(fd, buf, sizeof(buf) - 1, 0)) < 0 && errno == EINTR)
         ;
     if (n < 0)
-        return err_set(err, ERR_SYSTEM, errno, "read from the container's init");
+        return err_set(err, ERR_SYSTEM, errno, "read from %s", who);
     if (n == 0)
         return 0;
     buf[n] = 0;
     int kind = ERR_SYSTEM, errnum = 0, off = 0;
     if (sscanf(buf, "%d %d %n", &kind, &errnum, &off) < 2 || kind < 0 || kind > ERR_SYSTEM)
-        return err_set(err, ERR_SYSTEM, 0, "container init: %s", buf);
+        return err_set(err, ERR_SYSTEM, 0, "%s: %s", who, buf);
     return err_set(err, (enum err_kind)kind, errnum, "%s", buf + off);
 }
 
@@ -409,7 +413,7 @@ int rt_create(const struct rt_spec *spec, int stdin_fd, int stdout_fd, int stder
         goto fail;
     if (cg && rt_cgroup_create(spec->cgroup_path, &spec->resources, spec->privileged, err) < 0)
         goto fail;
-    pid_t child = clone_child(p.c.clone_flags);
+    pid_t child = rt_clone(p.c.clone_flags);
     if (child < 0) {
         err_set(err, ERR_SYSTEM, errno, "clone");
         goto fail_cg;
@@ -425,7 +429,8 @@ int rt_create(const struct rt_spec *spec, int stdin_fd, int stdout_fd, int stder
         goto fail_cg;
     }
     char go = 1;
-    if (send(p.sv[0], &go, 1, MSG_NOSIGNAL) != 1 || await_exec(p.sv[0], err) < 0) {
+    if (send(p.sv[0], &go, 1, MSG_NOSIGNAL) != 1 ||
+        rt_await_exec(p.sv[0], "the container's init", err) < 0) {
         if (err && !*err)
             err_set(err, ERR_SYSTEM, errno, "start the container's init");
         reap(child);

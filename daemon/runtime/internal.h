@@ -97,6 +97,29 @@ int rt_user_resolve(int rootfd, const char *spec, struct rt_user *out, struct rt
 int rt_lookup_exec(const char *argv0, const char *path, char *out, size_t outlen,
                    struct rt_cerr *ce);
 
+/* ---- child: shared by rt_create and rt_exec (create.c) ----------------------------------- */
+
+/* Default handlers for every signal, empty mask. */
+void rt_child_reset_signals(void);
+/* stdio onto 0-2 (-1: /dev/null); every other fd but keep_fd is closed. */
+int rt_child_setup_fds(const int stdio[3], int keep_fd, struct rt_cerr *ce);
+/* Bounding set, user and groups, then effective = permitted = caps; inheritable, ambient 0. */
+int rt_child_drop_privs(uint64_t caps, bool no_new_privs, const struct rt_user *u,
+                        struct rt_cerr *ce);
+/* RLIMIT_NOFILE raised to docker's default (bounded by the hard limit). */
+void rt_child_rlimits(void);
+/* HOME=<u->home> into envp[envn] unless envp has HOME (envp has a free slot; buf holds it). */
+void rt_child_set_home(char **envp, size_t envn, const struct rt_user *u, char *buf, size_t len);
+/* Sends ce as "<kind> <errno> <msg>" on the sync socket and exits 127. */
+_Noreturn void rt_child_fail(int sync_fd, const struct rt_cerr *ce);
+
+/* ---- parent side of a child (create.c) --------------------------------------------------- */
+
+/* clone3 (or clone) with flags and SIGCHLD; like fork otherwise. */
+pid_t rt_clone(int flags);
+/* Waits on the close-on-exec sync socket: 0 on EOF (exec'd), or the child's error in *err. */
+int rt_await_exec(int fd, const char *who, struct err **err);
+
 /* ---- cgroups ----------------------------------------------------------------------------- */
 
 /* Validates a cgroup path relative to the hierarchy roots ("berth/<id>"): no "..", not empty. */

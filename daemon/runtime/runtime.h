@@ -96,6 +96,34 @@ int rt_caps_compute(char *const *add, char *const *drop, bool privileged, uint64
 int rt_create(const struct rt_spec *spec, int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid,
               struct err **err);
 
+/* ---- exec: a process in a running container -------------------------------------------- */
+
+struct rt_exec_spec {
+    char **argv; /* NULL-terminated; argv[0] looked up in PATH from env */
+    char **env;  /* the container's env merged with the exec's */
+    char *cwd;   /* inside the container; "" = the container's working dir or / */
+    char *user;  /* as for rt_spec */
+    bool tty;
+    uint64_t caps;
+    bool no_new_privs;
+    bool privileged;
+    char *cgroup_path; /* the container's */
+};
+void rt_exec_spec_release(struct rt_exec_spec *s);
+json_t *rt_exec_spec_encode(const struct rt_exec_spec *s);
+int rt_exec_spec_decode(const json_t *j, struct rt_exec_spec *out, struct err **err);
+
+/*
+ * Starts spec's process inside the namespaces of container init pid (setns on every namespace
+ * the container has, the mount namespace's root and cwd resolved inside it), in its cgroup,
+ * with the same confinement as the container (capabilities, no_new_privs, masked paths come
+ * with the mount namespace), stdio on the fds, no other fd, not dumpable until it is inside.
+ * Returns once it exec'd (its pid in *pid) or failed with docker's texts (see rt_create).
+ * Blocking; berth-shim only.
+ */
+int rt_exec(const struct rt_exec_spec *spec, pid_t init_pid, int stdin_fd, int stdout_fd,
+            int stderr_fd, pid_t *pid, struct err **err);
+
 /* ---- cgroups (cgroupfs driver, v1 hybrid or v2 unified) ---------------------------------- */
 
 /* 1 or 2: the hierarchy this host uses for containers. */

@@ -44,7 +44,10 @@ struct shim_config {
     int64_t log_max_size;
     int log_max_files;
     char *exit_file; /* written when the container exits (in the data root: survives reboots) */
-    bool open_stdin; /* keep a stdin pipe (attach, later) */
+    bool open_stdin; /* keep a stdin pipe (attach) */
+    bool stdin_once; /* close the container's stdin when the first stdin session ends */
+    bool wait_start; /* answer {"status":"created"} on fd 3 and start on {"op":"start"} */
+    int console_h, console_w; /* initial pty size when spec.tty (0: leave the default) */
 };
 
 json_t *shim_config_encode(const struct shim_config *c);

@@ -18,13 +18,10 @@ fd_count() {
     find "/proc/$BERTHD_PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l
 }
 
-# ctr_dir: berthd_dir, with the exec root moved to a short path of its own (SHORT_EXEC): the
-# daemon puts <exec root>/<64-hex id>/shim.sock there, and a unix socket path is limited to
-# 107 bytes (see the "long exec root" test in containers.bats, which keeps the long one).
+# ctr_dir: berthd_dir (the exec root is $T/exec: longer than a unix socket path allows once
+# <id>/shim.sock is appended, which the daemon must cope with).
 ctr_dir() {
     berthd_dir
-    SHORT_EXEC="$(mktemp -d /tmp/bx.XXXXXX)"
-    EXEC="$SHORT_EXEC"
 }
 
 # ctr_start [BERTHD ARGS...]: start the daemon, load the busybox fixture as busybox:latest and
@@ -136,13 +133,10 @@ ctr_teardown() {
             rmdir "$d" 2>/dev/null || true
         done
     fi
-    for d in ${T:+"$T"} ${SHORT_EXEC:+"$SHORT_EXEC"}; do
-        grep -o " $d/[^ ]*" /proc/mounts | sort -r | while read -r p; do
+    if [[ -n "${T:-}" ]]; then
+        grep -o " $T/[^ ]*" /proc/mounts | sort -r | while read -r p; do
             umount -l "$p" 2>/dev/null || true
         done
-    done
-    berthd_teardown
-    if [[ -n "${SHORT_EXEC:-}" ]]; then
-        rm -rf "$SHORT_EXEC"
     fi
+    berthd_teardown
 }

@@ -140,6 +140,29 @@ static void test_file_type_errors(void **state)
     engine_config_release(&cfg);
 }
 
+static void test_live_restore(void **state)
+{
+    _cleanup_free_ char *path = write_tmp("{}");
+    struct engine_config cfg;
+    struct err *err = NULL;
+    assert_int_equal(parse(&cfg, &err, "--config-file", path, NULL), ENGINE_PARSE_RUN);
+    assert_true(cfg.live_restore); /* on by default */
+    engine_config_release(&cfg);
+    assert_int_equal(parse(&cfg, &err, "--config-file", path, "--live-restore=false", NULL),
+                     ENGINE_PARSE_RUN);
+    assert_false(cfg.live_restore);
+    engine_config_release(&cfg);
+    assert_int_equal(parse(&cfg, &err, "--config-file", path, "--live-restore", NULL),
+                     ENGINE_PARSE_RUN);
+    assert_true(cfg.live_restore);
+    engine_config_release(&cfg);
+    assert_int_equal(parse(&cfg, &err, "--config-file", path, "--live-restore=maybe", NULL), -1);
+    assert_non_null(strstr(err->msg, "--live-restore"));
+    err_freep(&err);
+    engine_config_release(&cfg);
+    unlink(path);
+}
+
 static void test_default_host(void **state)
 {
     _cleanup_free_ char *path = write_tmp("{}");
@@ -163,6 +186,7 @@ int main(void)
         cmocka_unit_test(test_file_unknown_keys_are_named),
         cmocka_unit_test(test_file_type_errors),
         cmocka_unit_test(test_default_host),
+        cmocka_unit_test(test_live_restore),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * POST /containers/{id}/attach, POST /containers/{id}/resize and the exec endpoints. The
+ * connection is hijacked (101 when the client asked to upgrade, else 200 and the stream ends
+ * with the connection), stdin the client sends before the session is ready is kept, then a
+ * stream relay joins the client and the container's berth-shim.
+ */
+#include "daemon/handlers/handlers.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "daemon/stream/stream.h"
+
+#define PRE_STDIN_MAX (1 << 20)
+
+struct hijack {
+    uv_stream_t *client;
+    struct ctr *c;
+    struct ctr_exec *x;
+    struct ctr_session *session;
+    struct sb pre; /* client bytes before the session was ready */
+    bool client_eof;
+    bool stdin, tty;
+    unsigned char keys[STREAM_DETACH_MAX];
+    size_t nkeys;
+    bool gone;
+};
+
+static void hijack_free(struct hijack *hj)
+{
+    sb_release(&hj->pre);
+    if (hj->c)
+        ctr_unref(hj->c);
+    free(hj);
+}
+
+static void release_client(uv_stream_t *client, void *data)
+{
+    (void)data;
+    httpd_hijack_close(client);
+}
+
+static void relay_exit_code(int code, void *data)
+{
+    struct hijack *hj = data;
+    if (hj->x)
+        ctr_exec_exited(hj->x, code);
+}
+
+static void relay_done(void *data)
+{
+    hijack_free(data);
+}
+
+static void pre_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    buf->base = xmalloc(65536);
+    buf->len = 65536;
+}
+
+/* Before the session is ready: keep stdin (bounded), notice EOF and a vanished client. */
+static void pre_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    struct hijack *hj = s->data;
+    if (n > 0 && hj->pre.len + (size_t)n <= PRE_STDIN_MAX)
+        sb_add(&hj->pre, buf->base, (size_t)n);
+    free(buf->base);
+    if (n == UV_EOF) {
+        hj->client_eof = true;
+        uv_read_stop(s);
+    } else if (n < 0) {
+        /* gone before the session was ready */
+        uv_read_stop(s);
+        hj->gone = true;
+        ctr_session_cancel(hj->session);
+        hj->session = NULL;
+        httpd_hijack_close(s);
+        hijack_free(hj);
+    }
+}
+
+/* Writes text to a hijacked client as docker does for errors after the upgrade, and ends. */
+static void client_error(struct hijack *hj, const char *msg)
+{
+    _cleanup_free_ char *text = xasprintf("%s\r\n", msg);
+    struct sb out = SB_INIT;
+    if (!hj->tty) {
+        size_t len = strlen(text);
+        unsigned char h[8] = {1,
+                              0,
+                              0,
+                              0,
+                              (unsigned char)(len >> 24),
+                              (unsigned char)(len >> 16),
+                              (unsigned char)(len >> 8),
+                              (unsigned char)len};
+        sb_add(&out, h, 8);
+    }
+    sb_adds(&out, text);
+    uv_buf_t b = uv_buf_init(out.buf, (unsigned int)out.len);
+    (void)uv_try_write(hj->client, &b, 1);
+    sb_release(&out);
+    uv_read_stop(hj->client);
+    httpd_hijack_close(hj->client);
+    hijack_free(hj);
+}
+
+static void session_ready(const struct err *err, uv_pipe_t *shim, const char *pre, size_t prelen,
+                          void *data)
+{
+    struct hijack *hj = data;
+    hj->session = NULL;
+    if (err) {
+        if (hj->x)
+            ctr_exec_exited(
+                hj->x, strstr(err->msg, "not found") || strstr(err->msg, "no such") ? 127 : 126);
+        client_error(hj, err->msg);
+        return;
+    }
+    uv_read_stop(hj->client);
+    static const struct stream_relay_ops ops = {
+        .exit_code = relay_exit_code, .done = relay_done, .release_client = release_client};
+    struct stream_relay *r =
+        stream_relay_start(hj->client, shim, hj->pre.buf, hj->pre.len, hj->client_eof, hj->stdin,
+                           hj->tty, hj->keys, hj->nkeys, &ops, hj);
+    stream_relay_shim_input(r, pre, prelen);
+}
+
+static bool wants_upgrade(const struct httpd_req *req)
+{
+    const char *up = httpd_req_header(req, "Upgrade");
+    const char *conn = httpd_req_header(req, "Connection");
+    return up && conn && strcasestr(conn, "upgrade");
+}
+
+static char *hijack_head(const struct httpd_req *req, bool tty, int version)
+{
+    const char *ct = tty || version < 1042 ? "application/vnd.docker.raw-stream"
+                                           : "application/vnd.docker.multiplexed-stream";
+    if (wants_upgrade(req))
+        return xasprintf("HTTP/1.1 101 UPGRADED\r\nContent-Type: %s\r\nConnection: Upgrade\r\n"
+                         "Upgrade: tcp\r\n\r\n",
+                         ct);
+    return xasprintf("HTTP/1.1 200 OK\r\nContent-Type: %s\r\n\r\n", ct);
+}
+
+/* ---- attach ------------------------------------------------------------------------------ */
+
+struct attach_args {
+    struct hijack *hj;
+    struct ctr_store *st;
+    bool out, err;
+};
+
+static void attach_hijacked(uv_stream_t *client, const char *rest, size_t restlen, void *data)
+{
+    struct attach_args *a = data;
+    struct hijack *hj = a->hj;
+    hj->client = client;
+    client->data = hj;
+    if (restlen && hj->stdin)
+        sb_add(&hj->pre, rest, restlen);
+    uv_read_start(client, pre_alloc, pre_read);
+    hj->session = ctr_attach(a->st, hj->c, hj->stdin, a->out, a->err, session_ready, hj);
+    free(a);
+}
+
+static void handle_attach(struct route_req *rr)
+{
+    const struct handle_env *env = rr->ud;
+    struct err *err = NULL;
+    struct ctr *c = ctr_lookup(env->ctrs, rr->params[0], &err);
+    struct hijack *hj = xcalloc(1, sizeof(*hj));
+    const char *keys = route_query(rr, "detachKeys");
+    if (!c ||
+        stream_detach_keys_parse(keys ? keys : "ctrl-p,ctrl-q", hj->keys, &hj->nkeys, &err) < 0) {
+        free(hj);
+        route_reply_err(rr, err);
+        err_free(err);
+        return;
+    }
+    if (c->status == CTR_REMOVING || c->removed) {
+        free(hj);
+        route_reply_errf(rr, ERR_CONFLICT, "container %s is being removed", c->id);
+        return;
+    }
+    hj->c = c;
+    ctr_ref(c);
+    sb_init(&hj->pre);
+    hj->stdin = route_query_bool(rr, "stdin", false) && c->cfg.open_stdin;
+    hj->tty = c->cfg.tty;
+    struct attach_args *a = xcalloc(1, sizeof(*a));
+    a->hj = hj;
+    a->st = env->ctrs;
+    a->out = route_query_bool(rr, "stdout", false);
+    a->err = route_query_bool(rr, "stderr", false);
+    _cleanup_free_ char *head = hijack_head(rr->http, hj->tty, rr->version);
+    httpd_resp_hijack(route_detach(rr), head, attach_hijacked, a);
+}
+
+static int size_params(struct route_req *rr, int *h, int *w)
+{
+    struct err *err = NULL;
+    long long hh = 0, ww = 0;
+    if (route_query_int(rr, "h", &hh, &err) < 0 || route_query_int(rr, "w", &ww, &err) < 0 ||
+        hh < 0 || ww < 0 || hh > 65535 || ww > 65535) {
+        if (!err)
+            err_set(&err, ERR_INVALID, 0, "invalid terminal size %lldx%lld", hh, ww);
+        route_reply_err(rr, err);
+        err_free(err);
+        return -1;
+    }
+    *h = (int)hh;
+    *w = (int)ww;
+    return 0;
+}
+
+static void handle_resize(struct route_req *rr)
+{
+    const struct handle_env *env = rr->ud;
+    struct err *err = NULL;
+    struct ctr *c = ctr_lookup(env->ctrs, rr->params[0], &err);
+    int h, w;
+    if (!c) {
+        route_reply_err(rr, err);
+        err_free(err);
+        return;
+    }
+    if (size_params(rr, &h, &w) < 0)
+        return;
+    if (ctr_resize(env->ctrs, c, h, w, &err) < 0) {
+        route_reply_err(rr, err);
+        err_free(err);
+        return;
+    }
+    route_reply_status(rr, 200);
+}
+
+/* ---- exec -------------------------------------------------------------------------------- */
+
+static void handle_exec_create(struct route_req *rr)
+{
+    const struct handle_env *env = rr->ud;
+    struct err *err = NULL;
+    json_t *body = NULL;
+    struct ctr *c = ctr_lookup(env->ctrs, rr->params[0], &err);
+    struct ctr_exec *x = NULL;
+    if (c && route_body_json(rr, false, &body, &err) == 0)
+        x = ctr_exec_create(env->ctrs, c, body, &err);
+    json_decref(body);
+    if (!x) {
+        route_reply_err(rr, err);
+        err_free(err);
+        return;
+    }
+    route_reply_json(rr, 201, json_pack("{s:s}", "Id", x->id));
+}
+
+static struct ctr_exec *find_exec(struct route_req *rr)
+{
+    const struct handle_env *env = rr->ud;
+    struct err *err = NULL;
+    struct ctr_exec *x = ctr_exec_lookup(env->ctrs, rr->params[0], &err);
+    if (!x) {
+        route_reply_err(rr, err);
+        err_free(err);
+    }
+    return x;
+}
+
+static void exec_detached_ready(const struct err *err, uv_pipe_t *shim, const char *pre,
+                                size_t prelen, void *data)
+{
+    (void)pre;
+    (void)prelen;
+    struct httpd_req *req = data;
+    if (err) {
+        route_send_err(req, err);
+        return;
+    }
+    /* Nobody reads the output; the shim keeps the exec running when this connection goes. */
+    uv_close((uv_handle_t *)shim, (uv_close_cb)free);
+    httpd_resp_send(req, 200, NULL, NULL, 0);
+}
+
+struct exec_args {
+    struct hijack *hj;
+    struct ctr_store *st;
+};
+
+static void exec_hijacked(uv_stream_t *client, const char *rest, size_t restlen, void *data)
+{
+    struct exec_args *a = data;
+    struct hijack *hj = a->hj;
+    hj->client = client;
+    client->data = hj;
+    if (restlen && hj->stdin)
+        sb_add(&hj->pre, rest, restlen);
+    uv_read_start(client, pre_alloc, pre_read);
+    ctr_exec_start(a->st, hj->x, false, session_ready, hj);
+    free(a);
+}
+
+static void handle_exec_start(struct route_req *rr)
+{
+    const struct handle_env *env = rr->ud;
+    struct ctr_exec *x = find_exec(rr);
+    if (!x)
+        return;
+    struct err *err = NULL;
+    json_t *body = NULL;
+    if (route_body_json(rr, true, &body, &err) < 0) {
+        route_reply_err(rr, err);
+        err_free(err);
+        return;
+    }
+    bool detach = json_is_true(json_object_get(body, "Detach"));
+    json_decref(body);
+    if (x->started) {
+        route_reply_errf(rr, ERR_CONFLICT, "Error: Exec command %s has already run", x->id);
+        return;
+    }
+    if (detach) {
+        ctr_exec_start(env->ctrs, x, true, exec_detached_ready, route_detach(rr));
+        return;
+    }
+    struct hijack *hj = xcalloc(1, sizeof(*hj));
+    hj->x = x;
+    sb_init(&hj->pre);
+    hj->stdin = x->attach_stdin;
+    hj->tty = x->tty;
+    if (stream_detach_keys_parse(x->detach_keys[0] ? x->detach_keys : "ctrl-p,ctrl-q", hj->keys,
+                                 &hj->nkeys, &err) < 0) {
+        free(hj);
+        route_reply_err(rr, err);
+        err_free(err);
+        return;
+    }
+    struct exec_args *a = xcalloc(1, sizeof(*a));
+    a->hj = hj;
+    a->st = env->ctrs;
+    _cleanup_free_ char *head = hijack_head(rr->http, hj->tty, rr->version);
+    httpd_resp_hijack(route_detach(rr), head, exec_hijacked, a);
+}
+
+static void handle_exec_inspect(struct route_req *rr)
+{
+    struct ctr_exec *x = find_exec(rr);
+    if (x)
+        route_reply_json(rr, 200, ctr_exec_inspect(x));
+}
+
+static void handle_exec_resize(struct route_req *rr)
+{
+    const struct handle_env *env = rr->ud;
+    struct ctr_exec *x = find_exec(rr);
+    int h, w;
+    if (!x || size_params(rr, &h, &w) < 0)
+        return;
+    struct err *err = NULL;
+    if (ctr_exec_resize(env->ctrs, x, h, w, &err) < 0) {
+        route_reply_err(rr, err);
+        err_free(err);
+        return;
+    }
+    route_reply_status(rr, 200);
+}
+
+const struct route handle_attach_routes[] = {
+    {.method = "POST", .pattern = "/containers/{id}/attach", .fn = handle_attach},
+    {.method = "POST", .pattern = "/containers/{id}/resize", .fn = handle_resize},
+    {.method = "POST", .pattern = "/containers/{id}/exec", .fn = handle_exec_create},
+    {.method = "POST", .pattern = "/exec/{id}/start", .fn = handle_exec_start},
+    {.method = "POST", .pattern = "/exec/{id}/resize", .fn = handle_exec_resize},
+    {.method = "GET", .pattern = "/exec/{id}/json", .fn = handle_exec_inspect},
+    {.method = NULL},
+};
