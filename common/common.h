@@ -144,6 +144,14 @@ int fsu_write_atomic(const char *path, const void *data, size_t len, mode_t mode
  * missing path is success. Blocking: start-up or the threadpool.
  */
 int fsu_rmtree(const char *path, struct err **err);
+/*
+ * Creates path (which must not exist) with data, for files in a directory nobody sees yet (it
+ * is renamed into place afterwards): no temp file, and an fsync only when sync is set.
+ */
+int fsu_write_new(const char *path, const void *data, size_t len, mode_t mode, bool sync,
+                  struct err **err);
+/* fsync of a directory (after renames into it). */
+int fsu_sync_dir(const char *path, struct err **err);
 /* mkdir -p with mode for the directories it creates; 0 or -1 with err. */
 int fsu_mkdir_p(const char *path, mode_t mode, struct err **err);
 

@@ -94,6 +94,28 @@ int fsu_write_atomic(const char *path, const void *data, size_t len, mode_t mode
     return 0;
 }
 
+int fsu_write_new(const char *path, const void *data, size_t len, mode_t mode, bool sync,
+                  struct err **err)
+{
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0)
+        return err_set(err, ERR_SYSTEM, errno, "create %s", path);
+    int r = fdu_write_all(fd, data, len);
+    if (r == 0 && sync && fsync(fd) < 0)
+        r = -errno;
+    if (r < 0)
+        return err_set(err, ERR_SYSTEM, -r, "write %s", path);
+    return 0;
+}
+
+int fsu_sync_dir(const char *path, struct err **err)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) < 0)
+        return err_set(err, ERR_SYSTEM, errno, "sync %s", path);
+    return 0;
+}
+
 int fsu_mkdir_p(const char *path, mode_t mode, struct err **err)
 {
     _cleanup_free_ char *p = xstrdup(path);

@@ -193,11 +193,25 @@ struct create_op {
     struct err *err;
 };
 
-static int write_file(const char *dir, const char *name, const char *text, mode_t mode,
+/* Files of a directory that is renamed into place once complete: written directly. The
+ * metadata is synced; the name files are rebuilt from it and need no sync of their own. */
+static int write_file(const char *dir, const char *name, const char *text, mode_t mode, bool sync,
                       struct err **err)
 {
     _cleanup_free_ char *p = xasprintf("%s/%s", dir, name);
-    return fsu_write_atomic(p, text, strlen(text), mode, err);
+    return fsu_write_new(p, text, strlen(text), mode, sync, err);
+}
+
+/* After the rename: the new name reaches the disk (a failure is reported, not undone). */
+static void sync_parent(struct create_op *op)
+{
+    _cleanup_free_ char *parent = xstrdup(op->dir);
+    *strrchr(parent, '/') = '\0';
+    struct err *err = NULL;
+    if (fsu_sync_dir(parent, &err) < 0) {
+        log_warn("%s", err->msg);
+        err_free(err);
+    }
 }
 
 static void create_work(uv_work_t *w)
@@ -218,17 +232,19 @@ static void create_work(uv_work_t *w)
             goto fail;
         }
     }
-    if (write_file(tmpdir, "hostname", hostname, 0644, &op->err) < 0 ||
-        write_file(tmpdir, "hosts", hosts, 0644, &op->err) < 0 ||
-        write_file(tmpdir, "resolv.conf", "", 0644, &op->err) < 0 ||
-        write_file(tmpdir, "config.json", op->config_text, 0600, &op->err) < 0 ||
-        write_file(tmpdir, "state.json", op->state_text, 0600, &op->err) < 0)
+    if (write_file(tmpdir, "hostname", hostname, 0644, false, &op->err) < 0 ||
+        write_file(tmpdir, "hosts", hosts, 0644, false, &op->err) < 0 ||
+        write_file(tmpdir, "resolv.conf", "", 0644, false, &op->err) < 0 ||
+        write_file(tmpdir, "config.json", op->config_text, 0600, true, &op->err) < 0 ||
+        write_file(tmpdir, "state.json", op->state_text, 0600, true, &op->err) < 0 ||
+        fsu_sync_dir(tmpdir, &op->err) < 0)
         goto fail;
     /* The container appears on disk whole, or not at all. */
     if (rename(tmpdir, op->dir) < 0) {
         err_set(&op->err, ERR_SYSTEM, errno, "create %s", op->dir);
         goto fail;
     }
+    sync_parent(op);
     return;
 fail:;
     struct err *ignored = NULL;
