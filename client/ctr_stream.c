@@ -23,7 +23,8 @@ void cli_demux_init(struct cli_demux *d, FILE *out, FILE *errf, bool raw)
 static int demux_write(struct cli_demux *d, const char *data, size_t len, struct err **err)
 {
     FILE *f = d->stream == 2 ? d->errf : d->out;
-    if (fwrite(data, 1, len, f) != len)
+    /* flushed per frame: stdout and stderr keep the container's interleaving */
+    if (fwrite(data, 1, len, f) != len || fflush(f) != 0)
         return err_set(err, ERR_SYSTEM, 0, "writing the container's output");
     return 0;
 }

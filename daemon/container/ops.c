@@ -110,7 +110,7 @@ static void on_stop_timeout(uv_timer_t *t)
 {
     struct ctr *c = t->data;
     if (is_live(c)) {
-        log_info("container %.12s did not stop in time: killing it", c->id);
+        log_debug("container %.12s did not stop in time: killing it", c->id);
         send_signal(c, SIGKILL);
     }
 }
