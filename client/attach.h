@@ -112,19 +112,19 @@ enum cli_pump_end {
 /* The copy loop between the user's stdio and a hijacked socket. */
 struct cli_pump {
     struct cli_conn *conn;
-    int in_fd;      /* -1: no stdin attached (the socket is half-closed at once) */
-    bool want_out;  /* stdout or stderr attached: keep reading after stdin ends */
-    bool tty;       /* raw output; escape keys active on the input */
+    int in_fd;     /* -1: no stdin attached (the socket is half-closed at once) */
+    bool want_out; /* stdout or stderr attached: keep reading after stdin ends */
+    bool tty;      /* raw output; escape keys active on the input */
     struct cli_demux demux;
     struct cli_escape esc;
-    int sig_fd;     /* cli_signals_start's pipe, or -1 */
+    int sig_fd; /* cli_signals_start's pipe, or -1 */
     /* Called for each caught signal (forwarding, resize); may be NULL. */
     void (*on_signal)(int sig, void *ud);
     void *ud;
     /* state */
-    bool in_done;     /* stdin ended (or was never attached) */
-    bool half_closed; /* shutdown(SHUT_WR) done */
-    bool detached;    /* the detach keys were read */
+    bool in_done;      /* stdin ended (or was never attached) */
+    bool half_closed;  /* shutdown(SHUT_WR) done */
+    bool detached;     /* the detach keys were read */
     struct sb pending; /* stdin bytes not yet written to the socket */
 };
 
@@ -158,8 +158,8 @@ struct cli_session {
     struct cli_ctx *ctx;
     const char *id; /* container or exec id */
     bool exec;
-    bool proxy;  /* forward signals as kill?signal=NAME */
-    bool resize; /* WINCH resizes */
+    bool proxy;     /* forward signals as kill?signal=NAME */
+    bool resize;    /* WINCH resizes */
     int interrupts; /* INT and TERM seen: the third ends the CLI, as docker's */
 };
 void cli_session_signal(int sig, void *ud);

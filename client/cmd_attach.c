@@ -70,8 +70,8 @@ static int session_signals(struct session *s, struct cli_ctx *ctx, const char *i
 {
     memset(s, 0, sizeof(*s));
     s->sig_fd = -1;
-    s->sig = (struct cli_session){.ctx = ctx, .id = id, .exec = exec, .proxy = proxy,
-                                  .resize = resize};
+    s->sig =
+        (struct cli_session){.ctx = ctx, .id = id, .exec = exec, .proxy = proxy, .resize = resize};
     int fd = cli_signals_start(proxy, resize, err);
     if (fd < 0)
         return -1;
@@ -259,8 +259,7 @@ static void facts_release(struct ctr_facts *f)
     f->id = NULL;
 }
 
-static int ctr_inspect(struct cli_ctx *ctx, const char *name, struct ctr_facts *f,
-                       struct err **err)
+static int ctr_inspect(struct cli_ctx *ctx, const char *name, struct ctr_facts *f, struct err **err)
 {
     memset(f, 0, sizeof(*f));
     struct cli_client *cl = NULL;
@@ -276,7 +275,8 @@ static int ctr_inspect(struct cli_ctx *ctx, const char *name, struct ctr_facts *
     f->id = xstrdup(id);
     f->tty = json_is_true(json_object_get(cfg, "Tty"));
     f->open_stdin = json_is_true(json_object_get(cfg, "OpenStdin"));
-    f->autoremove = json_is_true(json_object_get(json_object_get(info, "HostConfig"), "AutoRemove"));
+    f->autoremove =
+        json_is_true(json_object_get(json_object_get(info, "HostConfig"), "AutoRemove"));
     f->running = json_is_true(json_object_get(st, "Running"));
     f->paused = json_is_true(json_object_get(st, "Paused"));
     f->restarting = json_is_true(json_object_get(st, "Restarting"));
@@ -290,8 +290,9 @@ static int check_state(const struct ctr_facts *f, struct err **err)
         return err_set(err, ERR_CONFLICT, 0,
                        "You cannot attach to a stopped container, start it first");
     if (f->paused)
-        return err_set(err, ERR_CONFLICT, 0, "You cannot attach to a paused container, unpause "
-                                             "it first");
+        return err_set(err, ERR_CONFLICT, 0,
+                       "You cannot attach to a paused container, unpause "
+                       "it first");
     if (f->restarting)
         return err_set(err, ERR_CONFLICT, 0,
                        "You cannot attach to a restarting container, wait until it is running");
@@ -455,13 +456,12 @@ static int exec_body(const struct cli_args *args, json_t **out, struct err **err
     json_t *cmd = json_array();
     for (int i = 1; i < args->argc; i++)
         json_array_append_new(cmd, json_string(args->argv[i]));
-    json_t *b = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:o, s:s, s:o}", "User",
-                          user ? user : "", "Privileged", cli_flag_bool(args, "privileged"), "Tty",
-                          tty, "AttachStdin", !detach && cli_flag_bool(args, "interactive"),
-                          "AttachStderr", !detach, "AttachStdout", !detach, "Detach", false,
-                          "DetachKeys", keys ? keys : "", "Env",
-                          json_array_size(env) ? env : json_null(), "WorkingDir", wd ? wd : "",
-                          "Cmd", cmd);
+    json_t *b = json_pack(
+        "{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:o, s:s, s:o}", "User", user ? user : "",
+        "Privileged", cli_flag_bool(args, "privileged"), "Tty", tty, "AttachStdin",
+        !detach && cli_flag_bool(args, "interactive"), "AttachStderr", !detach, "AttachStdout",
+        !detach, "Detach", false, "DetachKeys", keys ? keys : "", "Env",
+        json_array_size(env) ? env : json_null(), "WorkingDir", wd ? wd : "", "Cmd", cmd);
     if (!json_array_size(env))
         json_decref(env);
     unsigned h = 0, w = 0;

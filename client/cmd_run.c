@@ -198,8 +198,7 @@ int cli_cmd_run(struct cli_ctx *ctx, const struct cli_args *args, struct err **e
         return err_set(err, ERR_INVALID, 0, "Conflicting options: -a and -d");
     /* docker's CheckTty, before anything is created. */
     struct cli_run_io io = {.in = false};
-    if (!detach && attach_streams(args, &io, err) == 0 && io.tty && io.in &&
-        !isatty(STDIN_FILENO))
+    if (!detach && attach_streams(args, &io, err) == 0 && io.tty && io.in && !isatty(STDIN_FILENO))
         return err_set(err, ERR_INVALID, 0, "the input device is not a TTY");
     err_freep(err);
     _cleanup_free_ char *id = NULL;

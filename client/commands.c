@@ -4,6 +4,7 @@
  * and its prototype in cli.h.
  */
 #include "client/cli.h"
+#include "client/attach.h"
 #include "client/containers.h"
 
 static const struct cli_flag format_flags[] = {
@@ -200,6 +201,8 @@ const struct cli_cmd cli_image_commands[] = {
 
 const struct cli_cmd cli_commands[] = {
     {CTR_RUN_ROW("run"), .group = CLI_GROUP_COMMON, .aliases = "berth container run, berth run"},
+    {CTR_EXEC_ROW("exec"), .group = CLI_GROUP_COMMON,
+     .aliases = "berth container exec, berth exec"},
     {CTR_PS_ROW("ps"), .group = CLI_GROUP_COMMON,
      .aliases = "berth container ls, berth container list, berth container ps, berth ps"},
     {PULL_ROW("pull"), .group = CLI_GROUP_COMMON, .aliases = "berth image pull, berth pull"},
@@ -264,7 +267,10 @@ const struct cli_cmd cli_commands[] = {
      .usage = "COMMAND",
      .description =
          "Manage containers\n\nCommands:\n"
+         "  attach      Attach local standard input, output, and error streams to a running "
+         "container\n"
          "  create      Create a new container\n"
+         "  exec        Execute a command in a running container\n"
          "  inspect     Display detailed information on one or more containers\n"
          "  kill        Kill one or more running containers\n"
          "  logs        Fetch the logs of a container\n"
@@ -285,6 +291,8 @@ const struct cli_cmd cli_commands[] = {
      .max_args = -1,
      .stop_at_args = true,
      .run = cli_cmd_container},
+    {CTR_ATTACH_ROW("attach"), .group = CLI_GROUP_OTHER,
+     .aliases = "berth container attach, berth attach"},
     {CTR_CREATE_ROW("create"), .group = CLI_GROUP_OTHER,
      .aliases = "berth container create, berth create"},
     {HISTORY_ROW("history"), .group = CLI_GROUP_OTHER,

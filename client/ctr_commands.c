@@ -3,7 +3,7 @@
  * The container commands' flag tables and the `berth container <sub>` table, worded as the
  * docker CLI's.
  */
-#include "client/containers.h"
+#include "client/attach.h"
 
 #include <string.h>
 
@@ -21,16 +21,18 @@
     }
 
 /* Shared by run and create; run adds -d. Alphabetical, as docker lists them. */
-#define CREATE_FLAGS                                                                               \
+#define CREATE_FLAGS_1                                                                             \
     LIST("add-host", 0, "list", "Add a custom host-to-IP mapping (host:ip)"),                      \
+        LIST("attach", 'a', "list", "Attach to STDIN, STDOUT or STDERR"),                          \
         LIST("cap-add", 0, "list", "Add Linux capabilities"),                                      \
         LIST("cap-drop", 0, "list", "Drop Linux capabilities"),                                    \
         STR("cgroupns", 0, "string", "Cgroup namespace to use (host|private)"),                    \
         STR("cpu-period", 0, "int", "Limit CPU CFS (Completely Fair Scheduler) period"),           \
         STR("cpu-quota", 0, "int", "Limit CPU CFS (Completely Fair Scheduler) quota"),             \
         STR("cpu-shares", 'c', "int", "CPU shares (relative weight)"),                             \
-        STR("cpus", 0, "decimal", "Number of CPUs"),                                               \
-        LIST("dns", 0, "list", "Set custom DNS servers"),                                          \
+        STR("cpus", 0, "decimal", "Number of CPUs")
+#define CREATE_FLAGS_2                                                                             \
+    LIST("dns", 0, "list", "Set custom DNS servers"),                                              \
         LIST("dns-option", 0, "list", "Set DNS options"),                                          \
         LIST("dns-search", 0, "list", "Set custom DNS search domains"),                            \
         STR("domainname", 0, "string", "Container NIS domain name"),                               \
@@ -66,8 +68,9 @@
         BOOL("rm", 0,                                                                              \
              "Automatically remove the container and its associated anonymous volumes\n"           \
              "when it exits"),                                                                     \
-        LIST("security-opt", 0, "list", "Security Options"),                                       \
-        STR("shm-size", 0, "bytes", "Size of /dev/shm"),                                           \
+        LIST("security-opt", 0, "list", "Security Options")
+#define CREATE_FLAGS_3                                                                             \
+    STR("shm-size", 0, "bytes", "Size of /dev/shm"),                                               \
         STR("stop-signal", 0, "string", "Signal to stop the container"),                           \
         STR("stop-timeout", 0, "int", "Timeout (in seconds) to stop a container"),                 \
         LIST("sysctl", 0, "map", "Sysctl options"), BOOL("tty", 't', "Allocate a pseudo-TTY"),     \
@@ -77,18 +80,52 @@
         STR("workdir", 'w', "string", "Working directory inside the container")
 
 const struct cli_flag cli_create_flags[] = {
-    CREATE_FLAGS,
+    CREATE_FLAGS_1,
+    CREATE_FLAGS_2,
+    CREATE_FLAGS_3,
     {.name = NULL},
 };
 
 const struct cli_flag cli_run_flags[] = {
+    CREATE_FLAGS_1,
     BOOL("detach", 'd', "Run container in background and print container ID"),
-    CREATE_FLAGS,
+    STR("detach-keys", 0, "string", "Override the key sequence for detaching a container"),
+    CREATE_FLAGS_2,
+    {.name = "sig-proxy",
+     .type = CLI_FLAG_BOOL,
+     .help = "Proxy received signals to the process",
+     .def = "true"},
+    CREATE_FLAGS_3,
     {.name = NULL},
 };
 
 const struct cli_flag cli_start_flags[] = {
     BOOL("attach", 'a', "Attach STDOUT/STDERR and forward signals"),
+    STR("detach-keys", 0, "string", "Override the key sequence for detaching a container"),
+    BOOL("interactive", 'i', "Attach container's STDIN"),
+    {.name = NULL},
+};
+
+const struct cli_flag cli_attach_flags[] = {
+    STR("detach-keys", 0, "string", "Override the key sequence for detaching a container"),
+    BOOL("no-stdin", 0, "Do not attach STDIN"),
+    {.name = "sig-proxy",
+     .type = CLI_FLAG_BOOL,
+     .help = "Proxy all received signals to the process",
+     .def = "true"},
+    {.name = NULL},
+};
+
+const struct cli_flag cli_exec_flags[] = {
+    BOOL("detach", 'd', "Detached mode: run command in the background"),
+    STR("detach-keys", 0, "string", "Override the key sequence for detaching a container"),
+    LIST("env", 'e', "list", "Set environment variables"),
+    LIST("env-file", 0, "list", "Read in a file of environment variables"),
+    BOOL("interactive", 'i', "Keep STDIN open even if not attached"),
+    BOOL("privileged", 0, "Give extended privileges to the command"),
+    BOOL("tty", 't', "Allocate a pseudo-TTY"),
+    STR("user", 'u', "string", "Username or UID (format: \"<name|uid>[:<group|gid>]\")"),
+    STR("workdir", 'w', "string", "Working directory inside the container"),
     {.name = NULL},
 };
 
@@ -160,7 +197,9 @@ const struct cli_flag cli_container_inspect_flags[] = {
 };
 
 const struct cli_cmd cli_container_commands[] = {
+    {CTR_ATTACH_ROW("container attach"), .aliases = "berth container attach, berth attach"},
     {CTR_CREATE_ROW("container create")},
+    {CTR_EXEC_ROW("container exec"), .aliases = "berth container exec, berth exec"},
     {.name = "container inspect",
      .summary = "Display detailed information on one or more containers",
      .usage = "[OPTIONS] CONTAINER [CONTAINER...]",

@@ -82,11 +82,12 @@ int cli_hijack_open(struct cli_client *cl, const char *method, const char *path,
     if (body && !data)
         abort(); /* jansson fails only on OOM here */
     struct sb req = SB_INIT;
-    sb_addf(&req,
-            "%s /v%s%s HTTP/1.1\r\nHost: berth\r\nUser-Agent: berth-cli/%s\r\n"
-            "Content-Type: %s\r\nContent-Length: %zu\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n",
-            method, cl->api_version, path, BERTH_VERSION, data ? "application/json" : "text/plain",
-            data ? strlen(data) : 0);
+    sb_addf(
+        &req,
+        "%s /v%s%s HTTP/1.1\r\nHost: berth\r\nUser-Agent: berth-cli/%s\r\n"
+        "Content-Type: %s\r\nContent-Length: %zu\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n",
+        method, cl->api_version, path, BERTH_VERSION, data ? "application/json" : "text/plain",
+        data ? strlen(data) : 0);
     if (data)
         sb_adds(&req, data);
     int r = hj_send(fd, req.buf, req.len, err);

@@ -23,9 +23,9 @@
 
 /* moby's term.ASCII: index = the byte. */
 static const char *const ctrl_names[] = {
-    "ctrl-@", "ctrl-a", "ctrl-b", "ctrl-c", "ctrl-d", "ctrl-e",  "ctrl-f", "ctrl-g",
-    "ctrl-h", "ctrl-i", "ctrl-j", "ctrl-k", "ctrl-l", "ctrl-m",  "ctrl-n", "ctrl-o",
-    "ctrl-p", "ctrl-q", "ctrl-r", "ctrl-s", "ctrl-t", "ctrl-u",  "ctrl-v", "ctrl-w",
+    "ctrl-@", "ctrl-a", "ctrl-b", "ctrl-c", "ctrl-d",  "ctrl-e", "ctrl-f", "ctrl-g",
+    "ctrl-h", "ctrl-i", "ctrl-j", "ctrl-k", "ctrl-l",  "ctrl-m", "ctrl-n", "ctrl-o",
+    "ctrl-p", "ctrl-q", "ctrl-r", "ctrl-s", "ctrl-t",  "ctrl-u", "ctrl-v", "ctrl-w",
     "ctrl-x", "ctrl-y", "ctrl-z", "ctrl-[", "ctrl-\\", "ctrl-]", "ctrl-^", "ctrl-_",
 };
 
@@ -173,14 +173,14 @@ int cli_term_raw(int fd, struct err **err)
 
 /* moby/sys/signal's SignalMap for Linux, by number. */
 static const char *const sig_names[] = {
-    [SIGABRT] = "ABRT",     [SIGALRM] = "ALRM",   [SIGBUS] = "BUS",     [SIGCHLD] = "CHLD",
-    [SIGCONT] = "CONT",     [SIGFPE] = "FPE",     [SIGHUP] = "HUP",     [SIGILL] = "ILL",
-    [SIGINT] = "INT",       [SIGIO] = "IO",       [SIGKILL] = "KILL",   [SIGPIPE] = "PIPE",
-    [SIGPROF] = "PROF",     [SIGPWR] = "PWR",     [SIGQUIT] = "QUIT",   [SIGSEGV] = "SEGV",
-    [SIGSTKFLT] = "STKFLT", [SIGSTOP] = "STOP",   [SIGSYS] = "SYS",     [SIGTERM] = "TERM",
-    [SIGTRAP] = "TRAP",     [SIGTSTP] = "TSTP",   [SIGTTIN] = "TTIN",   [SIGTTOU] = "TTOU",
-    [SIGURG] = "URG",       [SIGUSR1] = "USR1",   [SIGUSR2] = "USR2",   [SIGVTALRM] = "VTALRM",
-    [SIGWINCH] = "WINCH",   [SIGXCPU] = "XCPU",   [SIGXFSZ] = "XFSZ",
+    [SIGABRT] = "ABRT",     [SIGALRM] = "ALRM", [SIGBUS] = "BUS",   [SIGCHLD] = "CHLD",
+    [SIGCONT] = "CONT",     [SIGFPE] = "FPE",   [SIGHUP] = "HUP",   [SIGILL] = "ILL",
+    [SIGINT] = "INT",       [SIGIO] = "IO",     [SIGKILL] = "KILL", [SIGPIPE] = "PIPE",
+    [SIGPROF] = "PROF",     [SIGPWR] = "PWR",   [SIGQUIT] = "QUIT", [SIGSEGV] = "SEGV",
+    [SIGSTKFLT] = "STKFLT", [SIGSTOP] = "STOP", [SIGSYS] = "SYS",   [SIGTERM] = "TERM",
+    [SIGTRAP] = "TRAP",     [SIGTSTP] = "TSTP", [SIGTTIN] = "TTIN", [SIGTTOU] = "TTOU",
+    [SIGURG] = "URG",       [SIGUSR1] = "USR1", [SIGUSR2] = "USR2", [SIGVTALRM] = "VTALRM",
+    [SIGWINCH] = "WINCH",   [SIGXCPU] = "XCPU", [SIGXFSZ] = "XFSZ",
 };
 
 const char *cli_signal_name(int sig, char buf[16])
@@ -188,15 +188,15 @@ const char *cli_signal_name(int sig, char buf[16])
     if (sig > 0 && (size_t)sig < ARRAY_SIZE(sig_names) && sig_names[sig])
         return sig_names[sig];
     if (sig >= SIGRTMIN && sig <= SIGRTMAX) {
-        int up = sig - SIGRTMIN, down = SIGRTMAX - sig;
+        unsigned up = (unsigned)(sig - SIGRTMIN) & 63, down = (unsigned)(SIGRTMAX - sig) & 63;
         if (up == 0)
             snprintf(buf, 16, "RTMIN");
         else if (down == 0)
             snprintf(buf, 16, "RTMAX");
         else if (up <= 15)
-            snprintf(buf, 16, "RTMIN+%d", up);
+            snprintf(buf, 16, "RTMIN+%u", up);
         else
-            snprintf(buf, 16, "RTMAX-%d", down);
+            snprintf(buf, 16, "RTMAX-%u", down);
         return buf;
     }
     return NULL;

@@ -390,17 +390,28 @@ const struct image *image_lookup(const struct image_store *st, const char *name,
     return err_set(err, ERR_NOT_FOUND, 0, "No such image: %s", name), NULL;
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* In the lexical order of the full names, as dockerd's reference store gives them. */
 static char **refs_of(const struct image_store *st, const struct image *img, bool digests)
 {
     size_t n = 0;
-    char **v = xcalloc(st->nrefs + 1, sizeof(*v));
+    const char **names = xcalloc(st->nrefs + 1, sizeof(*names));
     for (size_t i = 0; i < st->nrefs; i++) {
         if (strcmp(st->refs[i].id, img->id) != 0)
             continue;
         bool is_digest = strchr(st->refs[i].name, '@') != NULL;
         if (is_digest == digests)
-            v[n++] = image_ref_familiar(st->refs[i].name);
+            names[n++] = st->refs[i].name;
     }
+    qsort(names, n, sizeof(*names), cmp_names);
+    char **v = xcalloc(n + 1, sizeof(*v));
+    for (size_t i = 0; i < n; i++)
+        v[i] = image_ref_familiar(names[i]);
+    free(names);
     return v;
 }
 

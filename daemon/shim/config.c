@@ -14,6 +14,10 @@ json_t *shim_config_encode(const struct shim_config *c)
     json_object_set_new(j, "log_max_files", json_integer(c->log_max_files));
     json_object_set_new(j, "exit_file", json_string(c->exit_file ? c->exit_file : ""));
     json_object_set_new(j, "open_stdin", json_boolean(c->open_stdin));
+    json_object_set_new(j, "stdin_once", json_boolean(c->stdin_once));
+    json_object_set_new(j, "wait_start", json_boolean(c->wait_start));
+    json_object_set_new(j, "console_h", json_integer(c->console_h));
+    json_object_set_new(j, "console_w", json_integer(c->console_w));
     return j;
 }
 
@@ -39,6 +43,18 @@ static int opt_int(const json_t *j, const char *key, int64_t min, int64_t max, i
     return 0;
 }
 
+/* Absent or null is false, so configs written before the field existed still decode. */
+static int opt_bool(const json_t *j, const char *key, bool *out, struct err **err)
+{
+    json_t *v = json_object_get(j, key);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v))
+        return err_set(err, ERR_INVALID, 0, "shim config: field %s: expected a boolean", key);
+    *out = json_is_true(v);
+    return 0;
+}
+
 int shim_config_decode(const json_t *j, struct shim_config *out, struct err **err)
 {
     memset(out, 0, sizeof(*out));
@@ -51,19 +67,20 @@ int shim_config_decode(const json_t *j, struct shim_config *out, struct err **er
         return err_set(err, ERR_INVALID, 0, "shim config: field spec: expected an object");
     if (rt_spec_decode(spec, &out->spec, err) < 0)
         return err_wrap(err, "shim config");
-    int64_t files = out->log_max_files;
-    json_t *stdin_v = json_object_get(j, "open_stdin");
+    int64_t files = out->log_max_files, h = 0, w = 0;
     if (req_path(j, "log_path", &out->log_path, err) < 0 ||
         req_path(j, "exit_file", &out->exit_file, err) < 0 ||
         opt_int(j, "log_max_size", 0, INT64_MAX, &out->log_max_size, err) < 0 ||
-        opt_int(j, "log_max_files", 1, 1000, &files, err) < 0)
+        opt_int(j, "log_max_files", 1, 1000, &files, err) < 0 ||
+        opt_bool(j, "open_stdin", &out->open_stdin, err) < 0 ||
+        opt_bool(j, "stdin_once", &out->stdin_once, err) < 0 ||
+        opt_bool(j, "wait_start", &out->wait_start, err) < 0 ||
+        opt_int(j, "console_h", 0, 65535, &h, err) < 0 ||
+        opt_int(j, "console_w", 0, 65535, &w, err) < 0)
         goto fail;
-    if (stdin_v && !json_is_boolean(stdin_v)) {
-        err_set(err, ERR_INVALID, 0, "shim config: field open_stdin: expected a boolean");
-        goto fail;
-    }
     out->log_max_files = (int)files;
-    out->open_stdin = json_is_true(stdin_v);
+    out->console_h = (int)h;
+    out->console_w = (int)w;
     return 0;
 fail:
     shim_config_release(out);

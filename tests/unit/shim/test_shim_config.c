@@ -39,6 +39,10 @@ static void fill(struct shim_config *c)
     c->log_max_files = 3;
     c->exit_file = strdup("/data/c/exit.json");
     c->open_stdin = true;
+    c->stdin_once = true;
+    c->wait_start = true;
+    c->console_h = 40;
+    c->console_w = 120;
 }
 
 static void test_round_trip(void **state)
@@ -57,6 +61,10 @@ static void test_round_trip(void **state)
     assert_int_equal(d.log_max_size, 1000);
     assert_int_equal(d.log_max_files, 3);
     assert_true(d.open_stdin);
+    assert_true(d.stdin_once);
+    assert_true(d.wait_start);
+    assert_int_equal(d.console_h, 40);
+    assert_int_equal(d.console_w, 120);
     assert_true(d.spec.tty);
     assert_string_equal(d.spec.argv[1], "-c");
     assert_string_equal(d.spec.lowerdirs[1], "/l2");
@@ -75,18 +83,26 @@ static void test_defaults_and_errors(void **state)
     shim_config_release(&c);
     json_object_del(j, "log_max_size");
     json_object_del(j, "log_max_files");
-    json_object_del(j, "open_stdin");
+    const char *added[] = {"open_stdin", "stdin_once", "wait_start", "console_h", "console_w"};
+    for (size_t i = 0; i < ARRAY_SIZE(added); i++) /* a config from before they existed */
+        json_object_del(j, added[i]);
     struct shim_config d;
     struct err *err = NULL;
     assert_int_equal(shim_config_decode(j, &d, &err), 0);
     assert_int_equal(d.log_max_size, LOGS_DEFAULT_MAX_SIZE);
     assert_int_equal(d.log_max_files, LOGS_DEFAULT_MAX_FILES);
     assert_false(d.open_stdin);
+    assert_false(d.stdin_once);
+    assert_false(d.wait_start);
+    assert_int_equal(d.console_h, 0);
+    assert_int_equal(d.console_w, 0);
     shim_config_release(&d);
 
-    const char *keys[] = {"log_path", "exit_file", "log_max_files", "open_stdin", "spec"};
-    json_t *vals[] = {json_string("relative"), json_integer(1), json_integer(0), json_string("yes"),
-                      json_string("x")};
+    const char *keys[] = {"log_path",   "exit_file",  "log_max_files", "open_stdin", "spec",
+                          "stdin_once", "wait_start", "console_h",     "console_w"};
+    json_t *vals[] = {json_string("relative"), json_integer(1),  json_integer(0),
+                      json_string("yes"),      json_string("x"), json_integer(1),
+                      json_string("no"),       json_integer(-1), json_integer(70000)};
     for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
         json_auto_t *k = json_deep_copy(j);
         json_object_set_new(k, keys[i], vals[i]);
