@@ -209,10 +209,34 @@ void conn_write(struct conn *c, struct sb *data)
         sb_release(data);
         return;
     }
+    /* Nothing queued: write now. A response that fits the socket buffer needs no write
+     * request, which also spares libuv a poll re-arm per response. */
+    size_t off = 0;
+    if (c->pending == 0) {
+        uv_buf_t tb = uv_buf_init(data->buf, (unsigned int)data->len);
+        int n = uv_try_write((uv_stream_t *)&c->pipe, &tb, 1);
+        if (n == (int)data->len) {
+            sb_release(data);
+            return;
+        }
+        if (n > 0)
+            off = (size_t)n;
+        else if (n != UV_EAGAIN) {
+            sb_release(data);
+            conn_timer_set(c, CT_FAIL, true); /* close outside the caller's stack */
+            return;
+        }
+    }
     struct wreq *wr = xcalloc(1, sizeof(*wr));
     wr->c = c;
-    wr->len = data->len;
-    wr->buf = sb_steal(data);
+    wr->len = data->len - off;
+    if (off) {
+        wr->buf = xmalloc(wr->len);
+        memcpy(wr->buf, data->buf + off, wr->len);
+        sb_release(data);
+    } else {
+        wr->buf = sb_steal(data);
+    }
     uv_buf_t b = uv_buf_init(wr->buf, (unsigned int)wr->len);
     if (uv_write(&wr->w, (uv_stream_t *)&c->pipe, &b, 1, conn_on_write) < 0) {
         free(wr->buf);
