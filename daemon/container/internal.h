@@ -79,6 +79,8 @@ void ctr_notify_waiters(struct ctr *c, bool removed);
 void ctr_shim_close(struct ctr *c);
 void ctr_apply_restart_policy(struct ctr *c, bool daemon_start);
 void ctr_cancel_restart(struct ctr *c);
+/* --rm: removes c (asynchronously) after it exited or failed to start. */
+void ctr_autoremove(struct ctr *c);
 
 /* start.c: the state changes of a start, and the delayed start of wait_start shims */
 void ctr_mark_running(struct ctr *c, int pid);

@@ -424,6 +424,12 @@ static void autoremove_done(const struct err *err, void *data)
     ctr_unref(c);
 }
 
+void ctr_autoremove(struct ctr *c)
+{
+    ctr_ref(c);
+    ctr_remove(c->st, c, true, autoremove_done, c);
+}
+
 void ctr_exited(struct ctr *c, int exit_code, bool oom, int64_t finished_ns, const char *error)
 {
     c->status = CTR_EXITED;
@@ -442,8 +448,7 @@ void ctr_exited(struct ctr *c, int exit_code, bool oom, int64_t finished_ns, con
     if (restarting)
         return;
     if (c->cfg.host.auto_remove && !c->st->shutting_down) {
-        ctr_ref(c);
-        ctr_remove(c->st, c, true, autoremove_done, c);
+        ctr_autoremove(c);
         return;
     }
     ctr_apply_restart_policy(c, false);

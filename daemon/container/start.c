@@ -250,6 +250,9 @@ void ctr_mark_start_failed(struct ctr *c, const char *msg, struct err **err)
     ctr_save_state(c);
     ctr_sessions_fail_pending(c, text);
     err_set(err, ERR_INVALID, 0, "%s", text);
+    /* as dockerd: a --rm container that could not start is removed (its waiters told) */
+    if (c->cfg.host.auto_remove && !c->st->shutting_down)
+        ctr_autoremove(c);
 }
 
 void ctr_start_answered(struct ctr *c, int pid, const char *error)

@@ -81,84 +81,59 @@ static int set_nonblock(int fd)
     return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* The container's ends, closed by the caller once the container runs. */
-struct child_stdio {
-    int in, out, err;
-};
-
-static void child_stdio_close(struct child_stdio *c)
+/* The container's ends (closed once it runs); -1 is /dev/null for the runtime. */
+static void child_stdio_close(struct shim *s)
 {
-    int fds[3] = {c->in, c->out, c->err};
+    int *c = s->child_stdio;
     for (int i = 0; i < 3; i++)
-        if (fds[i] >= 0 && (i == 0 || fds[i] != fds[i - 1]))
-            close(fds[i]);
-    c->in = c->out = c->err = -1;
+        if (c[i] >= 0 && (i == 0 || c[i] != c[i - 1]))
+            close(c[i]);
+    c[0] = c[1] = c[2] = -1;
 }
 
-static int open_pty(struct shim *s, struct child_stdio *c, struct err **err)
+/* The pty: s->pty owns the master (resize); output and stdin use dups of it. */
+static int open_pty(struct shim *s, struct err **err)
 {
-    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (m < 0)
-        return err_set(err, ERR_SYSTEM, errno, "open /dev/ptmx");
-    char name[64];
-    if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof(name)) != 0) {
-        int e = errno;
-        close(m);
-        return err_set(err, ERR_SYSTEM, e, "pty");
-    }
-    int sl = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (sl < 0) {
-        int e = errno;
-        close(m);
-        return err_set(err, ERR_SYSTEM, e, "open %s", name);
-    }
-    set_nonblock(m);
-    s->out.fd = m; /* pty output is logged as stdout */
-    s->stdin_fd = m;
-    c->in = c->out = c->err = sl;
+    int m = -1, sl = -1;
+    if (shim_pty_open(&m, &sl, s->cfg.console_h, s->cfg.console_w, err) < 0)
+        return -1;
+    s->pty = m;
+    s->child_stdio[0] = s->child_stdio[1] = s->child_stdio[2] = sl;
+    s->out.fd = fcntl(m, F_DUPFD_CLOEXEC, 3); /* pty output is logged as stdout */
+    s->in.w.fd = fcntl(m, F_DUPFD_CLOEXEC, 3);
+    if (s->out.fd < 0 || s->in.w.fd < 0)
+        return err_set(err, ERR_SYSTEM, errno, "dup the pty");
     return 0;
 }
 
-static int open_pipes(struct shim *s, struct child_stdio *c, struct err **err)
+static int open_pipes(struct shim *s, struct err **err)
 {
-    int po[2], pe[2], pi[2] = {-1, -1};
+    int po[2], pe[2], pi[2];
     if (pipe2(po, O_CLOEXEC) < 0)
         return err_set(err, ERR_SYSTEM, errno, "pipe");
-    if (pipe2(pe, O_CLOEXEC) < 0) {
-        int e = errno;
-        close(po[0]);
-        close(po[1]);
-        return err_set(err, ERR_SYSTEM, e, "pipe");
-    }
     s->out.fd = po[0];
+    s->child_stdio[1] = po[1];
+    if (pipe2(pe, O_CLOEXEC) < 0)
+        return err_set(err, ERR_SYSTEM, errno, "pipe");
     s->err.fd = pe[0];
-    c->out = po[1];
-    c->err = pe[1];
+    s->child_stdio[2] = pe[1];
     set_nonblock(po[0]);
     set_nonblock(pe[0]);
     if (s->cfg.open_stdin) {
         if (pipe2(pi, O_CLOEXEC) < 0)
             return err_set(err, ERR_SYSTEM, errno, "pipe");
-        c->in = pi[0];
-        s->stdin_fd = pi[1];
-    } else {
-        c->in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (c->in < 0)
-            return err_set(err, ERR_SYSTEM, errno, "open /dev/null");
+        s->child_stdio[0] = pi[0];
+        s->in.w.fd = pi[1];
+        set_nonblock(pi[1]);
     }
     return 0;
 }
 
-/* The container inherits the signal mask and ignored signals: give it a clean slate. */
-static void signals_default(void)
-{
-    sigset_t none;
-    sigemptyset(&none);
-    signal(SIGPIPE, SIG_DFL);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/* From here on every signal the shim cares about arrives through the signalfd. */
+/*
+ * From here on every signal the shim cares about arrives through the signalfd. The
+ * container's process and exec processes start with default handlers and an empty mask (the
+ * runtime resets them in the child).
+ */
 static int signals_shim(struct shim *s, struct err **err)
 {
     sigset_t set;
@@ -175,18 +150,17 @@ static int signals_shim(struct shim *s, struct err **err)
     return 0;
 }
 
-static int create_container(struct shim *s, struct err **err)
+int shim_create(struct shim *s, struct err **err)
 {
-    struct child_stdio c = {-1, -1, -1};
-    int r = s->cfg.spec.tty ? open_pty(s, &c, err) : open_pipes(s, &c, err);
-    if (r == 0) {
-        signals_default();
-        r = rt_create(&s->cfg.spec, c.in, c.out, c.err, &s->pid, err);
-    }
-    child_stdio_close(&c);
-    if (signals_shim(s, err) < 0)
+    int r = rt_create(&s->cfg.spec, s->child_stdio[0], s->child_stdio[1], s->child_stdio[2],
+                      &s->pid, err);
+    child_stdio_close(s);
+    if (r < 0)
         return -1;
-    return r;
+    s->in.active = true; /* stdin queued before the start goes in now */
+    if (s->epfd >= 0)
+        shim_sink_pump(s, &s->in);
+    return 0;
 }
 
 static void sync_reply(struct shim *s, const char *line)
@@ -244,16 +218,26 @@ static void shim_cleanup_files(struct shim *s)
     (void)unlink(pid);
 }
 
-static int start(struct shim *s, struct err **err)
+/* Everything but the container's process: socket, log, stdio, signals, shim.pid. */
+static int prepare(struct shim *s, struct err **err)
 {
     if (load_config(s, err) < 0 || listen_socket(s, err) < 0)
         return -1;
     if (logs_writer_open(s->cfg.log_path, s->cfg.log_max_size, s->cfg.log_max_files, &s->log, err) <
         0)
         return err_wrap(err, "open log");
-    if (create_container(s, err) < 0)
+    if ((s->cfg.spec.tty ? open_pty(s, err) : open_pipes(s, err)) < 0)
+        return -1;
+    if (signals_shim(s, err) < 0)
         return -1;
     return write_pid_file(s, err);
+}
+
+static int start(struct shim *s, struct err **err)
+{
+    if (prepare(s, err) < 0)
+        return -1;
+    return s->cfg.wait_start ? 0 : shim_create(s, err);
 }
 
 /* Nothing may outlive a failed start: a container created before the failure is killed. */
@@ -279,7 +263,9 @@ int main(int argc, char **argv)
     become_monitor(s);
     s->bundle = argv[1];
     s->epfd = -1;
-    s->listen.fd = s->sig.fd = s->stdin_fd = -1;
+    s->listen.fd = s->sig.fd = s->pty = -1;
+    s->child_stdio[0] = s->child_stdio[1] = s->child_stdio[2] = -1;
+    shim_sink_init(&s->in, -1);
     s->out = (struct shim_watch){W_STDOUT, -1};
     s->err = (struct shim_watch){W_STDERR, -1};
     struct err *err = NULL;
@@ -288,12 +274,17 @@ int main(int argc, char **argv)
         log_error("start: %s", err->msg);
         sync_error(s, err->msg);
         err_freep(&err);
+        child_stdio_close(s);
         start_failed(s);
     } else {
         char line[48];
-        snprintf(line, sizeof(line), "{\"pid\":%d}\n", (int)s->pid);
+        if (s->cfg.wait_start)
+            snprintf(line, sizeof(line), "{\"status\":\"created\"}\n");
+        else
+            snprintf(line, sizeof(line), "{\"pid\":%d}\n", (int)s->pid);
         sync_reply(s, line);
         r = shim_monitor_run(s, &err);
+        child_stdio_close(s);
         if (r < 0) {
             log_error("%s", err->msg);
             err_free(err);

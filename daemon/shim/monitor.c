@@ -25,13 +25,13 @@
 
 #define READS_PER_WAKEUP 16
 
-static int ep_ctl(struct shim *s, int op, struct shim_watch *w, uint32_t events)
+int shim_ep_ctl(struct shim *s, int op, struct shim_watch *w, uint32_t events)
 {
     struct epoll_event ev = {.events = events, .data.ptr = w};
     return epoll_ctl(s->epfd, op, w->fd, &ev);
 }
 
-static int64_t mono_ms(void)
+int64_t shim_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -43,7 +43,9 @@ static int64_t mono_ms(void)
 char *shim_status_line(const struct shim *s)
 {
     struct api_shim_msg m = {.pid = s->pid};
-    if (s->exited) {
+    if (s->pid <= 0) {
+        m.status = "created";
+    } else if (s->exited) {
         m.status = "exited";
         m.exit_code = s->exit_code;
         m.oom_killed = s->oom_killed;
@@ -54,7 +56,7 @@ char *shim_status_line(const struct shim *s)
     return api_shim_encode(&m);
 }
 
-static char *error_line(const char *msg)
+char *shim_error_line(const char *msg)
 {
     struct api_shim_msg m = {.error = (char *)msg};
     return api_shim_encode(&m);
@@ -62,13 +64,15 @@ static char *error_line(const char *msg)
 
 /* ---- clients ----------------------------------------------------------------------------- */
 
-static void client_drop(struct shim *s, struct shim_client *c)
+void shim_client_drop(struct shim *s, struct shim_client *c)
 {
     if (c->w.fd < 0)
         return;
     epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->w.fd, NULL);
     close(c->w.fd);
     c->w.fd = -1; /* freed by client_sweep, after the current batch of events */
+    if (c->mode != CM_CONTROL)
+        shim_stream_gone(s, c);
 }
 
 static void client_sweep(struct shim *s)
@@ -81,46 +85,73 @@ static void client_sweep(struct shim *s)
             continue;
         }
         *pp = c->next;
-        sb_release(&c->out);
+        sb_release(&c->in);
+        shim_queue_release(&c->out);
         free(c);
         s->nclients--;
     }
 }
 
-static void client_flush(struct shim *s, struct shim_client *c)
-{
-    while (c->out.len > 0) {
-        ssize_t n = send(c->w.fd, c->out.buf, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (n < 0) {
-            client_drop(s, c);
-            return;
-        }
-        sb_consume(&c->out, (size_t)n);
-    }
-    bool want = c->out.len > 0;
-    if (want != c->want_out) {
-        c->want_out = want;
-        ep_ctl(s, EPOLL_CTL_MOD, &c->w, EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0));
-    }
-}
-
 /* Queues line (taking it) for c; a client that stopped reading is dropped, never waited on. */
-static void client_send(struct shim *s, struct shim_client *c, char *line)
+void shim_client_send(struct shim *s, struct shim_client *c, char *line)
 {
     if (c->w.fd >= 0) {
-        sb_adds(&c->out, line);
-        if (c->out.len > SHIM_CLIENT_OUT) {
+        shim_queue_add(&c->out, line, strlen(line));
+        if (shim_queue_len(&c->out) > SHIM_CLIENT_OUT) {
             log_warn("control client is not reading: dropped");
-            client_drop(s, c);
+            shim_client_drop(s, c);
         } else {
-            client_flush(s, c);
+            shim_client_flush(s, c);
         }
     }
     free(line);
+}
+
+static void op_start(struct shim *s, struct shim_client *c)
+{
+    if (s->pid > 0 || s->start_failed) {
+        shim_client_send(s, c, shim_error_line("container already started"));
+        return;
+    }
+    struct err *err = NULL;
+    if (shim_create(s, &err) < 0) {
+        log_error("start: %s", err->msg);
+        shim_client_send(s, c, shim_error_line(err->msg));
+        err_free(err);
+        s->start_failed = true; /* nothing to monitor: the shim leaves */
+        return;
+    }
+    shim_client_send(s, c, shim_status_line(s));
+}
+
+static void op_resize(struct shim *s, struct shim_client *c, const struct api_shim_msg *m)
+{
+    int r = s->pty < 0 || m->h <= 0 || m->w <= 0 ? -1 : shim_resize(s->pty, m->h, m->w);
+    if (r == 0) {
+        struct api_shim_msg ok = {.ok = true};
+        shim_client_send(s, c, api_shim_encode(&ok));
+    } else {
+        shim_client_send(s, c,
+                         shim_error_line(s->pty < 0 ? "container has no tty"
+                                         : r == -1  ? "invalid size"
+                                                    : strerror(-r)));
+    }
+}
+
+static void op_kill(struct shim *s, struct shim_client *c, const struct api_shim_msg *m)
+{
+    /* after the reap the pid may belong to someone else: never signal it then */
+    if (s->exited || s->pid <= 0) {
+        shim_client_send(s, c, shim_error_line("container is not running"));
+    } else if (m->signal <= 0 || m->signal >= NSIG || kill(s->pid, m->signal) < 0) {
+        char *msg =
+            xasprintf("kill %d: %s", m->signal,
+                      m->signal <= 0 || m->signal >= NSIG ? "invalid signal" : strerror(errno));
+        shim_client_send(s, c, shim_error_line(msg));
+        free(msg);
+    } else {
+        shim_client_send(s, c, shim_status_line(s));
+    }
 }
 
 static void client_request(struct shim *s, struct shim_client *c, const char *line, size_t len)
@@ -128,68 +159,86 @@ static void client_request(struct shim *s, struct shim_client *c, const char *li
     struct api_shim_msg m = {0};
     struct err *err = NULL;
     if (api_shim_decode(line, len, &m, &err) < 0) {
-        client_send(s, c, error_line(err->msg));
+        shim_client_send(s, c, shim_error_line(err->msg));
         err_free(err);
         return;
     }
     if (!m.op) {
-        client_send(s, c, error_line("missing op"));
+        shim_client_send(s, c, shim_error_line("missing op"));
     } else if (strcmp(m.op, "state") == 0) {
-        client_send(s, c, shim_status_line(s));
+        shim_client_send(s, c, shim_status_line(s));
     } else if (strcmp(m.op, "wait") == 0) {
         if (s->finalized)
-            client_send(s, c, shim_status_line(s));
+            shim_client_send(s, c, shim_status_line(s));
         else
             c->waiting = true;
     } else if (strcmp(m.op, "kill") == 0) {
-        /* after the reap the pid may belong to someone else: never signal it then */
-        if (s->exited) {
-            client_send(s, c, error_line("container is not running"));
-        } else if (m.signal <= 0 || m.signal >= NSIG || kill(s->pid, m.signal) < 0) {
-            char *msg =
-                xasprintf("kill %d: %s", m.signal,
-                          m.signal <= 0 || m.signal >= NSIG ? "invalid signal" : strerror(errno));
-            client_send(s, c, error_line(msg));
-            free(msg);
-        } else {
-            client_send(s, c, shim_status_line(s));
-        }
+        op_kill(s, c, &m);
+    } else if (strcmp(m.op, "start") == 0) {
+        op_start(s, c);
+    } else if (strcmp(m.op, "attach") == 0) {
+        shim_attach_begin(s, c, &m);
+    } else if (strcmp(m.op, "resize") == 0) {
+        op_resize(s, c, &m);
+    } else if (strcmp(m.op, "exec") == 0) {
+        shim_exec_begin(s, c, &m);
+    } else if (strcmp(m.op, "exec_resize") == 0) {
+        shim_exec_resize(s, c, &m);
     } else {
         char *msg = xasprintf("unknown op %s", m.op);
-        client_send(s, c, error_line(msg));
+        shim_client_send(s, c, shim_error_line(msg));
         free(msg);
     }
     api_shim_release(&m);
 }
 
+/*
+ * Control mode: one request per line. After a request that turned c into a stream (attach,
+ * exec), the rest of what was read is that stream's stdin.
+ */
+static void client_lines(struct shim *s, struct shim_client *c)
+{
+    size_t start = 0;
+    char *nl;
+    while (c->w.fd >= 0 && c->mode == CM_CONTROL &&
+           (nl = memchr(c->in.buf + start, '\n', c->in.len - start))) {
+        size_t end = (size_t)(nl - c->in.buf);
+        client_request(s, c, c->in.buf + start, end - start);
+        start = end + 1;
+    }
+    if (c->w.fd >= 0 && c->mode != CM_CONTROL && start < c->in.len)
+        shim_stream_input(s, c, c->in.buf + start, c->in.len - start);
+    if (c->mode != CM_CONTROL)
+        sb_release(&c->in);
+    else
+        sb_consume(&c->in, start);
+}
+
 static void client_readable(struct shim *s, struct shim_client *c)
 {
-    for (;;) {
-        ssize_t n = recv(c->w.fd, c->in + c->in_len, sizeof(c->in) - c->in_len, MSG_DONTWAIT);
+    while (c->w.fd >= 0 && c->mode == CM_CONTROL) {
+        if (c->in.len >= SHIM_CLIENT_IN) {
+            log_warn("control client sent an oversized request: dropped");
+            shim_client_drop(s, c);
+            return;
+        }
+        size_t room = SHIM_CLIENT_IN - c->in.len < 4096 ? SHIM_CLIENT_IN - c->in.len : 4096;
+        sb_grow(&c->in, room);
+        ssize_t n = recv(c->w.fd, c->in.buf + c->in.len, room, MSG_DONTWAIT);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         if (n <= 0) {
-            client_drop(s, c);
+            shim_client_drop(s, c);
             return;
         }
-        c->in_len += (size_t)n;
-        char *start = c->in, *nl;
-        while (c->w.fd >= 0 && (nl = memchr(start, '\n', c->in_len - (size_t)(start - c->in)))) {
-            client_request(s, c, start, (size_t)(nl - start));
-            start = nl + 1;
-        }
-        if (c->w.fd < 0)
-            return;
-        c->in_len -= (size_t)(start - c->in);
-        memmove(c->in, start, c->in_len);
-        if (c->in_len == sizeof(c->in)) {
-            log_warn("control client sent an oversized request: dropped");
-            client_drop(s, c);
-            return;
-        }
+        c->in.len += (size_t)n;
+        c->in.buf[c->in.len] = '\0';
+        client_lines(s, c);
     }
+    if (c->w.fd >= 0)
+        shim_stream_readable(s, c);
 }
 
 static void accept_clients(struct shim *s)
@@ -207,7 +256,8 @@ static void accept_clients(struct shim *s)
         }
         struct shim_client *c = xcalloc(1, sizeof(*c));
         c->w = (struct shim_watch){W_CLIENT, fd};
-        if (ep_ctl(s, EPOLL_CTL_ADD, &c->w, EPOLLIN | EPOLLRDHUP) < 0) {
+        c->events = EPOLLIN | EPOLLRDHUP;
+        if (shim_ep_ctl(s, EPOLL_CTL_ADD, &c->w, c->events) < 0) {
             close(fd);
             free(c);
             continue;
@@ -242,8 +292,7 @@ static void output_eof(struct shim *s, struct shim_watch *w)
 {
     struct err *e = NULL;
     epoll_ctl(s->epfd, EPOLL_CTL_DEL, w->fd, NULL);
-    if (w->fd != s->stdin_fd) /* a pty master stays for stdin */
-        close(w->fd);
+    close(w->fd);
     w->fd = -1;
     log_result(s, logs_writer_flush(s->log, stream_of(w), &e), e);
 }
@@ -263,6 +312,8 @@ static void output_readable(struct shim *s, struct shim_watch *w)
         }
         struct err *e = NULL;
         log_result(s, logs_writer_write(s->log, stream_of(w), s->iobuf, (size_t)n, &e), e);
+        shim_attach_output(s, w->kind == W_STDERR ? SHIM_FRAME_STDERR : SHIM_FRAME_STDOUT, s->iobuf,
+                           (size_t)n);
     }
 }
 
@@ -277,6 +328,8 @@ static void reap(struct shim *s)
             continue;
         if (p <= 0)
             return;
+        if (shim_exec_reaped(s, p, st))
+            continue;
         if (p != s->pid || s->exited)
             continue; /* an orphan we adopted as subreaper */
         struct timespec now;
@@ -286,7 +339,9 @@ static void reap(struct shim *s)
         time_rfc3339nano(&now, s->finished_at);
         if (s->cfg.spec.cgroup_path && s->cfg.spec.cgroup_path[0])
             s->oom_killed = rt_cgroup_oom_killed(s->cfg.spec.cgroup_path);
-        s->drain_until_ms = mono_ms() + SHIM_DRAIN_MS;
+        s->drain_until_ms = shim_mono_ms() + SHIM_DRAIN_MS;
+        shim_sink_close(s, &s->in);
+        shim_exec_kill_all(s);
         log_info("container %d exited with %d%s", (int)p, s->exit_code,
                  s->oom_killed ? " (OOM killed)" : "");
     }
@@ -330,9 +385,11 @@ static void finalize(struct shim *s)
         err_freep(&err);
     }
     s->finalized = true;
+    shim_exec_finish_all(s);
+    shim_attach_exit(s);
     for (struct shim_client *c = s->clients; c; c = c->next)
         if (c->waiting && c->w.fd >= 0)
-            client_send(s, c, shim_status_line(s));
+            shim_client_send(s, c, shim_status_line(s));
     if (s->cfg.spec.cgroup_path && s->cfg.spec.cgroup_path[0] &&
         rt_cgroup_destroy(s->cfg.spec.cgroup_path, &err) < 0) {
         log_warn("remove cgroup: %s", err->msg);
@@ -361,11 +418,25 @@ static void dispatch(struct shim *s, struct epoll_event *ev)
     case W_CLIENT: {
         struct shim_client *c = (struct shim_client *)w;
         if (ev->events & EPOLLOUT)
-            client_flush(s, c);
-        if (c->w.fd >= 0 && (ev->events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+            shim_client_flush(s, c);
+        if (c->w.fd >= 0 && (c->events & EPOLLIN) &&
+            (ev->events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
             client_readable(s, c);
+        /* gone for good (not a half-close) while its stdin is no longer read */
+        if (c->w.fd >= 0 && !(c->events & EPOLLIN) && (ev->events & (EPOLLHUP | EPOLLERR)))
+            shim_client_drop(s, c);
         break;
     }
+    case W_SINK:
+        if (ev->events & (EPOLLERR | EPOLLHUP))
+            shim_sink_close(s, (struct shim_sink *)w);
+        else
+            shim_sink_pump(s, (struct shim_sink *)w);
+        break;
+    case W_EXEC_OUT:
+    case W_EXEC_ERR:
+        shim_exec_readable(s, w);
+        break;
     }
 }
 
@@ -376,7 +447,7 @@ static int watch_all(struct shim *s, struct err **err)
         return err_set(err, ERR_SYSTEM, errno, "epoll_create1");
     struct shim_watch *ws[] = {&s->sig, &s->listen, &s->out, &s->err};
     for (size_t i = 0; i < ARRAY_SIZE(ws); i++)
-        if (ws[i]->fd >= 0 && ep_ctl(s, EPOLL_CTL_ADD, ws[i], EPOLLIN) < 0)
+        if (ws[i]->fd >= 0 && shim_ep_ctl(s, EPOLL_CTL_ADD, ws[i], EPOLLIN) < 0)
             return err_set(err, ERR_SYSTEM, errno, "epoll_ctl");
     return 0;
 }
@@ -384,13 +455,16 @@ static int watch_all(struct shim *s, struct err **err)
 static void close_all(struct shim *s)
 {
     for (struct shim_client *c = s->clients; c; c = c->next)
-        client_drop(s, c);
+        shim_client_drop(s, c);
     client_sweep(s);
-    int fds[] = {s->listen.fd, s->sig.fd, s->stdin_fd, s->epfd};
+    shim_exec_finish_all(s);
+    client_sweep(s);
+    shim_sink_close(s, &s->in);
+    int fds[] = {s->listen.fd, s->sig.fd, s->pty, s->out.fd, s->err.fd, s->epfd};
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
         if (fds[i] >= 0)
             close(fds[i]);
-    s->listen.fd = s->sig.fd = s->stdin_fd = s->epfd = -1;
+    s->listen.fd = s->sig.fd = s->pty = s->out.fd = s->err.fd = s->epfd = -1;
 }
 
 /*
@@ -404,9 +478,9 @@ static void linger(struct shim *s)
     (void)unlink(sock);
     accept_clients(s);
     epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->listen.fd, NULL);
-    int64_t until = mono_ms() + SHIM_LINGER_MAX_MS;
+    int64_t until = shim_mono_ms() + SHIM_LINGER_MAX_MS;
     for (;;) {
-        int64_t left = until - mono_ms();
+        int64_t left = until - shim_mono_ms();
         if (left <= 0 || !s->clients)
             return;
         struct epoll_event evs[16];
@@ -419,10 +493,21 @@ static void linger(struct shim *s)
             dispatch(s, &evs[i]);
         client_sweep(s);
         for (struct shim_client *c = s->clients; c; c = c->next)
-            pending |= c->out.len > 0;
+            pending |= shim_queue_len(&c->out) > 0;
         if (n == 0 && !pending)
             return;
     }
+}
+
+/* How long epoll may sleep: until the container's or an exec's drain deadline, if any. */
+static int loop_timeout(struct shim *s, int64_t exec_deadline)
+{
+    int64_t now = shim_mono_ms(), t = -1;
+    if (s->exited)
+        t = s->drain_until_ms - now;
+    if (exec_deadline >= 0 && (t < 0 || exec_deadline - now < t))
+        t = exec_deadline - now;
+    return t < 0 ? (s->exited || exec_deadline >= 0 ? 0 : -1) : (int)t;
 }
 
 int shim_monitor_run(struct shim *s, struct err **err)
@@ -430,19 +515,18 @@ int shim_monitor_run(struct shim *s, struct err **err)
     if (watch_all(s, err) < 0)
         return -1;
     reap(s); /* the container may have exited before the signalfd existed */
-    while (!s->finalized) {
-        int timeout = -1;
+    while (!s->finalized && !s->start_failed) {
+        int64_t exec_deadline = shim_exec_tick(s);
         if (s->exited) {
-            int64_t left = s->drain_until_ms - mono_ms();
-            if ((s->out.fd < 0 && s->err.fd < 0) || left <= 0) {
+            bool drained = s->out.fd < 0 && s->err.fd < 0 && !shim_exec_any(s);
+            if (drained || s->drain_until_ms - shim_mono_ms() <= 0) {
                 finalize(s);
                 linger(s);
                 break;
             }
-            timeout = (int)left;
         }
         struct epoll_event evs[16];
-        int n = epoll_wait(s->epfd, evs, ARRAY_SIZE(evs), timeout);
+        int n = epoll_wait(s->epfd, evs, ARRAY_SIZE(evs), loop_timeout(s, exec_deadline));
         if (n < 0 && errno != EINTR) {
             err_set(err, ERR_SYSTEM, errno, "epoll_wait");
             close_all(s);
@@ -451,6 +535,11 @@ int shim_monitor_run(struct shim *s, struct err **err)
         for (int i = 0; i < n; i++)
             dispatch(s, &evs[i]);
         client_sweep(s);
+    }
+    if (s->start_failed) {
+        linger(s); /* the client that asked gets its error */
+        close_all(s);
+        return err_set(err, ERR_SYSTEM, 0, "the container did not start");
     }
     close_all(s);
     return 0;

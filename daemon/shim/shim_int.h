@@ -22,7 +22,16 @@
 #define SHIM_FRAME_STDERR 2
 #define SHIM_FRAME_EXIT   3 /* API_SHIM_FRAME_EXIT */
 
-enum shim_watch_kind { W_SIGNAL, W_LISTEN, W_STDOUT, W_STDERR, W_CLIENT, W_SINK, W_EXEC_OUT };
+enum shim_watch_kind {
+    W_SIGNAL,
+    W_LISTEN,
+    W_STDOUT,
+    W_STDERR,
+    W_CLIENT,
+    W_SINK,
+    W_EXEC_OUT,
+    W_EXEC_ERR,
+};
 
 /* The epoll cookie: first member of everything registered. */
 struct shim_watch {
@@ -71,7 +80,7 @@ struct shim_client {
 
 /* A process started by the exec op; its output goes to its one session, not to the log. */
 struct shim_exec {
-    struct shim_watch out, err; /* W_EXEC_OUT; fd -1 at EOF (err is -1 with a tty) */
+    struct shim_watch out, err; /* W_EXEC_OUT/ERR; fd -1 at EOF (err is -1 with a tty) */
     struct shim_sink sink;      /* fd -1 without stdin */
     int pty;                    /* the pty master for resize, or -1 */
     char *id;
@@ -125,7 +134,7 @@ int shim_ep_ctl(struct shim *s, int op, struct shim_watch *w, uint32_t events);
 void shim_client_send(struct shim *s, struct shim_client *c, char *line);
 void shim_client_drop(struct shim *s, struct shim_client *c);
 
-/* queue.c */
+/* stream.c: byte queues */
 size_t shim_queue_len(const struct shim_queue *q);
 const char *shim_queue_data(const struct shim_queue *q);
 void shim_queue_add(struct shim_queue *q, const void *data, size_t len);
@@ -152,9 +161,14 @@ bool shim_stream_frame(struct shim *s, struct shim_client *c, int type, const vo
                        size_t len);
 /* Container output to every attach session that wants it. */
 void shim_attach_output(struct shim *s, int type, const char *data, size_t len);
+/* The exit frame (BE32 code); c is closed once it is flushed. */
+void shim_stream_exit(struct shim *s, struct shim_client *c, int code);
 /* The container finished: the exit frame to every attach session, closed once flushed. */
 void shim_attach_exit(struct shim *s);
-void shim_resize(int fd, int h, int w);
+/* TIOCSWINSZ; 0 or -errno. */
+int shim_resize(int fd, int h, int w);
+/* A pty pair, both close-on-exec, the master non-blocking; h/w > 0 set the size. */
+int shim_pty_open(int *master, int *slave, int h, int w, struct err **err);
 
 /* exec.c */
 void shim_exec_begin(struct shim *s, struct shim_client *c, const struct api_shim_msg *m);

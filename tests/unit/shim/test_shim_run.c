@@ -36,6 +36,9 @@ struct env {
     pid_t shim;
     int pid; /* the container's */
     bool pid_gone;
+    /* shim_config extras for the next write_config */
+    bool open_stdin, stdin_once, wait_start;
+    int console_h, console_w;
 };
 
 /* BERTH_FIXTURES in the environment overrides the build's (a sanitizer build has none). */
@@ -155,6 +158,11 @@ static void write_config_ns(struct env *e, const char *script, bool tty, int64_t
     c.log_max_size = max_size;
     c.log_max_files = LOGS_DEFAULT_MAX_FILES;
     c.exit_file = strdup(e->exit_file);
+    c.open_stdin = e->open_stdin;
+    c.stdin_once = e->stdin_once;
+    c.wait_start = e->wait_start;
+    c.console_h = e->console_h;
+    c.console_w = e->console_w;
     json_auto_t *j = shim_config_encode(&c);
     char *text = json_dumps(j, JSON_COMPACT);
     char *path = path_in(e->bundle, "config.json");
@@ -626,6 +634,409 @@ static void test_start_failure(void **state)
     free(sock);
 }
 
+/* ---- interactive ops: start, attach, resize, exec ---------------------------------------- */
+
+static void send_msg(int fd, const struct api_shim_msg *m)
+{
+    char *s = api_shim_encode(m);
+    assert_int_equal(fdu_write_all(fd, s, strlen(s)), 0);
+    free(s);
+}
+
+/* wait_start: the sync line is {"status":"created"}; the container runs after `start`. */
+static void start_created(struct env *e)
+{
+    char line[4096];
+    start_shim(e, line, sizeof(line));
+    assert_string_equal(line, "{\"status\":\"created\"}\n");
+}
+
+static void op_start_ok(struct env *e)
+{
+    int fd = shim_connect(e);
+    struct api_shim_msg m;
+    send_req(fd, "state", 0);
+    recv_msg(fd, &m, 5000);
+    assert_string_equal(m.status, "created");
+    api_shim_release(&m);
+    send_req(fd, "kill", SIGKILL);
+    recv_msg(fd, &m, 5000);
+    assert_non_null(m.error); /* nothing to kill yet */
+    api_shim_release(&m);
+    send_req(fd, "start", 0);
+    recv_msg(fd, &m, 20000);
+    if (!m.status)
+        fail_msg("start: %s", m.error ? m.error : "?");
+    assert_string_equal(m.status, "running");
+    assert_true(m.pid > 0);
+    e->pid = m.pid;
+    api_shim_release(&m);
+    send_req(fd, "start", 0);
+    recv_msg(fd, &m, 5000);
+    assert_non_null(m.error); /* once only */
+    api_shim_release(&m);
+    close(fd);
+}
+
+/* A stream connection: the answer line is read byte by byte, so no frame byte is lost. */
+static int attach(struct env *e, bool in, bool out, bool err)
+{
+    int fd = shim_connect(e);
+    struct api_shim_msg m = {.op = "attach", .stdin_ = in, .stdout_ = out, .stderr_ = err};
+    send_msg(fd, &m);
+    struct api_shim_msg a;
+    recv_msg(fd, &a, 5000);
+    assert_true(a.ok);
+    api_shim_release(&a);
+    return fd;
+}
+
+struct frames {
+    struct sb out, err;
+    int exit_code; /* -1 until the exit frame */
+    bool eof;
+};
+
+static bool read_full(int fd, void *buf, size_t len, int timeout_ms)
+{
+    size_t n = 0;
+    while (n < len) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, timeout_ms) <= 0)
+            fail_msg("stream timed out");
+        ssize_t r = read(fd, (char *)buf + n, len - n);
+        if (r <= 0)
+            return false;
+        n += (size_t)r;
+    }
+    return true;
+}
+
+/* Reads frames until the exit frame and EOF (or until `until` shows in stdout). */
+static void read_frames(int fd, struct frames *f, const char *until)
+{
+    for (;;) {
+        unsigned char h[8];
+        if (!read_full(fd, h, sizeof(h), 20000)) {
+            f->eof = true;
+            return;
+        }
+        assert_int_equal(f->exit_code, -1); /* nothing after the exit frame */
+        assert_true(h[1] == 0 && h[2] == 0 && h[3] == 0);
+        size_t len = (size_t)h[4] << 24 | (size_t)h[5] << 16 | (size_t)h[6] << 8 | h[7];
+        char *buf = malloc(len + 1);
+        assert_true(read_full(fd, buf, len, 20000));
+        if (h[0] == 1 || h[0] == 2) {
+            sb_add(h[0] == 1 ? &f->out : &f->err, buf, len);
+        } else {
+            assert_int_equal(h[0], API_SHIM_FRAME_EXIT);
+            assert_int_equal(len, 4);
+            unsigned char *b = (unsigned char *)buf;
+            f->exit_code =
+                (int)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]);
+        }
+        free(buf);
+        if (until && strstr(sb_str(&f->out), until))
+            return;
+    }
+}
+
+static void frames_init(struct frames *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->exit_code = -1;
+}
+
+static void frames_release(struct frames *f)
+{
+    sb_release(&f->out);
+    sb_release(&f->err);
+}
+
+/*
+ * `echo data | docker run -i busybox cat`: berthd attaches, writes stdin and half-closes
+ * before `start`; the container gets all of it (more than a pipe holds) and then EOF.
+ */
+static void test_wait_start_attach_stdin(void **state)
+{
+    struct env *e = *state;
+    SKIP_UNLESS_READY(e);
+    e->open_stdin = e->stdin_once = e->wait_start = true;
+    write_config(e, "cat; echo done >&2", false, 0);
+    start_created(e);
+    int a = attach(e, true, true, true);
+    int b = attach(e, false, true, false); /* a second session, stdout only */
+    enum { N = 300000 };
+    char *data = malloc(N);
+    for (int i = 0; i < N; i++)
+        data[i] = (char)(i * 7 + (i >> 9)); /* binary, NULs included */
+    assert_int_equal(fdu_write_all(a, data, N), 0);
+    assert_int_equal(shutdown(a, SHUT_WR), 0);
+    shutdown(b, SHUT_WR); /* no stdin: the CLI half-closes at once */
+    usleep(100000);
+    op_start_ok(e);
+    struct frames fa, fb;
+    frames_init(&fa);
+    frames_init(&fb);
+    read_frames(a, &fa, NULL);
+    read_frames(b, &fb, NULL);
+    assert_true(fa.eof && fb.eof);
+    assert_int_equal(fa.exit_code, 0);
+    assert_int_equal(fb.exit_code, 0);
+    assert_int_equal(fa.out.len, N);
+    assert_memory_equal(fa.out.buf, data, N);
+    assert_string_equal(sb_str(&fa.err), "done\n");
+    assert_int_equal(fb.out.len, N);
+    assert_int_equal(fb.err.len, 0);
+    frames_release(&fa);
+    frames_release(&fb);
+    free(data);
+    close(a);
+    close(b);
+    assert_shim_gone(e);
+    assert_exit_file(e, 0);
+}
+
+/* docker run without -i: stdout and stderr frames, then the exit frame, then EOF. */
+static void test_attach_frames_and_exit(void **state)
+{
+    struct env *e = *state;
+    SKIP_UNLESS_READY(e);
+    write_config(e, "sleep 0.5; echo out; echo err >&2; exit 3", false, 0);
+    start_ok(e);
+    int a = attach(e, false, true, true);
+    shutdown(a, SHUT_WR);
+    int b = attach(e, false, false, true);
+    struct frames fa, fb;
+    frames_init(&fa);
+    frames_init(&fb);
+    read_frames(a, &fa, NULL);
+    read_frames(b, &fb, NULL);
+    assert_string_equal(sb_str(&fa.out), "out\n");
+    assert_string_equal(sb_str(&fa.err), "err\n");
+    assert_int_equal(fa.exit_code, 3);
+    assert_int_equal(fb.out.len, 0);
+    assert_string_equal(sb_str(&fb.err), "err\n");
+    assert_int_equal(fb.exit_code, 3);
+    frames_release(&fa);
+    frames_release(&fb);
+    close(a);
+    close(b);
+    assert_shim_gone(e);
+    assert_exit_file(e, 3);
+}
+
+/* A session that never reads is disconnected; the other one, the log and the container go on. */
+static void test_slow_session_dropped(void **state)
+{
+    struct env *e = *state;
+    SKIP_UNLESS_READY(e);
+    write_config(e, "sleep 0.3; head -c 20000000 /dev/zero | tr '\\0' a; echo; echo end", false, 0);
+    start_ok(e);
+    int slow = attach(e, false, true, true);
+    int small = 4096;
+    setsockopt(slow, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    int a = attach(e, false, true, true);
+    struct frames fa;
+    frames_init(&fa);
+    read_frames(a, &fa, NULL);
+    assert_int_equal(fa.exit_code, 0);
+    assert_int_equal(fa.out.len, 20000000 + 5);
+    frames_release(&fa);
+    /* the slow one got at most its queue, then EOF (it was disconnected) */
+    size_t got = 0;
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(slow, buf, sizeof(buf))) > 0)
+        got += (size_t)n;
+    assert_true(got < 4 * 1024 * 1024);
+    close(a);
+    close(slow);
+    assert_shim_gone(e);
+    struct collected c;
+    read_log(e, &c);
+    assert_int_equal(c.bytes, 20000000 + 5);
+    sb_release(&c.out);
+    sb_release(&c.err);
+}
+
+/* docker run -it: the pty's initial size, resize, stdin and output through one session. */
+static void test_tty_attach_resize(void **state)
+{
+    struct env *e = *state;
+    SKIP_UNLESS_READY(e);
+    e->open_stdin = e->wait_start = true;
+    e->console_h = 30;
+    e->console_w = 100;
+    write_config(e, "stty size; read x; stty size; echo got=$x", true, 0);
+    start_created(e);
+    int a = attach(e, true, true, true);
+    op_start_ok(e);
+    struct frames fa;
+    frames_init(&fa);
+    read_frames(a, &fa, "30 100\r\n");
+    int fd = shim_connect(e);
+    struct api_shim_msg m = {.op = "resize", .h = 50, .w = 132};
+    send_msg(fd, &m);
+    struct api_shim_msg r;
+    recv_msg(fd, &r, 5000);
+    assert_true(r.ok);
+    api_shim_release(&r);
+    assert_int_equal(fdu_write_all(a, "hi\n", 3), 0);
+    read_frames(a, &fa, NULL);
+    assert_non_null(strstr(sb_str(&fa.out), "50 132\r\n"));
+    assert_non_null(strstr(sb_str(&fa.out), "got=hi\r\n"));
+    assert_int_equal(fa.exit_code, 0);
+    frames_release(&fa);
+    close(fd);
+    close(a);
+    assert_shim_gone(e);
+}
+
+static int exec_op(struct env *e, const char *id, char **argv, bool tty, bool in, int h, int w,
+                   struct api_shim_msg *answer)
+{
+    char *env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+    struct rt_exec_spec spec = {.argv = argv,
+                                .env = env,
+                                .cwd = "",
+                                .user = "",
+                                .tty = tty,
+                                .caps = RT_DEFAULT_CAPS,
+                                .cgroup_path = e->cgroup};
+    json_auto_t *j = rt_exec_spec_encode(&spec);
+    int fd = shim_connect(e);
+    struct api_shim_msg m = {.op = "exec",
+                             .id = (char *)id,
+                             .exec = j,
+                             .stdin_ = in,
+                             .stdout_ = true,
+                             .stderr_ = true,
+                             .h = h,
+                             .w = w};
+    send_msg(fd, &m);
+    recv_msg(fd, answer, 10000);
+    return fd;
+}
+
+static void kill_and_wait(struct env *e)
+{
+    int fd = shim_connect(e);
+    struct api_shim_msg m;
+    send_req(fd, "wait", 0);
+    send_req(fd, "kill", SIGKILL);
+    recv_msg(fd, &m, 5000);
+    api_shim_release(&m);
+    recv_msg(fd, &m, 10000);
+    assert_string_equal(m.status, "exited");
+    api_shim_release(&m);
+    close(fd);
+    assert_shim_gone(e);
+}
+
+static void test_exec(void **state)
+{
+    struct env *e = *state;
+    SKIP_UNLESS_READY(e);
+    write_config(e, "exec sleep 1000", false, 0);
+    start_ok(e);
+    struct api_shim_msg m;
+    struct frames f;
+
+    char *a1[] = {"sh", "-c", "echo out $$; echo err >&2; exit 7", NULL};
+    int fd = exec_op(e, "e1", a1, false, false, 0, 0, &m);
+    assert_true(m.ok);
+    assert_true(m.pid > 0);
+    api_shim_release(&m);
+    frames_init(&f);
+    read_frames(fd, &f, NULL);
+    assert_non_null(strstr(sb_str(&f.out), "out "));
+    assert_null(strstr(sb_str(&f.out), "out 1\n")); /* not the container's init */
+    assert_string_equal(sb_str(&f.err), "err\n");
+    assert_int_equal(f.exit_code, 7);
+    frames_release(&f);
+    close(fd);
+
+    char *a2[] = {"nosuch", NULL};
+    fd = exec_op(e, "e2", a2, false, false, 0, 0, &m);
+    assert_string_equal(m.error, "exec: \"nosuch\": executable file not found in $PATH");
+    api_shim_release(&m);
+    close(fd);
+
+    /* stdin, then a half-close: the exec reads EOF */
+    char *a3[] = {"cat", NULL};
+    fd = exec_op(e, "e3", a3, false, true, 0, 0, &m);
+    assert_true(m.ok);
+    api_shim_release(&m);
+    assert_int_equal(fdu_write_all(fd, "abc\0def", 7), 0);
+    shutdown(fd, SHUT_WR);
+    frames_init(&f);
+    read_frames(fd, &f, NULL);
+    assert_int_equal(f.out.len, 7);
+    assert_memory_equal(f.out.buf, "abc\0def", 7);
+    assert_int_equal(f.exit_code, 0);
+    frames_release(&f);
+    close(fd);
+
+    /* an exec still running when the container dies gets its exit frame too */
+    char *a4[] = {"sleep", "1000", NULL};
+    fd = exec_op(e, "e4", a4, false, false, 0, 0, &m);
+    assert_true(m.ok);
+    api_shim_release(&m);
+    kill_and_wait(e);
+    frames_init(&f);
+    read_frames(fd, &f, NULL);
+    assert_int_equal(f.exit_code, 128 + SIGKILL);
+    frames_release(&f);
+    close(fd);
+}
+
+static void test_exec_tty(void **state)
+{
+    struct env *e = *state;
+    SKIP_UNLESS_READY(e);
+    write_config(e, "exec sleep 1000", false, 0);
+    start_ok(e);
+    struct api_shim_msg m;
+    struct frames f;
+    char *a1[] = {"sh", "-c", "stty size; test -t 0 && echo tty", NULL};
+    int fd = exec_op(e, "t1", a1, true, false, 20, 70, &m);
+    assert_true(m.ok);
+    api_shim_release(&m);
+    frames_init(&f);
+    read_frames(fd, &f, NULL);
+    assert_string_equal(sb_str(&f.out), "20 70\r\ntty\r\n");
+    assert_int_equal(f.exit_code, 0);
+    frames_release(&f);
+    close(fd);
+
+    char *a2[] = {"sh", "-c", "echo ready; read x; stty size; exit 4", NULL};
+    fd = exec_op(e, "t2", a2, true, true, 0, 0, &m);
+    assert_true(m.ok);
+    api_shim_release(&m);
+    frames_init(&f);
+    read_frames(fd, &f, "ready\r\n");
+    int c = shim_connect(e);
+    struct api_shim_msg r = {.op = "exec_resize", .id = "t2", .h = 33, .w = 99};
+    send_msg(c, &r);
+    recv_msg(c, &m, 5000);
+    assert_true(m.ok);
+    api_shim_release(&m);
+    r = (struct api_shim_msg){.op = "exec_resize", .id = "t1", .h = 33, .w = 99};
+    send_msg(c, &r);
+    recv_msg(c, &m, 5000);
+    assert_non_null(m.error); /* t1 is gone */
+    api_shim_release(&m);
+    close(c);
+    assert_int_equal(fdu_write_all(fd, "\n", 1), 0);
+    read_frames(fd, &f, NULL);
+    assert_non_null(strstr(sb_str(&f.out), "33 99\r\n"));
+    assert_int_equal(f.exit_code, 4);
+    frames_release(&f);
+    close(fd);
+    kill_and_wait(e);
+}
+
 /* The runtime removes the container's cgroup; the test's parent cgroup is ours to remove. */
 static int group_teardown(void **state)
 {
@@ -654,6 +1065,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exit_with_nobody_listening, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lingering_writer_pid_host, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_start_attach_stdin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attach_frames_and_exit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slow_session_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tty_attach_resize, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exec, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exec_tty, setup, teardown),
     };
     if (getenv("SHIM_TEST")) /* run one test: SHIM_TEST=test_tty */
         cmocka_set_test_filter(getenv("SHIM_TEST"));

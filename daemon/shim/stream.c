@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Attach and exec streams: after {"op":"attach"} (or a started exec) a control connection
+ * carries frames to berthd ([type,0,0,0,len BE32] + payload, docker's header) and raw stdin
+ * from it. Output is a fan-out with a bounded queue per session: an attach session more than
+ * SHIM_STREAM_OUT behind is disconnected, so the container, the log and the other sessions
+ * never wait for it. Stdin from every session goes, whole chunk by whole chunk, into the
+ * process's sink, itself bounded (SHIM_STDIN_MAX): when it is full the sessions are not read
+ * (back-pressure to berthd) until the process has taken some.
+ */
+#include "daemon/shim/shim_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+
+#define STREAM_READS_PER_WAKEUP 16
+#define QUEUE_KEEP              (64 * 1024) /* an empty queue keeps a buffer this big at most */
+
+/* ---- byte queues ------------------------------------------------------------------------- */
+
+size_t shim_queue_len(const struct shim_queue *q)
+{
+    return q->b.len - q->off;
+}
+
+const char *shim_queue_data(const struct shim_queue *q)
+{
+    return q->b.buf + q->off;
+}
+
+void shim_queue_add(struct shim_queue *q, const void *data, size_t len)
+{
+    if (q->off > 0 && q->off >= q->b.len / 2) {
+        memmove(q->b.buf, q->b.buf + q->off, q->b.len - q->off);
+        q->b.len -= q->off;
+        q->off = 0;
+    }
+    sb_add(&q->b, data, len);
+}
+
+void shim_queue_consume(struct shim_queue *q, size_t n)
+{
+    q->off += n;
+    if (q->off < q->b.len)
+        return;
+    q->off = 0;
+    if (q->b.cap > QUEUE_KEEP)
+        sb_release(&q->b); /* a burst does not pin its memory */
+    else
+        sb_reset(&q->b);
+}
+
+void shim_queue_release(struct shim_queue *q)
+{
+    sb_release(&q->b);
+    q->off = 0;
+}
+
+/* ---- sinks: a process's stdin ------------------------------------------------------------ */
+
+void shim_sink_init(struct shim_sink *k, int fd)
+{
+    memset(k, 0, sizeof(*k));
+    k->w = (struct shim_watch){W_SINK, fd};
+}
+
+static bool sink_full(const struct shim_sink *k)
+{
+    return shim_queue_len(&k->q) >= SHIM_STDIN_MAX;
+}
+
+static void sink_arm(struct shim *s, struct shim_sink *k, bool want)
+{
+    if (want == k->armed || k->w.fd < 0)
+        return;
+    if (want)
+        shim_ep_ctl(s, EPOLL_CTL_ADD, &k->w, EPOLLOUT);
+    else
+        epoll_ctl(s->epfd, EPOLL_CTL_DEL, k->w.fd, NULL);
+    k->armed = want;
+}
+
+static void clients_update_all(struct shim *s)
+{
+    for (struct shim_client *c = s->clients; c; c = c->next)
+        shim_client_update(s, c);
+}
+
+void shim_sink_close(struct shim *s, struct shim_sink *k)
+{
+    bool was_full = sink_full(k);
+    if (k->w.fd >= 0) {
+        sink_arm(s, k, false);
+        close(k->w.fd);
+        k->w.fd = -1;
+    }
+    shim_queue_release(&k->q);
+    k->close_when_drained = false;
+    if (was_full)
+        clients_update_all(s); /* readers held back by it now read (and discard) again */
+}
+
+void shim_sink_pump(struct shim *s, struct shim_sink *k)
+{
+    bool was_full = sink_full(k);
+    while (k->active && k->w.fd >= 0 && shim_queue_len(&k->q) > 0) {
+        ssize_t n = write(k->w.fd, shim_queue_data(&k->q), shim_queue_len(&k->q));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n < 0) { /* EPIPE: the reader is gone; EIO: the pty's slave is closed */
+            shim_sink_close(s, k);
+            return;
+        }
+        shim_queue_consume(&k->q, (size_t)n);
+    }
+    if (k->active && k->close_when_drained && shim_queue_len(&k->q) == 0) {
+        shim_sink_close(s, k);
+        return;
+    }
+    sink_arm(s, k, k->active && k->w.fd >= 0 && shim_queue_len(&k->q) > 0);
+    if (was_full && !sink_full(k))
+        clients_update_all(s);
+}
+
+/* The sink c's stdin goes to, or NULL when it has none (or it is closing). */
+static struct shim_sink *sink_of(struct shim *s, struct shim_client *c)
+{
+    struct shim_sink *k = NULL;
+    if (c->mode == CM_EXEC)
+        k = c->exec ? &c->exec->sink : NULL;
+    else if (c->mode == CM_ATTACH)
+        k = &s->in;
+    return k && k->w.fd >= 0 && !k->close_when_drained ? k : NULL;
+}
+
+/* ---- sessions ---------------------------------------------------------------------------- */
+
+void shim_client_update(struct shim *s, struct shim_client *c)
+{
+    if (c->w.fd < 0)
+        return;
+    uint32_t ev = 0;
+    if (c->mode == CM_CONTROL) {
+        ev = EPOLLIN | EPOLLRDHUP;
+    } else if (c->stdin_open) {
+        struct shim_sink *k = c->has_stdin ? sink_of(s, c) : NULL;
+        if (!k || !sink_full(k))
+            ev = EPOLLIN | EPOLLRDHUP;
+    }
+    if (shim_queue_len(&c->out) > 0)
+        ev |= EPOLLOUT;
+    if (ev != c->events) {
+        shim_ep_ctl(s, EPOLL_CTL_MOD, &c->w, ev);
+        c->events = ev;
+    }
+}
+
+void shim_client_flush(struct shim *s, struct shim_client *c)
+{
+    while (c->w.fd >= 0 && shim_queue_len(&c->out) > 0) {
+        ssize_t n = send(c->w.fd, shim_queue_data(&c->out), shim_queue_len(&c->out),
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n < 0) {
+            shim_client_drop(s, c);
+            return;
+        }
+        shim_queue_consume(&c->out, (size_t)n);
+    }
+    if (c->w.fd < 0)
+        return;
+    if (c->closing && shim_queue_len(&c->out) == 0) {
+        shim_client_drop(s, c);
+        return;
+    }
+    if (c->exec && c->exec->throttled && shim_queue_len(&c->out) < SHIM_STREAM_OUT / 2)
+        shim_exec_unthrottle(s, c->exec);
+    shim_client_update(s, c);
+}
+
+static void stream_stdin_end(struct shim *s, struct shim_client *c)
+{
+    c->stdin_open = false;
+    if (c->has_stdin) {
+        struct shim_sink *k = NULL;
+        if (c->mode == CM_EXEC && c->exec)
+            k = &c->exec->sink;
+        else if (c->mode == CM_ATTACH && s->cfg.stdin_once && !s->cfg.spec.tty)
+            k = &s->in; /* `echo x | docker run -i`: the container reads EOF */
+        if (k && k->w.fd >= 0) {
+            k->close_when_drained = true;
+            shim_sink_pump(s, k);
+        }
+    }
+    shim_client_update(s, c);
+}
+
+void shim_stream_gone(struct shim *s, struct shim_client *c)
+{
+    if (c->stdin_open)
+        stream_stdin_end(s, c);
+    if (c->exec) {
+        struct shim_exec *e = c->exec;
+        c->exec = NULL;
+        e->client = NULL;
+        if (e->throttled)
+            shim_exec_unthrottle(s, e); /* its output is read (and dropped) again */
+    }
+}
+
+void shim_stream_input(struct shim *s, struct shim_client *c, const char *data, size_t len)
+{
+    struct shim_sink *k = c->has_stdin ? sink_of(s, c) : NULL;
+    if (!k || len == 0)
+        return; /* no stdin wanted or left: dropped, as docker does */
+    shim_queue_add(&k->q, data, len);
+    shim_sink_pump(s, k);
+}
+
+void shim_stream_readable(struct shim *s, struct shim_client *c)
+{
+    for (int i = 0; i < STREAM_READS_PER_WAKEUP && c->w.fd >= 0 && c->stdin_open; i++) {
+        struct shim_sink *k = c->has_stdin ? sink_of(s, c) : NULL;
+        if (k && sink_full(k))
+            break;
+        ssize_t n = recv(c->w.fd, s->iobuf, sizeof(s->iobuf), MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n < 0) {
+            shim_client_drop(s, c);
+            return;
+        }
+        if (n == 0) {
+            stream_stdin_end(s, c); /* a half-close: stdin finished, output goes on */
+            break;
+        }
+        shim_stream_input(s, c, s->iobuf, (size_t)n);
+    }
+    shim_client_update(s, c);
+}
+
+bool shim_stream_frame(struct shim *s, struct shim_client *c, int type, const void *data,
+                       size_t len)
+{
+    if (c->w.fd < 0)
+        return false;
+    unsigned char h[8] = {(unsigned char)type,
+                          0,
+                          0,
+                          0,
+                          (unsigned char)(len >> 24),
+                          (unsigned char)(len >> 16),
+                          (unsigned char)(len >> 8),
+                          (unsigned char)len};
+    shim_queue_add(&c->out, h, sizeof(h));
+    shim_queue_add(&c->out, data, len);
+    if (c->mode == CM_ATTACH && shim_queue_len(&c->out) > SHIM_STREAM_OUT + sizeof(h)) {
+        log_warn("attach session is not reading: disconnected");
+        shim_client_drop(s, c);
+        return false;
+    }
+    shim_client_flush(s, c);
+    return c->w.fd >= 0;
+}
+
+void shim_attach_output(struct shim *s, int type, const char *data, size_t len)
+{
+    for (struct shim_client *c = s->clients; c; c = c->next) {
+        if (c->mode != CM_ATTACH || c->w.fd < 0 || c->closing)
+            continue;
+        if (type == SHIM_FRAME_STDOUT ? c->want_stdout : c->want_stderr)
+            shim_stream_frame(s, c, type, data, len);
+    }
+}
+
+static void stream_exit_frame(struct shim *s, struct shim_client *c, int code)
+{
+    unsigned char b[4] = {(unsigned char)((unsigned)code >> 24),
+                          (unsigned char)((unsigned)code >> 16),
+                          (unsigned char)((unsigned)code >> 8), (unsigned char)code};
+    c->closing = true;
+    shim_stream_frame(s, c, SHIM_FRAME_EXIT, b, sizeof(b));
+}
+
+void shim_stream_exit(struct shim *s, struct shim_client *c, int code)
+{
+    stream_exit_frame(s, c, code);
+}
+
+void shim_attach_exit(struct shim *s)
+{
+    for (struct shim_client *c = s->clients; c; c = c->next)
+        if (c->mode == CM_ATTACH && c->w.fd >= 0 && !c->closing)
+            stream_exit_frame(s, c, s->exit_code);
+}
+
+void shim_attach_begin(struct shim *s, struct shim_client *c, const struct api_shim_msg *m)
+{
+    c->mode = CM_ATTACH;
+    c->want_stdout = m->stdout_;
+    c->want_stderr = m->stderr_;
+    c->has_stdin = m->stdin_;
+    c->stdin_open = true;
+    struct api_shim_msg ok = {.ok = true};
+    char *line = api_shim_encode(&ok);
+    shim_queue_add(&c->out, line, strlen(line));
+    free(line);
+    if (s->finalized)
+        stream_exit_frame(s, c, s->exit_code); /* it all happened already */
+    else
+        shim_client_flush(s, c);
+}
+
+/* ---- ptys -------------------------------------------------------------------------------- */
+
+int shim_resize(int fd, int h, int w)
+{
+    struct winsize ws = {.ws_row = (unsigned short)h, .ws_col = (unsigned short)w};
+    return ioctl(fd, TIOCSWINSZ, &ws) < 0 ? -errno : 0;
+}
+
+int shim_pty_open(int *master, int *slave, int h, int w, struct err **err)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0)
+        return err_set(err, ERR_SYSTEM, errno, "open /dev/ptmx");
+    char name[64];
+    if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof(name)) != 0) {
+        int e = errno;
+        close(m);
+        return err_set(err, ERR_SYSTEM, e, "pty");
+    }
+    int sl = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (sl < 0) {
+        int e = errno;
+        close(m);
+        return err_set(err, ERR_SYSTEM, e, "open %s", name);
+    }
+    int fl = fcntl(m, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(m, F_SETFL, fl | O_NONBLOCK);
+    if (h > 0 && w > 0)
+        (void)shim_resize(m, h, w);
+    *master = m;
+    *slave = sl;
+    return 0;
+}
