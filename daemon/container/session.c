@@ -385,13 +385,8 @@ static char **merge_env(char **base, char **extra)
     return out;
 }
 
-/* Transitional (until the runtime's exec lands in this tree): weak, checked before use. */
-json_t *rt_exec_spec_encode(const struct rt_exec_spec *s) __attribute__((weak));
-
 static json_t *exec_spec_json(const struct ctr_exec *x, struct err **err)
 {
-    if (!rt_exec_spec_encode)
-        return err_set(err, ERR_UNAVAILABLE, 0, "exec is not available in this build"), NULL;
     const struct ctr *c = x->c;
     struct rt_exec_spec sp = {0};
     const struct api_host_config *h = &c->cfg.host;

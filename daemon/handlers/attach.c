@@ -21,7 +21,7 @@ struct hijack {
     struct ctr_session *session;
     struct sb pre; /* client bytes before the session was ready */
     bool client_eof;
-    bool stdin, tty;
+    bool stdin, tty, eof_ends;
     unsigned char keys[STREAM_DETACH_MAX];
     size_t nkeys;
     bool gone;
@@ -125,7 +125,7 @@ static void session_ready(const struct err *err, uv_pipe_t *shim, const char *pr
         .exit_code = relay_exit_code, .done = relay_done, .release_client = release_client};
     struct stream_relay *r =
         stream_relay_start(hj->client, shim, hj->pre.buf, hj->pre.len, hj->client_eof, hj->stdin,
-                           hj->tty, hj->keys, hj->nkeys, &ops, hj);
+                           hj->tty, hj->eof_ends, hj->keys, hj->nkeys, &ops, hj);
     stream_relay_shim_input(r, pre, prelen);
 }
 
@@ -192,6 +192,8 @@ static void handle_attach(struct route_req *rr)
     sb_init(&hj->pre);
     hj->stdin = route_query_bool(rr, "stdin", false) && c->cfg.open_stdin;
     hj->tty = c->cfg.tty;
+    /* docker: a half-close closes a one-shot stdin (no tty); otherwise it ends the session */
+    hj->eof_ends = c->cfg.tty || !c->cfg.stdin_once;
     struct attach_args *a = xcalloc(1, sizeof(*a));
     a->hj = hj;
     a->st = env->ctrs;
@@ -332,6 +334,7 @@ static void handle_exec_start(struct route_req *rr)
     sb_init(&hj->pre);
     hj->stdin = x->attach_stdin;
     hj->tty = x->tty;
+    hj->eof_ends = x->tty;
     if (stream_detach_keys_parse(x->detach_keys[0] ? x->detach_keys : "ctrl-p,ctrl-q", hj->keys,
                                  &hj->nkeys, &err) < 0) {
         free(hj);

@@ -26,6 +26,16 @@
  *   - SIGTERM, SIGINT and SIGHUP are ignored; the shim is a child subreaper;
  *   - before it exits, shim.sock is removed first (new connections fail: read the exit file)
  *     and connected clients are still answered for up to 1 s.
+ * Interactive ops (api.h has the protocol):
+ *   - with wait_start, step 2 stops after the stdio (pipes or the pty) exist: fd 3 gets
+ *     {"status":"created"} and the process is created on the first {"op":"start"}, whose
+ *     client gets the state message, or {"error":...} after which the shim leaves (exit 1,
+ *     no exit file);
+ *   - stdin sent by attach sessions before the start is queued (up to 1 MiB, then the
+ *     sessions are not read) and written once the process exists;
+ *   - attach sessions more than 1 MiB behind are disconnected; exec sessions that far behind
+ *     pause the exec's output instead (back-pressure, nothing is logged for an exec);
+ *   - exec processes are the shim's children: reaped here, killed when the container exits.
  * This header also carries the shim config codec that berthd and the shim share (any thread).
  */
 #ifndef BERTH_SHIM_H

@@ -9,7 +9,7 @@
 struct stream_relay {
     uv_stream_t *client;
     uv_pipe_t *shim;
-    bool stdin, tty;
+    bool stdin, tty, eof_ends;
     unsigned char detach[STREAM_DETACH_MAX];
     size_t ndetach, matched;
     struct sb fin; /* shim bytes not yet parsed into frames */
@@ -186,6 +186,10 @@ static void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     }
     free(buf->base);
     if (n == UV_EOF) {
+        if (r->eof_ends) {
+            relay_finish(r); /* a tty session's end (detach keys typed on the client side) */
+            return;
+        }
         /* The client has no more stdin; it still reads output. */
         reading(r, false, false);
         if (r->stdin) {
@@ -304,7 +308,7 @@ static void relay_finish(struct stream_relay *r)
 
 struct stream_relay *stream_relay_start(uv_stream_t *client, uv_pipe_t *shim, const char *pre,
                                         size_t prelen, bool client_eof, bool stdin, bool tty,
-                                        const unsigned char *detach, size_t ndetach,
+                                        bool eof_ends, const unsigned char *detach, size_t ndetach,
                                         const struct stream_relay_ops *ops, void *data)
 {
     struct stream_relay *r = xcalloc(1, sizeof(*r));
@@ -312,6 +316,7 @@ struct stream_relay *stream_relay_start(uv_stream_t *client, uv_pipe_t *shim, co
     r->shim = shim;
     r->stdin = stdin;
     r->tty = tty;
+    r->eof_ends = stdin && eof_ends;
     r->ndetach = ndetach > STREAM_DETACH_MAX ? STREAM_DETACH_MAX : ndetach;
     memcpy(r->detach, detach, r->ndetach);
     sb_init(&r->fin);
@@ -324,6 +329,10 @@ struct stream_relay *stream_relay_start(uv_stream_t *client, uv_pipe_t *shim, co
         return r;
     }
     reading(r, true, true);
+    if (client_eof && r->eof_ends) {
+        relay_finish(r);
+        return r;
+    }
     if (client_eof) {
         if (stdin) {
             uv_shutdown_t *req = xcalloc(1, sizeof(*req));

@@ -43,11 +43,12 @@ int stream_detach_keys_parse(const char *spec, unsigned char *out, size_t *n, st
  * whose JSON handshake is done (owned by the relay from now on, closed by it). pre/prelen:
  * client bytes already received (stdin written before the session began). stdin: forward the
  * client's bytes; tty: strip frame headers for the client. detach/ndetach: keys that end the
- * session (not forwarded); 0 keys disables detaching.
+ * session (not forwarded); 0 keys disables detaching. eof_ends: the client's half-close ends
+ * the session (a tty's or a reusable stdin's), instead of only ending its stdin.
  */
 struct stream_relay *stream_relay_start(uv_stream_t *client, uv_pipe_t *shim, const char *pre,
                                         size_t prelen, bool client_eof, bool stdin, bool tty,
-                                        const unsigned char *detach, size_t ndetach,
+                                        bool eof_ends, const unsigned char *detach, size_t ndetach,
                                         const struct stream_relay_ops *ops, void *data);
 /* Shim bytes read along with its handshake, to be handled as the first frames. */
 void stream_relay_shim_input(struct stream_relay *r, const char *data, size_t len);
