@@ -328,6 +328,11 @@ void ctr_create(struct ctr_store *st, struct api_container_config *cfg, const ch
     memset(cfg, 0, sizeof(*cfg));
     snprintf(c->image_id, sizeof(c->image_id), "%s", img->id);
     merge_image_config(&c->cfg, json_object_get(img->config, "config"));
+    if (!c->cfg.host.log_type || !c->cfg.host.log_type[0]) {
+        /* the daemon's default log driver, as inspect shows it (docker-py reads it) */
+        free(c->cfg.host.log_type);
+        c->cfg.host.log_type = xstrdup("json-file");
+    }
     if (!c->cfg.hostname || !c->cfg.hostname[0]) {
         free(c->cfg.hostname);
         c->cfg.hostname = xstrndup(c->id, 12);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "daemon/logs/logs.h"
 #include "daemon/stream/stream.h"
 
 #define PRE_STDIN_MAX (1 << 20)
@@ -21,6 +22,7 @@ struct hijack {
     struct ctr_session *session;
     struct sb pre; /* client bytes before the session was ready */
     bool client_eof;
+    bool busy; /* a log replay is being read: it frees hj if the client goes meanwhile */
     bool stdin, tty, eof_ends;
     unsigned char keys[STREAM_DETACH_MAX];
     size_t nkeys;
@@ -78,7 +80,8 @@ static void pre_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         ctr_session_cancel(hj->session);
         hj->session = NULL;
         httpd_hijack_close(s);
-        hijack_free(hj);
+        if (!hj->busy)
+            hijack_free(hj);
     }
 }
 
@@ -150,10 +153,77 @@ static char *hijack_head(const struct httpd_req *req, bool tty, int version)
 /* ---- attach ------------------------------------------------------------------------------ */
 
 struct attach_args {
+    uv_work_t work; /* logs=1: the log is read on the threadpool first */
     struct hijack *hj;
     struct ctr_store *st;
-    bool out, err;
+    uv_loop_t *loop;
+    bool out, err, logs, stream;
+    char *log_path;
+    struct sb log;
 };
+
+static void attach_session(struct attach_args *a)
+{
+    struct hijack *hj = a->hj;
+    if (!a->stream) {
+        /* logs only: they were written; the stream ends here */
+        uv_read_stop(hj->client);
+        httpd_hijack_close(hj->client);
+        hijack_free(hj);
+    } else {
+        hj->session = ctr_attach(a->st, hj->c, hj->stdin, a->out, a->err, session_ready, hj);
+    }
+    free(a->log_path);
+    sb_release(&a->log);
+    free(a);
+}
+
+static int log_entry(const struct logs_entry *e, void *data)
+{
+    struct attach_args *a = data;
+    handle_logs_frame(e, a->hj->tty, false, &a->log);
+    return 0;
+}
+
+static void log_work(uv_work_t *w)
+{
+    struct attach_args *a = w->data;
+    struct logs_query q = {.out = a->out, .err = a->err, .tail = -1};
+    struct logs_pos end;
+    struct err *err = NULL;
+    (void)logs_read(a->log_path, &q, log_entry, a, &end, &err);
+    err_free(err); /* no log yet: nothing to replay */
+}
+
+static void log_written(uv_write_t *w, int status)
+{
+    (void)status;
+    free(w);
+}
+
+static void log_after(uv_work_t *w, int status)
+{
+    struct attach_args *a = w->data;
+    (void)status;
+    struct hijack *hj = a->hj;
+    hj->busy = false;
+    if (hj->gone) {
+        hijack_free(hj);
+        free(a->log_path);
+        sb_release(&a->log);
+        free(a);
+        return;
+    }
+    if (a->log.len) {
+        uv_buf_t b = uv_buf_init(a->log.buf, (unsigned int)a->log.len);
+        uv_write_t *wr = xcalloc(1, sizeof(*wr) + a->log.len);
+        memcpy((char *)(wr + 1), a->log.buf, a->log.len);
+        b.base = (char *)(wr + 1);
+        if (uv_write(wr, hj->client, &b, 1, log_written) < 0)
+            free(wr);
+    }
+    attach_session(a);
+}
 
 static void attach_hijacked(uv_stream_t *client, const char *rest, size_t restlen, void *data)
 {
@@ -164,8 +234,13 @@ static void attach_hijacked(uv_stream_t *client, const char *rest, size_t restle
     if (restlen && hj->stdin)
         sb_add(&hj->pre, rest, restlen);
     uv_read_start(client, pre_alloc, pre_read);
-    hj->session = ctr_attach(a->st, hj->c, hj->stdin, a->out, a->err, session_ready, hj);
-    free(a);
+    if (a->logs) {
+        a->work.data = a;
+        hj->busy = true;
+        uv_queue_work(a->loop, &a->work, log_work, log_after);
+        return;
+    }
+    attach_session(a);
 }
 
 static void handle_attach(struct route_req *rr)
@@ -199,6 +274,11 @@ static void handle_attach(struct route_req *rr)
     a->st = env->ctrs;
     a->out = route_query_bool(rr, "stdout", false);
     a->err = route_query_bool(rr, "stderr", false);
+    a->logs = route_query_bool(rr, "logs", false);
+    a->stream = route_query_bool(rr, "stream", false) || !a->logs;
+    a->log_path = ctr_log_path(c);
+    a->loop = env->loop;
+    sb_init(&a->log);
     _cleanup_free_ char *head = hijack_head(rr->http, hj->tty, rr->version);
     httpd_resp_hijack(route_detach(rr), head, attach_hijacked, a);
 }
@@ -273,6 +353,11 @@ static struct ctr_exec *find_exec(struct route_req *rr)
     return x;
 }
 
+static void free_handle(uv_handle_t *h)
+{
+    free(h);
+}
+
 static void exec_detached_ready(const struct err *err, uv_pipe_t *shim, const char *pre,
                                 size_t prelen, void *data)
 {
@@ -284,7 +369,7 @@ static void exec_detached_ready(const struct err *err, uv_pipe_t *shim, const ch
         return;
     }
     /* Nobody reads the output; the shim keeps the exec running when this connection goes. */
-    uv_close((uv_handle_t *)shim, (uv_close_cb)free);
+    uv_close((uv_handle_t *)shim, free_handle);
     httpd_resp_send(req, 200, NULL, NULL, 0);
 }
 

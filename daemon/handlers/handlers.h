@@ -60,6 +60,9 @@ extern const struct route handle_system_routes[];
 extern const struct route handle_image_routes[];
 extern const struct route handle_container_routes[];
 extern const struct route handle_attach_routes[];
+/* One log entry as the logs and attach streams carry it: an 8-byte frame unless tty. */
+struct logs_entry;
+void handle_logs_frame(const struct logs_entry *e, bool tty, bool timestamps, struct sb *out);
 /* GET /containers/{id}/logs (logs.c), listed in handle_container_routes. */
 void handle_container_logs(struct route_req *rr);
 extern const struct route handle_archive_routes[];

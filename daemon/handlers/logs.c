@@ -59,25 +59,29 @@ static int64_t parse_time_ns(const char *s, bool *ok)
     return 0;
 }
 
-static int add_entry(const struct logs_entry *e, void *data)
+void handle_logs_frame(const struct logs_entry *e, bool tty, bool timestamps, struct sb *out)
 {
-    struct logs_read *r = data;
-    const struct logs_ctx *lc = r->lc;
     char ts[48] = "";
     size_t tslen = 0;
-    if (lc->timestamps) {
+    if (timestamps) {
         time_rfc3339nano(&e->time, ts);
         tslen = strlen(ts);
         ts[tslen++] = ' ';
         ts[tslen] = '\0';
     }
-    if (!lc->tty) {
+    if (!tty) {
         unsigned char hdr[8];
         logs_frame_header(e->stream, (uint32_t)(tslen + e->len), hdr);
-        sb_add(&r->out, hdr, sizeof(hdr));
+        sb_add(out, hdr, sizeof(hdr));
     }
-    sb_add(&r->out, ts, tslen);
-    sb_add(&r->out, e->data, e->len);
+    sb_add(out, ts, tslen);
+    sb_add(out, e->data, e->len);
+}
+
+static int add_entry(const struct logs_entry *e, void *data)
+{
+    struct logs_read *r = data;
+    handle_logs_frame(e, r->lc->tty, r->lc->timestamps, &r->out);
     return 0;
 }
 
