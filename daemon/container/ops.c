@@ -247,24 +247,55 @@ struct remove_op {
     struct err *err;
 };
 
+/* The files of a removed container, deleted after the answer (they are out of view). */
+struct purge_op {
+    uv_work_t work;
+    char *gone;
+    char *bundle;
+    char *cgroup;
+};
+
+static void purge_work(uv_work_t *w)
+{
+    struct purge_op *p = w->data;
+    struct err *e = NULL;
+    if (fsu_rmtree(p->gone, &e) < 0 || fsu_rmtree(p->bundle, &e) < 0) {
+        log_warn("removing container files: %s", e->msg);
+        err_free(e);
+        e = NULL;
+    }
+    (void)rt_cgroup_destroy(p->cgroup, &e);
+    err_free(e);
+}
+
+static void purge_after(uv_work_t *w, int status)
+{
+    struct purge_op *p = w->data;
+    (void)status;
+    free(p->gone);
+    free(p->bundle);
+    free(p->cgroup);
+    free(p);
+}
+
 static void remove_work(uv_work_t *w)
 {
     struct remove_op *op = w->data;
     _cleanup_free_ char *gone = xasprintf("%s.removing", op->dir);
-    /* Renamed first: a crash mid-delete leaves a .removing dir the next start finishes. */
-    if (rename(op->dir, gone) < 0 && errno != ENOENT) {
+    /* Renamed out of view: a crash before the purge leaves a .removing dir that the next
+     * start deletes. */
+    if (rename(op->dir, gone) < 0 && errno != ENOENT)
         err_set(&op->err, ERR_SYSTEM, errno, "remove %s", op->dir);
-        return;
-    }
-    struct err *e = NULL;
-    if (fsu_rmtree(gone, &e) < 0 || fsu_rmtree(op->bundle, &e) < 0) {
-        log_warn("removing container files: %s", e->msg);
-        err_free(e);
-    }
-    char cg[128];
-    snprintf(cg, sizeof(cg), "berth/%s", op->dir + strlen(op->dir) - DIGEST_HEX_LEN);
-    (void)rt_cgroup_destroy(cg, &e);
-    err_free(e);
+}
+
+static void purge_start(struct ctr_store *st, const struct remove_op *op, const char *id)
+{
+    struct purge_op *p = xcalloc(1, sizeof(*p));
+    p->gone = xasprintf("%s.removing", op->dir);
+    p->bundle = xstrdup(op->bundle);
+    p->cgroup = xasprintf("berth/%s", id);
+    p->work.data = p;
+    uv_queue_work(st->loop, &p->work, purge_work, purge_after);
 }
 
 static void remove_after(uv_work_t *w, int status)
@@ -276,6 +307,7 @@ static void remove_after(uv_work_t *w, int status)
         c->status = CTR_DEAD;
         op->done(op->err, op->data);
     } else {
+        purge_start(c->st, op, c->id);
         ctr_store_drop(c->st, c);
         ctr_execs_drop(c->st, c);
         c->removed = true;
