@@ -222,8 +222,8 @@ static void handle_images_list(struct route_req *rr)
         for (size_t i = 0; i < ARRAY_SIZE(known); i++)
             ok |= strcmp(key, known[i]) == 0;
         if (!ok) {
+            route_reply_errf(rr, ERR_INVALID, "invalid filter '%s'", key); /* key is in filters */
             json_decref(filters);
-            route_reply_errf(rr, ERR_INVALID, "invalid filter '%s'", key);
             return;
         }
     }
