@@ -320,6 +320,21 @@ void reg_client_set_plain(struct reg_client *c, const char *hostport)
 
 /* ---- life cycle ------------------------------------------------------------------------ */
 
+static CURLM *client_multi(struct reg_client *c)
+{
+    if (c->multi)
+        return c->multi;
+    c->multi = curl_multi_init();
+    if (!c->multi)
+        abort();
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 8L);
+    return c->multi;
+}
+
 struct reg_client *reg_client_new(uv_loop_t *loop, const struct reg_config *cfg)
 {
     struct reg_client *c = xcalloc(1, sizeof(*c));
@@ -329,14 +344,8 @@ struct reg_client *reg_client_new(uv_loop_t *loop, const struct reg_config *cfg)
     c->user_agent = xstrdup(cfg->user_agent ? cfg->user_agent : "berth/" BERTH_VERSION);
     c->low_speed_time = cfg->low_speed_time ? (long)cfg->low_speed_time : LOW_SPEED_TIME_S;
     load_certs(c, cfg->certs_dir);
-    c->multi = curl_multi_init();
-    if (!c->multi)
-        abort();
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 8L);
+    /* The curl multi handle (and with it libcurl's and the TLS library's initialisation) is
+     * made at the first transfer: an idle daemon never pays for them. */
     uv_timer_init(loop, &c->timer);
     uv_timer_init(loop, &c->defer);
     c->timer.data = c;
@@ -544,7 +553,7 @@ void reg_xfer_setup(struct reg_xfer *x, bool verify)
 void reg_xfer_start(struct reg_xfer *x)
 {
     curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
-    if (curl_multi_add_handle(x->c->multi, x->easy) != CURLM_OK)
+    if (curl_multi_add_handle(client_multi(x->c), x->easy) != CURLM_OK)
         abort();
     x->in_multi = true;
 }
