@@ -5,8 +5,11 @@
 # bench/run/run.sh: container lifecycle latency of berthd and of dockerd, side by side in one
 # run, against the floor of `unshare ... chroot ROOTFS /bin/true`. Per container: POST create,
 # start, wait and DELETE of busybox `true` through the API, sequentially; then 100 containers
-# started at once; then the memory of each daemon and of one shim with the 100 running. Prints
-# a table with the targets of issue 4 and saves it to bench/results/run-<date>.txt.
+# started at once; then the memory of each daemon and of one shim with the 100 running. Then the
+# end-to-end cases of issue 5, through the CLIs: `docker run --rm busybox true` with the same
+# docker CLI against both daemons, `docker exec CTR true` on a running container against both,
+# and `berth run --rm busybox true` against berthd. Prints a table with the targets of issues 4
+# and 5 and saves it to bench/results/run-<date>.txt.
 #
 # Run as root. Everything runs inside `unshare --net --mount --fork` with private tmpfs mounts
 # over /run, /etc/docker and /opt (bench/lib.sh). Both daemons are driven by the same client,
@@ -15,7 +18,8 @@
 #
 # Environment:
 #   BENCH_N       containers in the sequential loop, and runs of the floor (default 30)
-#   BENCH_CLI_N   `docker run --rm` runs per daemon, for reference (default 10; 0 skips them)
+#   BENCH_CLI_N   runs of each CLI case per daemon: `docker run --rm`, `docker exec`, `berth run
+#                 --rm`, each after 3 unrecorded runs (default 20; 0 skips them)
 #   BENCH_BURST   containers started at once (default 100)
 #   BENCH_CONC    connections the burst's start requests use (default 32)
 #   BENCH_PERF    1: after the measurements, three more berthd loops of BENCH_N containers:
@@ -23,8 +27,9 @@
 #                 whose data root is a tmpfs; the summary goes to
 #                 bench/results/run-perf-<date>.txt (default 0)
 #   BENCH_ONLY    "berthd", "dockerd" or "floor" to measure one contender only
-#   BERTHD        berthd binary, with berth-shim beside it (default build-bench/bin/berthd, a
-#                 Release build made or brought up to date by this script)
+#   BERTHD        berthd binary, with berth-shim and the berth CLI beside it (default
+#                 build-bench/bin/berthd, a Release build made or brought up to date by this
+#                 script)
 #   DOCKERD       dockerd binary (default /usr/sbin/dockerd)
 #   FIXTURES      fixture directory (default build/fixtures; built when needed)
 #
@@ -35,7 +40,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 n=${BENCH_N:-30}
-cli_n=${BENCH_CLI_N:-10}
+cli_n=${BENCH_CLI_N:-20}
 burst=${BENCH_BURST:-100}
 conc=${BENCH_CONC:-32}
 perf_on=${BENCH_PERF:-0}
@@ -44,6 +49,7 @@ berthd_bin=${BERTHD:-$root/build-bench/bin/berthd}
 dockerd_bin=${DOCKERD:-/usr/sbin/dockerd}
 fixtures=${FIXTURES:-$root/build/fixtures}
 client=$here/lifecycle.py
+berth_cli=$(dirname "$berthd_bin")/berth
 bench_tag=bench/run
 # shellcheck source=bench/lib.sh
 . "$here/../lib.sh"
@@ -78,12 +84,13 @@ if [[ ${BENCH_RUN_INNER:-} != 1 ]]; then
         echo "bench/run: building berthd and berth-shim (cmake Release, $root/build-bench)" >&2
         cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null ||
             die "cmake configure failed"
-        cmake --build "$root/build-bench" -j2 --target berthd berth-shim >/dev/null ||
+        cmake --build "$root/build-bench" -j2 --target berthd berth-shim berth >/dev/null ||
             die "build failed"
     fi
     if want berthd; then
         [[ -x $berthd_bin ]] || die "$berthd_bin is not executable"
         [[ -x $(dirname "$berthd_bin")/berth-shim ]] || die "no berth-shim beside $berthd_bin"
+        [[ -x $(dirname "$berthd_bin")/berth ]] || die "no berth CLI beside $berthd_bin"
     fi
     if want dockerd; then
         [[ -x $dockerd_bin ]] || die "$dockerd_bin is missing (apt-get install docker.io)"
@@ -199,6 +206,50 @@ shim_memory()
         awk '{v[NR] = $2} END {print v[int((NR + 1) / 2)]}')
 }
 
+# time_runs NAME KEY CMD...: CMD 3 times unrecorded, then cli_n times timed (wall time of the
+# process); result[NAME.KEY.median|p90|n], or result[NAME.KEY_error] with the first failure.
+time_runs()
+{
+    local name=$1 key=$2 i t0 out
+    shift 2
+    : >"$dir/$name-$key.txt"
+    for ((i = -3; i < cli_n; i++)); do
+        t0=$EPOCHREALTIME
+        if ! out=$("$@" 2>&1 </dev/null); then
+            result[$name.${key}_error]=$(head -n 1 <<<"$out" | cut -c 1-70)
+            fail "$name: $* failed: $(head -c 300 <<<"$out")"
+            return 1
+        fi
+        ((i < 0)) || since "$t0" >>"$dir/$name-$key.txt"
+    done
+    stats "$dir/$name-$key.txt" - "$name.$key"
+}
+
+# cli_cases NAME SOCK: the end-to-end cases through the CLIs (issue 5): docker run --rm, docker
+# exec on a running container, and for berthd berth run --rm.
+cli_cases()
+{
+    local name=$1 sock=$2 ctr=bench-exec
+    say "$name: $cli_n x docker run --rm --network none $image true"
+    time_runs "$name" cli docker -H "unix://$sock" run --rm --network none "$image" true || true
+    say "$name: $cli_n x docker exec $ctr true"
+    if docker -H "unix://$sock" run -d --name "$ctr" --network none "$image" sleep 600 \
+        >"$dir/$name-exec-run.txt" 2>&1; then
+        time_runs "$name" exec docker -H "unix://$sock" exec "$ctr" true || true
+        docker -H "unix://$sock" rm -f "$ctr" >/dev/null 2>&1 || fail "$name: rm -f $ctr failed"
+    else
+        result[$name.exec_error]="docker run -d failed"
+        fail "$name: docker run -d $ctr failed: $(head -c 300 "$dir/$name-exec-run.txt")"
+    fi
+    if [[ $name == berthd ]]; then
+        say "$name: $cli_n x berth run --rm --network none $image true"
+        time_runs "$name" berth "$berth_cli" -H "unix://$sock" run --rm --network none "$image" \
+            true || true
+        say "$name: $cli_n x berth run --rm $image true (the default network)"
+        time_runs "$name" berthdef "$berth_cli" -H "unix://$sock" run --rm "$image" true || true
+    fi
+}
+
 # ---- the API measurements, the same for both daemons -------------------------------------------
 
 # measure NAME SOCK MEMFN: the client's cost, the sequential loop, the `docker run` reference
@@ -230,20 +281,7 @@ measure()
     fi
 
     if ((cli_n > 0)); then
-        say "$name: $cli_n x docker run --rm --network none $image true"
-        : >"$dir/$name-cli.txt"
-        for ((i = 0; i < cli_n; i++)); do
-            t0=$EPOCHREALTIME
-            if ! out=$(docker -H "unix://$sock" run --rm --network none "$image" true 2>&1); then
-                result[$name.cli_error]=$(head -n 1 <<<"$out" | cut -c 1-70)
-                say "$name: docker run failed: $out"
-                break
-            fi
-            since "$t0" >>"$dir/$name-cli.txt"
-        done
-        if [[ -z ${result[$name.cli_error]:-} ]]; then
-            stats "$dir/$name-cli.txt" - "$name.cli" || true
-        fi
+        cli_cases "$name" "$sock"
     fi
 
     say "$name: $burst containers (sleep 60) started at once, $conc connections"
@@ -505,6 +543,15 @@ mem_row()
     printf '%-34s | %12s | %12s | %12s | %12s\n' "$@"
 }
 
+cli_row() # cli_row NAME KEY LABEL
+{
+    if [[ -n ${result[$1.$2_error]:-} ]]; then
+        echo "$3: n/a (${result[$1.$2_error]})"
+    else
+        lat_row "$3" "$(r "$1.$2.median")" "$(r "$1.$2.p90")" "" "" "" ""
+    fi
+}
+
 ratio_row()
 {
     printf '%-34s | %9s | %9s | %7s\n' "$@"
@@ -538,16 +585,19 @@ report()
     done
     lat_row "floor: unshare+chroot /bin/true" "$(r floor.total.median)" "$(r floor.total.p90)" \
         "" "" "" ""
-    for name in berthd dockerd; do
-        if [[ -n ${result[$name.cli_error]:-} ]]; then
-            echo "$name: docker run --rm: n/a (${result[$name.cli_error]})"
-        else
-            lat_row "$name: docker run --rm (CLI)" "$(r "$name.cli.median")" \
-                "$(r "$name.cli.p90")" "" "" "" ""
-        fi
-    done
-    echo "(create/start/wait/rm: the median of each call; the CLI row: wall time of the docker" \
-        "CLI process, $cli_n runs, information only)"
+    echo "(create/start/wait/rm: the median of each call)"
+    echo
+    lat_row "end to end, through a CLI (ms)" median p90 "" "" "" ""
+    lat_row ---------------------------------- -------- -------- ------- ------- ------- -------
+    cli_row berthd cli "berthd: docker run --rm true"
+    cli_row dockerd cli "dockerd: docker run --rm true"
+    cli_row berthd exec "berthd: docker exec CTR true"
+    cli_row dockerd exec "dockerd: docker exec CTR true"
+    cli_row berthd berth "berthd: berth run --rm true"
+    cli_row berthd berthdef "berthd: berth run (default net)"
+    echo "(wall time of the CLI process, $cli_n runs after 3 unrecorded; docker CLI" \
+        "$(docker --version | sed -n 's/^Docker version \([^,]*\),.*/\1/p'); --network none" \
+        "except the last row; exec: on a running \`sleep 600\` container)"
     echo
     burst_row "$burst containers at once (s)" create start running "rm -f"
     burst_row ---------------------------------- -------- -------- -------- --------
@@ -594,6 +644,32 @@ report()
         ok=$(awk -v k="${result[berthd.shim_priv]}" 'BEGIN {print (k < 1024) ? 1 : 0}')
     fi
     ratio_row "berth-shim private memory" "$v" "< 1 MiB" "$(verdict_of "$ok")"
+    if ((cli_n > 0)); then
+        b=${result[berthd.cli.median]:-}
+        d=${result[dockerd.cli.median]:-}
+        v=-
+        ok=-
+        if [[ -n $b && -n $d ]]; then
+            v=$(awk -v b="$b" -v d="$d" 'BEGIN {printf "%.1fx", d / b}')
+            ok=$(awk -v b="$b" -v d="$d" 'BEGIN {print (d >= 6 * b) ? 1 : 0}')
+        fi
+        ratio_row "docker run --rm: dockerd / berthd" "$v" ">= 6x" "$(verdict_of "$ok")"
+        b=${result[berthd.exec.median]:-}
+        d=${result[dockerd.exec.median]:-}
+        v=-
+        if [[ -n $b && -n $d ]]; then
+            v=$(awk -v b="$b" -v d="$d" 'BEGIN {printf "%.1fx", d / b}')
+        fi
+        ratio_row "docker exec: dockerd / berthd" "$v" "-" "info"
+        b=${result[berthd.berth.median]:-}
+        v=-
+        ok=-
+        if [[ -n $b ]]; then
+            v="$b ms"
+            ok=$(awk -v b="$b" 'BEGIN {print (b < 25) ? 1 : 0}')
+        fi
+        ratio_row "berth run --rm true (median)" "$v" "< 25 ms" "$(verdict_of "$ok")"
+    fi
     if ((${#failures[@]})); then
         echo
         echo "failures:"

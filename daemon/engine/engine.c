@@ -216,6 +216,7 @@ static void on_containers_down(void *data)
 {
     struct engine *e = data;
 #ifdef BERTH_WITH_CONTAINERS
+    handle_env_shutdown(&e->env); /* attach/exec sessions end now, not at the grace's end */
     ctr_store_detach(e->ctrs);
 #endif
     httpd_shutdown(e->httpd, e->cfg->shutdown_timeout_s * 1000, on_httpd_closed, e);

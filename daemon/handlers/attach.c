@@ -16,6 +16,9 @@
 #define PRE_STDIN_MAX (1 << 20)
 
 struct hijack {
+    struct handle_sessions *list;
+    struct hijack *prev, *next;
+    struct stream_relay *relay;
     uv_stream_t *client;
     struct ctr *c;
     struct ctr_exec *x;
@@ -29,8 +32,31 @@ struct hijack {
     bool gone;
 };
 
+static void hijack_track(struct hijack *hj, struct handle_sessions *list)
+{
+    hj->list = list;
+    hj->next = list->head;
+    if (list->head)
+        list->head->prev = hj;
+    list->head = hj;
+}
+
+static void hijack_untrack(struct hijack *hj)
+{
+    if (!hj->list)
+        return;
+    if (hj->prev)
+        hj->prev->next = hj->next;
+    else
+        hj->list->head = hj->next;
+    if (hj->next)
+        hj->next->prev = hj->prev;
+    hj->list = NULL;
+}
+
 static void hijack_free(struct hijack *hj)
 {
+    hijack_untrack(hj);
     sb_release(&hj->pre);
     if (hj->c)
         ctr_unref(hj->c);
@@ -265,10 +291,13 @@ static void handle_attach(struct route_req *rr)
     hj->c = c;
     ctr_ref(c);
     sb_init(&hj->pre);
+    hijack_track(hj, env->sessions);
     hj->stdin = route_query_bool(rr, "stdin", false) && c->cfg.open_stdin;
     hj->tty = c->cfg.tty;
     /* docker: a half-close closes a one-shot stdin (no tty); otherwise it ends the session */
     hj->eof_ends = c->cfg.tty || !c->cfg.stdin_once;
+    if (!hj->tty)
+        hj->nkeys = 0; /* detach keys are read on a terminal only: binary stdin passes as is */
     struct attach_args *a = xcalloc(1, sizeof(*a));
     a->hj = hj;
     a->st = env->ctrs;
@@ -417,6 +446,7 @@ static void handle_exec_start(struct route_req *rr)
     struct hijack *hj = xcalloc(1, sizeof(*hj));
     hj->x = x;
     sb_init(&hj->pre);
+    hijack_track(hj, env->sessions);
     hj->stdin = x->attach_stdin;
     hj->tty = x->tty;
     hj->eof_ends = x->tty;
@@ -427,6 +457,8 @@ static void handle_exec_start(struct route_req *rr)
         err_free(err);
         return;
     }
+    if (!hj->tty)
+        hj->nkeys = 0;
     struct exec_args *a = xcalloc(1, sizeof(*a));
     a->hj = hj;
     a->st = env->ctrs;
@@ -455,6 +487,18 @@ static void handle_exec_resize(struct route_req *rr)
         return;
     }
     route_reply_status(rr, 200);
+}
+
+void handle_env_shutdown(struct handle_env *env)
+{
+    struct hijack *hj = env->sessions ? env->sessions->head : NULL;
+    while (hj) {
+        struct hijack *next = hj->next;
+        hijack_untrack(hj);
+        if (hj->relay)
+            stream_relay_stop(hj->relay); /* frees hj through relay_done */
+        hj = next;
+    }
 }
 
 const struct route handle_attach_routes[] = {

@@ -14,6 +14,12 @@
 #include "daemon/registry/registry.h"
 #include "daemon/router/router.h"
 
+/* The live attach/exec sessions (attach.c), for shutdown. */
+struct hijack;
+struct handle_sessions {
+    struct hijack *head;
+};
+
 /* Facts about the host and the daemon's configuration, gathered once at start-up. */
 struct handle_host {
     char *engine_id;
@@ -45,7 +51,8 @@ struct handle_env {
     struct image_store *images;
     struct reg_client *reg;
     struct ctr_store *ctrs;
-    char *version_body; /* GET /version never changes: encoded once (owned) */
+    char *version_body;               /* GET /version never changes: encoded once (owned) */
+    struct handle_sessions *sessions; /* live attach/exec sessions (owned) */
 };
 
 /* The "label" filter: every "key" or "key=value" of want (a JSON array) is in labels. */
@@ -54,6 +61,8 @@ bool handle_labels_match(const json_t *labels, const json_t *want);
 /* Fills what the handlers precompute from env (the /version body). */
 void handle_env_init(struct handle_env *env);
 void handle_env_release(struct handle_env *env);
+/* Shutdown: ends every attach and exec session at once (their clients see the end). */
+void handle_env_shutdown(struct handle_env *env);
 
 /* The route tables of every resource, for route_new(). */
 extern const struct route handle_system_routes[];

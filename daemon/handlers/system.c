@@ -47,6 +47,7 @@ void handle_env_init(struct handle_env *env)
         .build_time = BERTH_BUILD_TIME,
         .experimental = false,
     };
+    env->sessions = xcalloc(1, sizeof(*env->sessions));
     json_auto_t *j = api_version_encode(&v);
     char *s = json_dumps(j, JSON_COMPACT);
     env->version_body = xasprintf("%s\n", s);
@@ -55,6 +56,8 @@ void handle_env_init(struct handle_env *env)
 
 void handle_env_release(struct handle_env *env)
 {
+    free(env->sessions);
+    env->sessions = NULL;
     free(env->version_body);
     env->version_body = NULL;
 }

@@ -16,6 +16,8 @@ struct stream_relay {
     size_t client_pending, shim_pending;
     bool shim_reading, client_reading;
     bool finishing, shim_closed, client_released, shutting_client;
+    bool forced;          /* stopped from outside: no draining */
+    unsigned int nwrites; /* write requests not yet called back (they point at r) */
     struct stream_relay_ops ops;
     void *data;
 };
@@ -94,6 +96,7 @@ static void on_written(uv_write_t *w, int status)
 {
     struct relay_write *rw = (struct relay_write *)w;
     struct stream_relay *r = rw->r;
+    r->nwrites--;
     if (rw->to_client) {
         r->client_pending -= rw->len;
         if (r->client_pending < STREAM_QUEUE_MAX / 2)
@@ -109,7 +112,7 @@ static void on_written(uv_write_t *w, int status)
         return;
     }
     if (r->finishing)
-        relay_finish(r); /* maybe now drained */
+        relay_finish(r); /* maybe now drained, or the last callback of a forced stop */
 }
 
 static void relay_write(struct stream_relay *r, bool to_client, const void *data, size_t len)
@@ -128,6 +131,7 @@ static void relay_write(struct stream_relay *r, bool to_client, const void *data
         relay_finish(r);
         return;
     }
+    r->nwrites++;
     if (to_client) {
         r->client_pending += len;
         if (r->client_pending > STREAM_QUEUE_MAX)
@@ -254,7 +258,7 @@ static void on_shim_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 
 static void maybe_done(struct stream_relay *r)
 {
-    if (!r->shim_closed || !r->client_released)
+    if (!r->shim_closed || !r->client_released || r->nwrites > 0)
         return;
     sb_release(&r->fin);
     void (*done)(void *) = r->ops.done;
@@ -291,6 +295,18 @@ static void relay_finish(struct stream_relay *r)
         if (r->client_reading)
             uv_read_stop(r->client);
         r->shim_reading = r->client_reading = false;
+    }
+    if (r->forced) {
+        /* closing cancels what is queued; the write callbacks still come (nwrites) */
+        if (!r->shim_closed && !uv_is_closing((uv_handle_t *)r->shim))
+            uv_close((uv_handle_t *)r->shim, on_shim_closed);
+        if (!r->client_released && !r->shutting_client) {
+            r->shutting_client = true;
+            r->client_released = true;
+            r->ops.release_client(r->client, r->data);
+        }
+        maybe_done(r);
+        return;
     }
     /* the client gets what is queued for it, then a half-close (as dockerd does) */
     if (r->client_pending > 0 || r->shim_pending > 0)
@@ -347,6 +363,7 @@ struct stream_relay *stream_relay_start(uv_stream_t *client, uv_pipe_t *shim, co
 
 void stream_relay_stop(struct stream_relay *r)
 {
+    r->forced = true;
     relay_finish(r);
 }
 

@@ -52,7 +52,8 @@ struct stream_relay *stream_relay_start(uv_stream_t *client, uv_pipe_t *shim, co
                                         const struct stream_relay_ops *ops, void *data);
 /* Shim bytes read along with its handshake, to be handled as the first frames. */
 void stream_relay_shim_input(struct stream_relay *r, const char *data, size_t len);
-/* Ends a session from outside (daemon shutdown). */
+/* Ends a session from outside (daemon shutdown) at once, dropping what is queued; done runs
+ * when everything is released. */
 void stream_relay_stop(struct stream_relay *r);
 
 #endif

@@ -167,7 +167,7 @@ rss_kib() {
     l1="$(docker_t logs --tail 1 kil1)"
     sleep 0.3
     [[ "$(docker_t logs --tail 1 kil1)" != "$l1" ]] || fail "the container stopped writing"
-    run timeout 1.5 docker -H "unix://$SOCK" attach --no-stdin kil1
+    run timeout -s KILL 1.5 docker -H "unix://$SOCK" attach --no-stdin --sig-proxy=false kil1
     assert_match "$output" '^line [0-9]+$'
     assert_eq "$(docker_t exec kil1 echo ok)" ok
     docker_t rm -f kil1 >/dev/null

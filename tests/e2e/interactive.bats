@@ -71,7 +71,7 @@ outer_modes() {
 
 @test "docker run: 127 for a missing command, 126 for a directory; the message on stderr" {
     ctr_start
-    run docker_t run --rm busybox nosuchcmd
+    run -127 docker_t run --rm busybox nosuchcmd
     assert_status 127
     assert_contains "$output" nosuchcmd
     run docker_t run --rm busybox /etc
@@ -85,6 +85,10 @@ outer_modes() {
     run docker_t run -i --rm busybox cat <<<"data"
     assert_status 0
     assert_eq "$output" data
+    # Without a Tty, stdin is not scanned for detach keys: ctrl-p ctrl-q are data.
+    printf 'abc\x10\x11def\n' >"$T/keys"
+    assert_eq "$(docker_t run -i --rm busybox cat <"$T/keys" | od -An -tx1 | tr -d ' \n')" \
+        "$(od -An -tx1 <"$T/keys" | tr -d ' \n')"
     head -c 1M /dev/urandom >"$T/bin"
     assert_eq "$(docker_t run -i --rm busybox cat <"$T/bin" | sha256sum)" "$(sha256sum <"$T/bin")"
     # EOF reaches the process: cat ends, then the shell goes on.
@@ -212,7 +216,7 @@ outer_modes() {
 
 @test "two attached clients both receive all of the output" {
     ctr_start
-    docker_t run -d --name two1 busybox sh -c 'while [ ! -e /go ]; do sleep 0.05; done; seq 1 5000; echo done' >/dev/null
+    docker_t run -d --name two1 busybox sh -c 'while [ ! -e /go ]; do sleep 0.05; done; seq 1 5000; echo fin' >/dev/null
     docker_b attach --no-stdin two1 >"$T/a.out" 2>"$T/a.err" &
     local pa=$!
     docker_b attach --no-stdin two1 >"$T/b.out" 2>"$T/b.err" &
@@ -232,7 +236,7 @@ outer_modes() {
     wait "$pb" || rc=$?
     assert_eq "$rc" 0
     local want
-    want="$( (seq 1 5000; echo done) | sha256sum)"
+    want="$( (seq 1 5000; echo fin) | sha256sum)"
     assert_eq "$(sha256sum <"$T/a.out")" "$want"
     assert_eq "$(sha256sum <"$T/b.out")" "$want"
     docker_t rm two1 >/dev/null
@@ -252,7 +256,7 @@ outer_modes() {
     assert_status 7
     assert_eq "$(docker_t exec ex1 sh -c 'echo out; echo err >&2' 2>/dev/null)" out
     assert_eq "$(docker_t exec ex1 sh -c 'echo out; echo err >&2' 2>&1 >/dev/null)" err
-    run docker_t exec ex1 nosuch
+    run -127 docker_t exec ex1 nosuch
     assert_status 127
     run docker_t exec -e FOO=bar -w /tmp -u nobody ex1 sh -c 'echo "$FOO $(pwd) $(id -u)"'
     assert_status 0
@@ -262,6 +266,9 @@ outer_modes() {
     run docker_t exec -i ex1 cat <<<"piped"
     assert_status 0
     assert_eq "$output" piped
+    printf 'abc\x10\x11def\n' >"$T/keys"
+    assert_eq "$(docker_t exec -i ex1 cat <"$T/keys" | od -An -tx1 | tr -d ' \n')" \
+        "$(od -An -tx1 <"$T/keys" | tr -d ' \n')"
     head -c 1M /dev/urandom >"$T/bin"
     assert_eq "$(docker_t exec -i ex1 cat <"$T/bin" | sha256sum)" "$(sha256sum <"$T/bin")"
     # -d: the command runs in the background.
@@ -399,7 +406,7 @@ outer_modes() {
     assert_eq "$(berth_t run --rm busybox sh -c 'echo out; echo err >&2' 2>&1 >/dev/null)" err
     run berth_t run --rm -a stdout busybox sh -c 'echo o; echo e >&2'
     assert_eq "$output" o
-    run berth_t run --rm busybox nosuchcmd
+    run -127 berth_t run --rm busybox nosuchcmd
     assert_status 127
     run berth_t run --rm busybox /etc
     assert_status 126
@@ -420,7 +427,7 @@ outer_modes() {
     assert_match "$output" '^etc$'
     run berth_t exec be1 sh -c 'exit 7'
     assert_status 7
-    run berth_t exec be1 nosuch
+    run -127 berth_t exec be1 nosuch
     assert_status 127
     run berth_t exec -e FOO=bar -w /tmp -u nobody be1 sh -c 'echo "$FOO $(pwd) $(id -u)"'
     assert_status 0
