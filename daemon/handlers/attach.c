@@ -155,6 +155,7 @@ static void session_ready(const struct err *err, uv_pipe_t *shim, const char *pr
     struct stream_relay *r =
         stream_relay_start(hj->client, shim, hj->pre.buf, hj->pre.len, hj->client_eof, hj->stdin,
                            hj->tty, hj->eof_ends, hj->keys, hj->nkeys, &ops, hj);
+    hj->relay = r; /* for handle_env_shutdown */
     stream_relay_shim_input(r, pre, prelen);
 }
 
@@ -382,24 +383,62 @@ static struct ctr_exec *find_exec(struct route_req *rr)
     return x;
 }
 
-static void free_handle(uv_handle_t *h)
+/* A detached exec: nobody reads its output, but its exit code must be recorded. */
+struct exec_drain {
+    struct httpd_req *req; /* answered once the session is ready */
+    struct ctr_store *st;
+    char id[DIGEST_HEX_LEN + 1];
+    struct sb in;
+};
+
+static void drain_closed(uv_handle_t *h)
 {
+    struct exec_drain *d = h->data;
+    sb_release(&d->in);
+    free(d);
     free(h);
+}
+
+static void drain_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    struct exec_drain *d = s->data;
+    if (n > 0)
+        sb_add(&d->in, buf->base, (size_t)n);
+    free(buf->base);
+    while (d->in.len >= 8) {
+        const unsigned char *h = (const unsigned char *)d->in.buf;
+        size_t len = (size_t)h[4] << 24 | (size_t)h[5] << 16 | (size_t)h[6] << 8 | h[7];
+        if (d->in.len < 8 + len)
+            break;
+        if (h[0] == API_SHIM_FRAME_EXIT && len == 4) {
+            /* looked up again: the exec may be gone with its container meanwhile */
+            struct ctr_exec *x = ctr_exec_lookup(d->st, d->id, NULL);
+            if (x)
+                ctr_exec_exited(x, (int)((uint32_t)h[8] << 24 | (uint32_t)h[9] << 16 |
+                                         (uint32_t)h[10] << 8 | h[11]));
+        }
+        sb_consume(&d->in, 8 + len); /* output nobody asked for */
+    }
+    if (n < 0 && !uv_is_closing((uv_handle_t *)s))
+        uv_close((uv_handle_t *)s, drain_closed);
 }
 
 static void exec_detached_ready(const struct err *err, uv_pipe_t *shim, const char *pre,
                                 size_t prelen, void *data)
 {
-    (void)pre;
-    (void)prelen;
-    struct httpd_req *req = data;
+    struct exec_drain *d = data;
+    struct httpd_req *req = d->req;
     if (err) {
         route_send_err(req, err);
+        free(d);
         return;
     }
-    /* Nobody reads the output; the shim keeps the exec running when this connection goes. */
-    uv_close((uv_handle_t *)shim, free_handle);
     httpd_resp_send(req, 200, NULL, NULL, 0);
+    shim->data = d;
+    uv_buf_t dummy = uv_buf_init(xmalloc(prelen ? prelen : 1), (unsigned int)prelen);
+    memcpy(dummy.base, pre, prelen);
+    drain_read((uv_stream_t *)shim, (ssize_t)prelen, &dummy);
+    uv_read_start((uv_stream_t *)shim, pre_alloc, drain_read);
 }
 
 struct exec_args {
@@ -440,7 +479,12 @@ static void handle_exec_start(struct route_req *rr)
         return;
     }
     if (detach) {
-        ctr_exec_start(env->ctrs, x, true, exec_detached_ready, route_detach(rr));
+        struct exec_drain *d = xcalloc(1, sizeof(*d));
+        d->st = env->ctrs;
+        snprintf(d->id, sizeof(d->id), "%s", x->id);
+        sb_init(&d->in);
+        d->req = route_detach(rr);
+        ctr_exec_start(env->ctrs, x, true, exec_detached_ready, d);
         return;
     }
     struct hijack *hj = xcalloc(1, sizeof(*hj));
