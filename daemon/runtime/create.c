@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
+#include <sys/uio.h>
 
 #include "daemon/runtime/internal.h"
 
@@ -108,6 +109,65 @@ int rt_child_drop_privs(uint64_t caps, bool no_new_privs, const struct rt_user *
         return rt_cfail(ce, ERR_SYSTEM, errno, "clear ambient capabilities");
     if (no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return rt_cfail(ce, ERR_SYSTEM, errno, "no_new_privs");
+    return 0;
+}
+
+int rt_child_open_pty(int sync_fd, int h, int w, int stdio[3], char *name, size_t len,
+                      struct rt_cerr *ce)
+{
+    /* after pivot_root, /dev/ptmx is the container's pts/ptmx: the slave shows in its /dev/pts */
+    int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "open /dev/ptmx in the container");
+    int unlock = 0;
+    if (ioctl(m, TIOCSPTLCK, &unlock) < 0) {
+        int e = errno;
+        close(m);
+        return rt_cfail(ce, ERR_SYSTEM, e, "unlock the pty");
+    }
+    unsigned int ptn = 0;
+    if (ioctl(m, TIOCGPTN, &ptn) < 0) {
+        int e = errno;
+        close(m);
+        return rt_cfail(ce, ERR_SYSTEM, e, "get the pty number");
+    }
+    snprintf(name, len, "/dev/pts/%u", ptn);
+    int sl = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (sl < 0) /* kernels before 4.13: open it by name */
+        sl = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (sl < 0) {
+        int e = errno;
+        close(m);
+        return rt_cfail(ce, ERR_SYSTEM, e, "open the pty slave");
+    }
+    if (h > 0 && w > 0) {
+        struct winsize ws = {.ws_row = (unsigned short)h, .ws_col = (unsigned short)w};
+        (void)ioctl(m, TIOCSWINSZ, &ws);
+    }
+    char tag = 'P';
+    struct iovec iov = {.iov_base = &tag, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof(u));
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &m, sizeof(int));
+    ssize_t r;
+    while ((r = sendmsg(sync_fd, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+        ;
+    int e = errno;
+    close(m);
+    if (r != 1) {
+        close(sl);
+        return rt_cfail(ce, ERR_SYSTEM, e, "send the pty master");
+    }
+    stdio[0] = stdio[1] = stdio[2] = sl;
     return 0;
 }
 
@@ -204,7 +264,14 @@ static int child_run(struct rt_child *c, struct rt_cerr *ce)
     rt_child_rlimits();
     char home[PATH_MAX + 8];
     rt_child_set_home(c->envp, c->envn, &u, home, sizeof(home));
-    if ((r = rt_child_setup_fds(c->stdio, c->sync_fd, ce)) < 0)
+    int stdio[3] = {c->stdio[0], c->stdio[1], c->stdio[2]};
+    char pts[32];
+    if (s->tty) {
+        r = rt_child_open_pty(c->sync_fd, s->console_h, s->console_w, stdio, pts, sizeof(pts), ce);
+        if (r < 0 || (!s->privileged && (r = rt_child_dev_console(pts, ce)) < 0))
+            return r;
+    }
+    if ((r = rt_child_setup_fds(stdio, c->sync_fd, ce)) < 0)
         return r;
     if (setsid() < 0)
         return rt_cfail(ce, ERR_SYSTEM, errno, "setsid");
@@ -380,6 +447,16 @@ pid_t rt_clone(int flags)
     return (pid_t)r;
 }
 
+/* The child's "<kind> <errno> <msg>" (n bytes in buf, which has room for a NUL) as *err. */
+static int cerr_parse(char *buf, size_t n, const char *who, struct err **err)
+{
+    buf[n] = 0;
+    int kind = ERR_SYSTEM, errnum = 0, off = 0;
+    if (sscanf(buf, "%d %d %n", &kind, &errnum, &off) < 2 || kind < 0 || kind > ERR_SYSTEM)
+        return err_set(err, ERR_SYSTEM, 0, "%s: %s", who, buf);
+    return err_set(err, (enum err_kind)kind, errnum, "%s", buf + off);
+}
+
 int rt_await_exec(int fd, const char *who, struct err **err)
 {
     char buf[RT_CERR_MSG_SIZE + 64];
@@ -390,11 +467,52 @@ int rt_await_exec(int fd, const char *who, struct err **err)
         return err_set(err, ERR_SYSTEM, errno, "read from %s", who);
     if (n == 0)
         return 0;
-    buf[n] = 0;
-    int kind = ERR_SYSTEM, errnum = 0, off = 0;
-    if (sscanf(buf, "%d %d %n", &kind, &errnum, &off) < 2 || kind < 0 || kind > ERR_SYSTEM)
-        return err_set(err, ERR_SYSTEM, 0, "%s: %s", who, buf);
-    return err_set(err, (enum err_kind)kind, errnum, "%s", buf + off);
+    return cerr_parse(buf, (size_t)n, who, err);
+}
+
+int rt_await_pty(int fd, const char *who, int *master, struct err **err)
+{
+    char buf[RT_CERR_MSG_SIZE + 64];
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * 4)];
+        struct cmsghdr align;
+    } u;
+    struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf) - 1};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+    ssize_t n;
+    while ((n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    if (n < 0)
+        return err_set(err, ERR_SYSTEM, errno, "read from %s", who);
+    int got = -1;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < nfd; i++) {
+            int f;
+            memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+            if (got < 0)
+                got = f;
+            else
+                close(f);
+        }
+    }
+    if (got >= 0 && n == 1 && buf[0] == 'P' && !(msg.msg_flags & MSG_CTRUNC)) {
+        int fl = fcntl(got, F_GETFL);
+        if (fl >= 0)
+            (void)fcntl(got, F_SETFL, fl | O_NONBLOCK);
+        *master = got;
+        return 0;
+    }
+    if (got >= 0)
+        close(got);
+    if (n == 0)
+        return err_set(err, ERR_SYSTEM, 0, "%s exited before sending its pty", who);
+    if (got >= 0)
+        return err_set(err, ERR_SYSTEM, 0, "%s: bad pty message", who);
+    return cerr_parse(buf, (size_t)n, who, err);
 }
 
 static void reap(pid_t pid)
@@ -405,9 +523,14 @@ static void reap(pid_t pid)
 }
 
 int rt_create(const struct rt_spec *spec, int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid,
-              struct err **err)
+              int *pty_master, struct err **err)
 {
     struct prep p = {.netns_fd = -1, .sv = {-1, -1}};
+    int master = -1;
+    if (pty_master)
+        *pty_master = -1;
+    if (spec->tty && !pty_master)
+        return err_set(err, ERR_INVALID, 0, "runtime spec: tty needs somewhere for the pty");
     bool cg = spec->cgroup_path && *spec->cgroup_path;
     if (spec_check(spec, err) < 0 || prepare(spec, stdin_fd, stdout_fd, stderr_fd, &p, err) < 0)
         goto fail;
@@ -430,14 +553,19 @@ int rt_create(const struct rt_spec *spec, int stdin_fd, int stdout_fd, int stder
     }
     char go = 1;
     if (send(p.sv[0], &go, 1, MSG_NOSIGNAL) != 1 ||
+        (spec->tty && rt_await_pty(p.sv[0], "the container's init", &master, err) < 0) ||
         rt_await_exec(p.sv[0], "the container's init", err) < 0) {
         if (err && !*err)
             err_set(err, ERR_SYSTEM, errno, "start the container's init");
+        if (master >= 0)
+            close(master);
         reap(child);
         goto fail_cg;
     }
     prep_release(&p);
     *pid = child;
+    if (pty_master)
+        *pty_master = master;
     return 0;
 fail_cg:
     if (cg)

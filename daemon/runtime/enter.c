@@ -113,6 +113,11 @@ static int enter_run(struct enter *e, int sync_fd, struct rt_cerr *ce)
     rt_child_rlimits();
     char home[PATH_MAX + 8];
     rt_child_set_home(e->envp, e->envn, &u, home, sizeof(home));
+    /* after setns(mnt), /dev/ptmx is the container's: the slave shows in its /dev/pts */
+    char pts[32];
+    if (s->tty && (r = rt_child_open_pty(sync_fd, s->console_h, s->console_w, e->stdio, pts,
+                                         sizeof(pts), ce)) < 0)
+        return r;
     if ((r = rt_child_setup_fds(e->stdio, sync_fd, ce)) < 0)
         return r;
     if (setsid() < 0)
@@ -242,8 +247,13 @@ static pid_t clone_in_pidns(struct enter *e, struct err **err)
 }
 
 int rt_exec(const struct rt_exec_spec *spec, pid_t init_pid, int stdin_fd, int stdout_fd,
-            int stderr_fd, pid_t *pid, struct err **err)
+            int stderr_fd, pid_t *pid, int *pty_master, struct err **err)
 {
+    int master = -1;
+    if (pty_master)
+        *pty_master = -1;
+    if (spec->tty && !pty_master)
+        return err_set(err, ERR_INVALID, 0, "exec: tty needs somewhere for the pty");
     struct enter e = {
         .spec = spec,
         .pidns_fd = -1,
@@ -268,14 +278,19 @@ int rt_exec(const struct rt_exec_spec *spec, pid_t init_pid, int stdin_fd, int s
     char go = 1;
     if ((cg && rt_cgroup_enter(spec->cgroup_path, child, err) < 0) ||
         send(e.sv[0], &go, 1, MSG_NOSIGNAL) != 1 ||
+        (spec->tty && rt_await_pty(e.sv[0], "the exec process", &master, err) < 0) ||
         rt_await_exec(e.sv[0], "the exec process", err) < 0) {
         if (err && !*err)
             err_set(err, ERR_SYSTEM, errno, "start the exec process");
+        if (master >= 0)
+            close(master);
         kill_reap(child);
         enter_release(&e);
         return -1;
     }
     enter_release(&e);
     *pid = child;
+    if (pty_master)
+        *pty_master = master;
     return 0;
 }

@@ -68,6 +68,8 @@ struct rt_child {
 int rt_child_mount_rootfs(const struct rt_child *c, struct rt_cerr *ce);
 /* pivot_root into rootfd, old root detached; cwd is then "/". */
 int rt_child_pivot(int rootfd, struct rt_cerr *ce);
+/* After pivot_root: binds the pty slave (a /dev/pts path) over a new /dev/console. */
+int rt_child_dev_console(const char *slave, struct rt_cerr *ce);
 /* After pivot_root: masked and read-only paths, read-only root. */
 int rt_child_finish_mounts(const struct rt_child *c, struct rt_cerr *ce);
 
@@ -103,6 +105,14 @@ int rt_lookup_exec(const char *argv0, const char *path, char *out, size_t outlen
 void rt_child_reset_signals(void);
 /* stdio onto 0-2 (-1: /dev/null); every other fd but keep_fd is closed. */
 int rt_child_setup_fds(const int stdio[3], int keep_fd, struct rt_cerr *ce);
+/*
+ * tty: opens /dev/ptmx (the container's devpts, so this runs after the root change), sets the
+ * size when h and w > 0, sends the master on sync_fd (one byte 'P' with SCM_RIGHTS) and puts
+ * the slave into stdio[0-2] (rt_child_setup_fds dups it onto 0-2 and closes it) and its
+ * path ("/dev/pts/N") into name.
+ */
+int rt_child_open_pty(int sync_fd, int h, int w, int stdio[3], char *name, size_t len,
+                      struct rt_cerr *ce);
 /* Bounding set, user and groups, then effective = permitted = caps; inheritable, ambient 0. */
 int rt_child_drop_privs(uint64_t caps, bool no_new_privs, const struct rt_user *u,
                         struct rt_cerr *ce);
@@ -119,6 +129,9 @@ _Noreturn void rt_child_fail(int sync_fd, const struct rt_cerr *ce);
 pid_t rt_clone(int flags);
 /* Waits on the close-on-exec sync socket: 0 on EOF (exec'd), or the child's error in *err. */
 int rt_await_exec(int fd, const char *who, struct err **err);
+
+/* Receives the child's pty master (close-on-exec, non-blocking) or its error. */
+int rt_await_pty(int fd, const char *who, int *master, struct err **err);
 
 /* ---- cgroups ----------------------------------------------------------------------------- */
 

@@ -250,28 +250,27 @@ static int dev_mount(int devfd, const char *name, bool create, const char *src, 
     return r < 0 ? rt_cfail(ce, ERR_SYSTEM, -r, "mount %s on /dev/%s", fstype, name) : 0;
 }
 
-/* With a tty, the pty slave on stdin is bound over /dev/console (as runc does). */
-static int dev_console(const struct rt_child *c, int devfd, struct rt_cerr *ce)
+/* With a tty, the pty slave is bound over /dev/console (as runc does); after pivot_root. */
+int rt_child_dev_console(const char *slave, struct rt_cerr *ce)
 {
-    char name[PATH_MAX], link[FDP_LEN];
-    if (!c->spec->tty || c->stdio[0] < 0 || !isatty(c->stdio[0]))
-        return 0;
-    ssize_t n = readlink(rt_fd_path(c->stdio[0], link, sizeof(link)), name, sizeof(name) - 1);
-    if (n <= 0)
-        return 0;
-    name[n] = 0;
-    if (strncmp(name, "/dev/", 5) != 0)
-        return 0;
+    int devfd = open("/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (devfd < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "open /dev");
     int wfd = openat(devfd, "console", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (wfd < 0)
-        return rt_cfail(ce, ERR_SYSTEM, errno, "create /dev/console");
+    if (wfd < 0) {
+        int e = errno;
+        close(devfd);
+        return rt_cfail(ce, ERR_SYSTEM, e, "create /dev/console");
+    }
     close(wfd);
     int fd = openat(devfd, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    int e = errno;
+    close(devfd);
     if (fd < 0)
-        return rt_cfail(ce, ERR_SYSTEM, errno, "open /dev/console");
-    int r = mount_on_fd(name, fd, NULL, MS_BIND, NULL);
+        return rt_cfail(ce, ERR_SYSTEM, e, "open /dev/console");
+    int r = mount_on_fd(slave, fd, NULL, MS_BIND, NULL);
     close(fd);
-    return r < 0 ? rt_cfail(ce, ERR_SYSTEM, -r, "bind %.300s on /dev/console", name) : 0;
+    return r < 0 ? rt_cfail(ce, ERR_SYSTEM, -r, "bind %.300s on /dev/console", slave) : 0;
 }
 
 static int dev_populate(const struct rt_child *c, int devfd, struct rt_cerr *ce)
@@ -295,8 +294,6 @@ static int dev_populate(const struct rt_child *c, int devfd, struct rt_cerr *ce)
     if (r == 0)
         r = dev_mount(devfd, "mqueue", create, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                       NULL, ce);
-    if (r == 0 && create)
-        r = dev_console(c, devfd, ce);
     return r;
 }
 

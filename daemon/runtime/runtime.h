@@ -55,7 +55,8 @@ struct rt_spec {
     char *cwd;   /* absolute, inside the container; created if missing */
     char *user;  /* "", "uid", "uid:gid", "name", "name:group": resolved inside the root */
     char *hostname;
-    bool tty; /* stdin/out/err is a pty slave: make it the controlling terminal */
+    bool tty; /* stdio on a pty from the container's devpts, its controlling terminal */
+    int console_h, console_w; /* tty: initial size (0: the default); not in the JSON */
     /* namespaces */
     unsigned int namespaces; /* enum rt_ns bits */
     char *netns_path;        /* join this net namespace instead of a new one (may be NULL) */
@@ -92,9 +93,13 @@ int rt_caps_compute(char *const *add, char *const *drop, bool privileged, uint64
  * child has exec'd (its pid in *pid) or failed before exec: then ERR_INVALID/ERR_SYSTEM with
  * docker-like text, e.g. `exec: "/nonexistent": stat /nonexistent: no such file or
  * directory` or `exec: "x": executable file not found in $PATH`. Blocking; berth-shim only.
+ * With spec->tty the stdio fds are ignored: the child opens /dev/ptmx inside the container
+ * (after the root change, so `tty` names /dev/pts/N there), makes the slave its stdio and
+ * controlling terminal and hands the master over; it lands in *pty_master (close-on-exec,
+ * non-blocking; the caller owns it). *pty_master is -1 without a tty; it may be NULL then.
  */
 int rt_create(const struct rt_spec *spec, int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid,
-              struct err **err);
+              int *pty_master, struct err **err);
 
 /* ---- exec: a process in a running container -------------------------------------------- */
 
@@ -104,6 +109,7 @@ struct rt_exec_spec {
     char *cwd;   /* inside the container; "" = the container's working dir or / */
     char *user;  /* as for rt_spec */
     bool tty;
+    int console_h, console_w; /* tty: initial size (0: the default); not in the JSON */
     uint64_t caps;
     bool no_new_privs;
     bool privileged;
@@ -119,10 +125,11 @@ int rt_exec_spec_decode(const json_t *j, struct rt_exec_spec *out, struct err **
  * with the same confinement as the container (capabilities, no_new_privs, masked paths come
  * with the mount namespace), stdio on the fds, no other fd, not dumpable until it is inside.
  * Returns once it exec'd (its pid in *pid) or failed with docker's texts (see rt_create).
- * Blocking; berth-shim only.
+ * With spec->tty the pty comes from the container's devpts as in rt_create: the master in
+ * *pty_master, the stdio fds ignored. Blocking; berth-shim only.
  */
 int rt_exec(const struct rt_exec_spec *spec, pid_t init_pid, int stdin_fd, int stdout_fd,
-            int stderr_fd, pid_t *pid, struct err **err);
+            int stderr_fd, pid_t *pid, int *pty_master, struct err **err);
 
 /* ---- cgroups (cgroupfs driver, v1 hybrid or v2 unified) ---------------------------------- */
 

@@ -43,22 +43,22 @@ static void close_fd(int *fd)
 
 /* ---- start ------------------------------------------------------------------------------- */
 
-/* Our ends go into e, the process's ends into child[3] (-1: /dev/null). */
-static int exec_stdio(struct shim_exec *e, bool tty, bool in, int h, int w, int child[3],
-                      struct err **err)
+/* The pty master from the container's devpts (rt_exec): e owns it, output and stdin use dups. */
+static int exec_take_pty(struct shim_exec *e, int m, bool in, struct err **err)
 {
-    if (tty) {
-        int m = -1, sl = -1;
-        if (shim_pty_open(&m, &sl, h, w, err) < 0)
-            return -1;
-        e->pty = m;
-        e->out.fd = fcntl(m, F_DUPFD_CLOEXEC, 3);
-        e->sink.w.fd = in ? fcntl(m, F_DUPFD_CLOEXEC, 3) : -1;
-        child[0] = child[1] = child[2] = sl;
-        if (e->out.fd < 0 || (in && e->sink.w.fd < 0))
-            return err_set(err, ERR_SYSTEM, errno, "dup the pty");
+    e->pty = m;
+    e->out.fd = fcntl(m, F_DUPFD_CLOEXEC, 3);
+    e->sink.w.fd = in ? fcntl(m, F_DUPFD_CLOEXEC, 3) : -1;
+    if (e->out.fd < 0 || (in && e->sink.w.fd < 0))
+        return err_set(err, ERR_SYSTEM, errno, "dup the pty");
+    return 0;
+}
+
+/* Our ends go into e, the process's ends into child[3] (-1: /dev/null); a tty comes later. */
+static int exec_stdio(struct shim_exec *e, bool tty, bool in, int child[3], struct err **err)
+{
+    if (tty)
         return 0;
-    }
     int po[2], pe[2], pi[2] = {-1, -1};
     if (pipe2(po, O_CLOEXEC) < 0)
         return err_set(err, ERR_SYSTEM, errno, "pipe");
@@ -113,9 +113,16 @@ static int exec_start(struct shim *s, const struct api_shim_msg *m, struct shim_
     if (rt_exec_spec_decode(m->exec, &spec, err) < 0)
         return -1;
     int child[3] = {-1, -1, -1};
-    int r = exec_stdio(e, spec.tty, m->stdin_, m->h, m->w, child, err);
+    spec.console_h = m->h;
+    spec.console_w = m->w;
+    int pty = -1;
+    int r = exec_stdio(e, spec.tty, m->stdin_, child, err);
     if (r == 0)
-        r = rt_exec(&spec, s->pid, child[0], child[1], child[2], &e->pid, err);
+        r = rt_exec(&spec, s->pid, child[0], child[1], child[2], &e->pid, &pty, err);
+    if (r == 0 && pty >= 0 && exec_take_pty(e, pty, m->stdin_, err) < 0) {
+        kill(e->pid, SIGKILL); /* reaped as any exec process */
+        r = -1;
+    }
     for (int i = 0; i < 3; i++)
         if (child[i] >= 0 && (i == 0 || child[i] != child[i - 1]))
             close(child[i]);

@@ -91,18 +91,30 @@ static void child_stdio_close(struct shim *s)
     c[0] = c[1] = c[2] = -1;
 }
 
-/* The pty: s->pty owns the master (resize); output and stdin use dups of it. */
+/*
+ * The pty comes from the container's devpts when it is created (shim_create). Until then
+ * stdin's sink holds a /dev/null placeholder (the sink only writes once the process exists),
+ * replaced by a dup of the master under the same number.
+ */
 static int open_pty(struct shim *s, struct err **err)
 {
-    int m = -1, sl = -1;
-    if (shim_pty_open(&m, &sl, s->cfg.console_h, s->cfg.console_w, err) < 0)
-        return -1;
+    s->in.w.fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (s->in.w.fd < 0)
+        return err_set(err, ERR_SYSTEM, errno, "open /dev/null");
+    return 0;
+}
+
+/* s->pty owns the master (resize); output and stdin use dups of it. */
+static int take_pty(struct shim *s, int m, struct err **err)
+{
     s->pty = m;
-    s->child_stdio[0] = s->child_stdio[1] = s->child_stdio[2] = sl;
     s->out.fd = fcntl(m, F_DUPFD_CLOEXEC, 3); /* pty output is logged as stdout */
-    s->in.w.fd = fcntl(m, F_DUPFD_CLOEXEC, 3);
-    if (s->out.fd < 0 || s->in.w.fd < 0)
+    if (s->out.fd < 0)
         return err_set(err, ERR_SYSTEM, errno, "dup the pty");
+    if (s->in.w.fd >= 0 && dup3(m, s->in.w.fd, O_CLOEXEC) < 0)
+        return err_set(err, ERR_SYSTEM, errno, "dup the pty");
+    if (s->epfd >= 0 && shim_ep_ctl(s, EPOLL_CTL_ADD, &s->out, EPOLLIN) < 0)
+        return err_set(err, ERR_SYSTEM, errno, "epoll_ctl");
     return 0;
 }
 
@@ -152,11 +164,16 @@ static int signals_shim(struct shim *s, struct err **err)
 
 int shim_create(struct shim *s, struct err **err)
 {
+    int m = -1;
+    s->cfg.spec.console_h = s->cfg.console_h;
+    s->cfg.spec.console_w = s->cfg.console_w;
     int r = rt_create(&s->cfg.spec, s->child_stdio[0], s->child_stdio[1], s->child_stdio[2],
-                      &s->pid, err);
+                      &s->pid, &m, err);
     child_stdio_close(s);
     if (r < 0)
         return -1;
+    if (m >= 0 && take_pty(s, m, err) < 0)
+        return -1;       /* the caller kills the process */
     s->in.active = true; /* stdin queued before the start goes in now */
     if (s->epfd >= 0)
         shim_sink_pump(s, &s->in);

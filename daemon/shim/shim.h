@@ -27,7 +27,8 @@
  *   - before it exits, shim.sock is removed first (new connections fail: read the exit file)
  *     and connected clients are still answered for up to 1 s.
  * Interactive ops (api.h has the protocol):
- *   - with wait_start, step 2 stops after the stdio (pipes or the pty) exist: fd 3 gets
+ *   - with wait_start, step 2 stops after the stdio pipes exist (a tty is made by the
+ *     container's init in its own devpts at start, and its master passed back): fd 3 gets
  *     {"status":"created"} and the process is created on the first {"op":"start"}, whose
  *     client gets the state message, or {"error":...} after which the shim leaves (exit 1,
  *     no exit file);

@@ -167,8 +167,6 @@ void shim_stream_exit(struct shim *s, struct shim_client *c, int code);
 void shim_attach_exit(struct shim *s);
 /* TIOCSWINSZ; 0 or -errno. */
 int shim_resize(int fd, int h, int w);
-/* A pty pair, both close-on-exec, the master non-blocking; h/w > 0 set the size. */
-int shim_pty_open(int *master, int *slave, int h, int w, struct err **err);
 
 /* exec.c */
 void shim_exec_begin(struct shim *s, struct shim_client *c, const struct api_shim_msg *m);

@@ -331,30 +331,3 @@ int shim_resize(int fd, int h, int w)
     struct winsize ws = {.ws_row = (unsigned short)h, .ws_col = (unsigned short)w};
     return ioctl(fd, TIOCSWINSZ, &ws) < 0 ? -errno : 0;
 }
-
-int shim_pty_open(int *master, int *slave, int h, int w, struct err **err)
-{
-    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (m < 0)
-        return err_set(err, ERR_SYSTEM, errno, "open /dev/ptmx");
-    char name[64];
-    if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof(name)) != 0) {
-        int e = errno;
-        close(m);
-        return err_set(err, ERR_SYSTEM, e, "pty");
-    }
-    int sl = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (sl < 0) {
-        int e = errno;
-        close(m);
-        return err_set(err, ERR_SYSTEM, e, "open %s", name);
-    }
-    int fl = fcntl(m, F_GETFL);
-    if (fl >= 0)
-        (void)fcntl(m, F_SETFL, fl | O_NONBLOCK);
-    if (h > 0 && w > 0)
-        (void)shim_resize(m, h, w);
-    *master = m;
-    *slave = sl;
-    return 0;
-}

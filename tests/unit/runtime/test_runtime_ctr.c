@@ -124,7 +124,7 @@ static int start(struct fx *f, char **argv, pid_t *pid, int *outfd, struct err *
     int p[2];
     assert_int_equal(pipe2(p, O_CLOEXEC), 0);
     f->spec.argv = argv;
-    int r = rt_create(&f->spec, -1, p[1], p[1], pid, err);
+    int r = rt_create(&f->spec, -1, p[1], p[1], pid, NULL, err);
     close(p[1]);
     if (r < 0) {
         close(p[0]);
@@ -477,28 +477,25 @@ static void test_host_namespaces(void **state)
 static void test_tty(void **state)
 {
     struct fx *f = *state;
-    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    assert_true(master >= 0);
-    assert_int_equal(grantpt(master), 0);
-    assert_int_equal(unlockpt(master), 0);
-    char name[64];
-    assert_int_equal(ptsname_r(master, name, sizeof(name)), 0);
-    int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    assert_true(slave >= 0);
     f->spec.tty = true;
-    /* the shell's stdin is the pty; with a controlling tty, /dev/tty opens */
-    char *argv[] = {"sh", "-c", "tty; stat -c '%t' /dev/console; : < /dev/tty && echo done", NULL};
+    f->spec.console_h = 33;
+    f->spec.console_w = 111;
+    /* the pty comes from the container's devpts: tty names it; /dev/console is bound to it */
+    char *argv[] = {"sh", "-c",
+                    "tty; stty size; stat -c '%t' /dev/console; : < /dev/tty && echo done", NULL};
     pid_t pid = 0;
+    int master = -1;
     _cleanup_err_ struct err *e = NULL;
     f->spec.argv = argv;
-    if (rt_create(&f->spec, slave, slave, slave, &pid, &e) < 0)
+    if (rt_create(&f->spec, -1, -1, -1, &pid, &master, &e) < 0)
         fail_msg("rt_create: %s", e->msg);
-    close(slave);
+    assert_true(master >= 0);
     _cleanup_free_ char *out = read_output(master, "done");
     close(master);
     wait_exit(pid);
-    assert_contains(out, "/dev/console\r\n"); /* as with docker run -t: ttyname finds it */
-    assert_contains(out, "88\r\n");           /* the pty slave (major 136 = 0x88) on /dev/console */
+    assert_contains(out, "/dev/pts/0\r\n"); /* as with docker run -t */
+    assert_contains(out, "33 111\r\n");
+    assert_contains(out, "88\r\n"); /* the pty slave (major 136 = 0x88) on /dev/console */
 }
 
 /* ---- cgroups ----------------------------------------------------------------------------- */
@@ -678,7 +675,7 @@ static int v2_steps(struct fx *f)
         (char *[]){"sh", "-c", "grep ' /sys/fs/cgroup ' /proc/mounts; cat /proc/self/cgroup", NULL};
     int p[2];
     pid_t pid = 0;
-    if (pipe2(p, O_CLOEXEC) < 0 || rt_create(&f->spec, -1, p[1], p[1], &pid, NULL) < 0)
+    if (pipe2(p, O_CLOEXEC) < 0 || rt_create(&f->spec, -1, p[1], p[1], &pid, NULL, NULL) < 0)
         return 21;
     close(p[1]);
     char buf[1024];

@@ -80,7 +80,7 @@ static int fx_setup(void **state)
         .cgroup_path = f->cgroup,
     };
     struct err *e = NULL;
-    if (rt_create(&f->spec, -1, -1, -1, &f->init, &e) < 0)
+    if (rt_create(&f->spec, -1, -1, -1, &f->init, NULL, &e) < 0)
         fail_msg("rt_create: %s", e->msg);
     f->ex = (struct rt_exec_spec){
         .env = f->env,
@@ -133,7 +133,7 @@ static char *xrun(struct fx *f, char **argv, int *status, pid_t *pidp)
     f->ex.argv = argv;
     pid_t pid = 0;
     struct err *e = NULL;
-    int r = rt_exec(&f->ex, f->init, -1, p[1], p[1], &pid, &e);
+    int r = rt_exec(&f->ex, f->init, -1, p[1], p[1], &pid, NULL, &e);
     close(p[1]);
     if (r < 0) {
         close(p[0]);
@@ -162,7 +162,7 @@ static char *xfail(struct fx *f, char **argv)
     f->ex.argv = argv;
     pid_t pid = 0;
     struct err *e = NULL;
-    if (rt_exec(&f->ex, f->init, -1, -1, -1, &pid, &e) == 0) {
+    if (rt_exec(&f->ex, f->init, -1, -1, -1, &pid, NULL, &e) == 0) {
         waitpid(pid, NULL, 0);
         fail_msg("exec started");
     }
@@ -208,7 +208,7 @@ static void test_namespaces(void **state)
     char *argv[] = {"sleep", "5", NULL};
     f->ex.argv = argv;
     pid_t pid = 0;
-    assert_int_equal(rt_exec(&f->ex, f->init, -1, p[1], p[1], &pid, NULL), 0);
+    assert_int_equal(rt_exec(&f->ex, f->init, -1, p[1], p[1], &pid, NULL, NULL), 0);
     close(p[1]);
     _cleanup_free_ char *list = NULL;
     assert_int_equal(fsu_read_file(procs, 65536, &list, NULL), 0);
@@ -294,7 +294,7 @@ static void test_errors(void **state)
     f->ex.argv = a3;
     pid_t pid = 0;
     struct err *e = NULL;
-    assert_int_equal(rt_exec(&f->ex, gone, -1, -1, -1, &pid, &e), -1);
+    assert_int_equal(rt_exec(&f->ex, gone, -1, -1, -1, &pid, NULL, &e), -1);
     assert_int_equal(e->kind, ERR_CONFLICT);
     err_free(e);
 }

@@ -541,7 +541,7 @@ static void test_tty(void **state)
 {
     struct env *e = *state;
     SKIP_UNLESS_READY(e);
-    write_config(e, "test -t 0 && test -t 1 && echo tty", true, 0);
+    write_config(e, "test -t 0 && test -t 1 && echo tty; tty", true, 0);
     start_ok(e);
     int fd = shim_connect(e);
     struct api_shim_msg m;
@@ -553,7 +553,8 @@ static void test_tty(void **state)
     assert_shim_gone(e);
     struct collected c;
     read_log(e, &c);
-    assert_string_equal(sb_str(&c.out), "tty\r\n"); /* the pty's onlcr, as docker logs it */
+    /* the pty's onlcr, as docker logs it; the pty is the container's own devpts's */
+    assert_string_equal(sb_str(&c.out), "tty\r\n/dev/pts/0\r\n");
     sb_release(&c.out);
     sb_release(&c.err);
 }
@@ -875,13 +876,14 @@ static void test_tty_attach_resize(void **state)
     e->open_stdin = e->wait_start = true;
     e->console_h = 30;
     e->console_w = 100;
-    write_config(e, "stty size; read x; stty size; echo got=$x", true, 0);
+    write_config(e, "tty; stty size; read x; stty size; echo got=$x", true, 0);
     start_created(e);
     int a = attach(e, true, true, true);
     op_start_ok(e);
     struct frames fa;
     frames_init(&fa);
     read_frames(a, &fa, "30 100\r\n");
+    assert_non_null(strstr(sb_str(&fa.out), "/dev/pts/0\r\n30 100\r\n"));
     int fd = shim_connect(e);
     struct api_shim_msg m = {.op = "resize", .h = 50, .w = 132};
     send_msg(fd, &m);
@@ -1006,13 +1008,13 @@ static void test_exec_tty(void **state)
     start_ok(e);
     struct api_shim_msg m;
     struct frames f;
-    char *a1[] = {"sh", "-c", "stty size; test -t 0 && echo tty", NULL};
+    char *a1[] = {"sh", "-c", "stty size; test -t 0 && echo tty; tty", NULL};
     int fd = exec_op(e, "t1", a1, true, false, 20, 70, &m);
     assert_true(m.ok);
     api_shim_release(&m);
     frames_init(&f);
     read_frames(fd, &f, NULL);
-    assert_string_equal(sb_str(&f.out), "20 70\r\ntty\r\n");
+    assert_string_equal(sb_str(&f.out), "20 70\r\ntty\r\n/dev/pts/0\r\n");
     assert_int_equal(f.exit_code, 0);
     frames_release(&f);
     close(fd);
