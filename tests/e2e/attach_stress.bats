@@ -56,7 +56,11 @@ rss_kib() {
     sleep 0.3
     rss1="$(rss_kib)"
     echo "# daemon VmRSS ${rss0} KiB -> ${rss1} KiB" >&3
-    [[ "$rss1" -le $((rss0 + 1024)) ]] || fail "daemon RSS grew from $rss0 KiB to $rss1 KiB"
+    # ASan's allocator keeps per-size caches and shadow pages of its own: a wider margin there
+    # (a real leak is caught anyway: LeakSanitizer fails the daemon's exit at teardown).
+    local margin=1024
+    ldd "$BERTH_BIN/berthd" 2>/dev/null | grep -q libasan && margin=8192
+    [[ "$rss1" -le $((rss0 + margin)) ]] || fail "daemon RSS grew from $rss0 KiB to $rss1 KiB"
     # The container and the daemon are unharmed: output still flows, exec works.
     wait_state cyc1 running
     assert_eq "$(docker_t exec cyc1 echo ok)" ok
