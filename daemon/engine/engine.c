@@ -215,10 +215,8 @@ static void on_httpd_closed(void *ud)
 static void on_containers_down(void *data)
 {
     struct engine *e = data;
-#ifdef BERTH_WITH_CONTAINERS
     handle_env_shutdown(&e->env); /* attach/exec sessions end now, not at the grace's end */
     ctr_store_detach(e->ctrs);
-#endif
     httpd_shutdown(e->httpd, e->cfg->shutdown_timeout_s * 1000, on_httpd_closed, e);
 }
 
@@ -241,11 +239,7 @@ static void on_signal(uv_signal_t *s, int signum)
     e->reg = NULL;
     e->env.reg = NULL;
     /* With live restore containers keep running; without it they are stopped first. */
-#ifdef BERTH_WITH_CONTAINERS
     ctr_store_shutdown(e->ctrs, on_containers_down, e);
-#else
-    on_containers_down(e);
-#endif
 }
 
 static void init_signals(struct engine *e)
@@ -288,9 +282,7 @@ static void engine_cleanup(struct engine *e)
     free(e->insecure);
     if (e->router)
         route_free(e->router);
-#ifdef BERTH_WITH_CONTAINERS
     ctr_store_free(e->ctrs);
-#endif
     image_store_free(e->images);
     free(e->shim_path);
     handle_env_release(&e->env);
@@ -358,7 +350,6 @@ static int engine_start(struct engine *e, struct err **err)
         return -1;
     e->env.images = e->images;
     e->env.loop = &e->loop;
-#ifdef BERTH_WITH_CONTAINERS
     struct ctr_store_config cc = {.data_root = e->cfg->data_root,
                                   .exec_root = e->cfg->exec_root,
                                   .shim_path = e->shim_path,
@@ -367,7 +358,6 @@ static int engine_start(struct engine *e, struct err **err)
     if (ctr_store_open(&e->loop, &cc, &e->ctrs, err) < 0)
         return err_wrap(err, "containers");
     e->env.ctrs = e->ctrs;
-#endif
     handle_env_init(&e->env);
     size_t ntables = 0;
     const struct route *const *tables = handle_route_tables(&ntables);
@@ -399,10 +389,8 @@ int engine_run(const struct engine_config *cfg)
         fprintf(stderr, "berthd: %s\n", err->msg);
         err_free(err);
         status = 1;
-#ifdef BERTH_WITH_CONTAINERS
         if (e.ctrs)
             ctr_store_detach(e.ctrs);
-#endif
         if (e.reg)
             reg_client_free(e.reg);
         e.reg = NULL;

@@ -105,7 +105,6 @@ static void handle_info(struct route_req *rr)
         .insecure_registries = (char **)env->insecure_registries,
         .registry_mirrors = (char **)env->registry_mirrors,
     };
-#ifdef BERTH_WITH_CONTAINERS
     for (size_t i = 0; env->ctrs && i < ctr_count(env->ctrs); i++) {
         const struct ctr *c = ctr_at(env->ctrs, i);
         if (c->status == CTR_PAUSED)
@@ -116,7 +115,6 @@ static void handle_info(struct route_req *rr)
             info.containers_stopped++;
     }
     info.containers = env->ctrs ? (int64_t)ctr_count(env->ctrs) : 0;
-#endif
     route_reply_json(rr, 200, api_info_encode(&info));
 }
 
@@ -131,11 +129,8 @@ const struct route handle_system_routes[] = {
 const struct route *const *handle_route_tables(size_t *n)
 {
     static const struct route *const tables[] = {handle_system_routes, handle_image_routes,
-                                                 handle_archive_routes,
-#ifdef BERTH_WITH_CONTAINERS
-                                                 handle_container_routes, handle_attach_routes
-#endif
-    };
+                                                 handle_archive_routes, handle_container_routes,
+                                                 handle_attach_routes};
     *n = ARRAY_SIZE(tables);
     return tables;
 }
