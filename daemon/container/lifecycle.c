@@ -116,6 +116,7 @@ struct exit_read {
     struct ctr *c;
     char *path;
     char *cgroup;
+    int pid; /* the container's pid as berthd knew it; 0 when unknown */
     bool found;
     int exit_code;
     bool oom;
@@ -139,7 +140,11 @@ static void exit_read_work(uv_work_t *w)
     }
     json_auto_t *j = json_loadb(text, len, 0, NULL);
     json_t *code = json_object_get(j, "exit_code");
-    if (!json_is_integer(code))
+    json_t *pid = json_object_get(j, "pid");
+    /* The shim writes the file just after telling berthd of the exit, so a file left by an
+     * earlier run of the container can outlive the next start: it must name this run's pid. */
+    if (!json_is_integer(code) ||
+        (er->pid > 0 && json_is_integer(pid) && json_integer_value(pid) != er->pid))
         return;
     er->found = true;
     er->exit_code = (int)json_integer_value(code);
@@ -177,6 +182,7 @@ static void shim_lost(struct ctr *c)
     ctr_ref(c);
     er->path = ctr_path(c, "exit.json");
     er->cgroup = xasprintf("berth/%s", c->id);
+    er->pid = c->pid;
     er->work.data = er;
     uv_queue_work(c->st->loop, &er->work, exit_read_work, exit_read_after);
 }

@@ -418,6 +418,42 @@ int rt_cgroup_enter(const char *path, pid_t pid, struct err **err)
     return 0;
 }
 
+int rt_cgroup_join_open(const char *path, int *fds, size_t max, size_t *n, struct err **err)
+{
+    *n = 0;
+    if (rt_cgroup_path_check(path, err) < 0)
+        return -1;
+    if (rt_cgroup_version() == 2)
+        return 0;
+    _cleanup_(dirs_free) char **dirs = cg_dirs(path);
+    for (char **d = dirs; *d; d++) {
+        if (*n == max) {
+            err_set(err, ERR_SYSTEM, 0, "cgroup %s: too many hierarchies", path);
+            goto fail;
+        }
+        _cleanup_free_ char *p = xasprintf("%s/tasks", *d);
+        int fd = open(p, O_WRONLY | O_CLOEXEC);
+        if (fd < 0) {
+            err_set(err, ERR_SYSTEM, errno, "open %s", p);
+            goto fail;
+        }
+        fds[(*n)++] = fd;
+    }
+    return 0;
+fail:
+    while (*n > 0)
+        close(fds[--*n]);
+    return -1;
+}
+
+int rt_cgroup_join_self(const int *fds, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (write(fds[i], "0", 1) != 1)
+            return -errno;
+    return 0;
+}
+
 bool rt_cgroup_oom_killed(const char *path)
 {
     if (rt_cgroup_path_check(path, NULL) < 0)

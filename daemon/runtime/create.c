@@ -235,7 +235,10 @@ static int child_run(struct rt_child *c, struct rt_cerr *ce)
         ;
     if (n != 1)
         return rt_cfail(ce, ERR_SYSTEM, 0, "parent went away");
-    int r = child_namespaces(c, ce);
+    int r = rt_cgroup_join_self(c->cg_fds, c->cg_nfds);
+    if (r < 0)
+        return rt_cfail(ce, ERR_SYSTEM, -r, "join the container's cgroup");
+    r = child_namespaces(c, ce);
     if (r < 0)
         return r;
     int rootfd = rt_child_mount_rootfs(c, ce);
@@ -382,6 +385,8 @@ struct prep {
     char **envp;
     int netns_fd;
     int sv[2];
+    int cg_fds[16];
+    size_t cg_nfds;
 };
 
 static void prep_release(struct prep *p)
@@ -393,6 +398,8 @@ static void prep_release(struct prep *p)
     for (int i = 0; i < 2; i++)
         if (p->sv[i] >= 0)
             close(p->sv[i]);
+    while (p->cg_nfds > 0)
+        close(p->cg_fds[--p->cg_nfds]);
 }
 
 static int prepare(const struct rt_spec *s, int in, int out, int errfd, struct prep *p,
@@ -536,6 +543,11 @@ int rt_create(const struct rt_spec *spec, int stdin_fd, int stdout_fd, int stder
         goto fail;
     if (cg && rt_cgroup_create(spec->cgroup_path, &spec->resources, spec->privileged, err) < 0)
         goto fail;
+    if (cg &&
+        rt_cgroup_join_open(spec->cgroup_path, p.cg_fds, ARRAY_SIZE(p.cg_fds), &p.cg_nfds, err) < 0)
+        goto fail_cg;
+    p.c.cg_fds = p.cg_fds;
+    p.c.cg_nfds = p.cg_nfds;
     pid_t child = rt_clone(p.c.clone_flags);
     if (child < 0) {
         err_set(err, ERR_SYSTEM, errno, "clone");
@@ -547,7 +559,8 @@ int rt_create(const struct rt_spec *spec, int stdin_fd, int stdout_fd, int stder
     }
     close(p.sv[1]);
     p.sv[1] = -1;
-    if (cg && rt_cgroup_enter(spec->cgroup_path, child, err) < 0) {
+    /* v1: the child moves itself (cheaper, see rt_cgroup_join_open); v2: moved from here. */
+    if (cg && p.cg_nfds == 0 && rt_cgroup_enter(spec->cgroup_path, child, err) < 0) {
         reap(child);
         goto fail_cg;
     }

@@ -43,6 +43,8 @@ struct enter {
     int self_pidns_fd;   /* ours, to restore after the clone */
     int sv[2];
     int stdio[3];
+    int cg_fds[16]; /* cgroup v1 "tasks" files (rt_cgroup_join_open) */
+    size_t cg_nfds;
     char **envp; /* spec->env, one free slot for HOME, NULL */
     size_t envn;
     const char *path_env;
@@ -58,6 +60,8 @@ static void enter_release(struct enter *e)
     for (size_t i = 0; i < ENTER_NNS; i++)
         if (e->nsfd[i] >= 0)
             close(e->nsfd[i]);
+    while (e->cg_nfds > 0)
+        close(e->cg_fds[--e->cg_nfds]);
 }
 
 /* ---- child ------------------------------------------------------------------------------- */
@@ -96,7 +100,10 @@ static int enter_run(struct enter *e, int sync_fd, struct rt_cerr *ce)
         ;
     if (n != 1)
         return rt_cfail(ce, ERR_SYSTEM, 0, "parent went away");
-    int r = enter_namespaces(e, ce);
+    int r = rt_cgroup_join_self(e->cg_fds, e->cg_nfds);
+    if (r < 0)
+        return rt_cfail(ce, ERR_SYSTEM, -r, "join the container's cgroup");
+    r = enter_namespaces(e, ce);
     if (r < 0)
         return r;
     /* after setns(mnt), "/" and the cwd are the container's root */
@@ -263,7 +270,10 @@ int rt_exec(const struct rt_exec_spec *spec, pid_t init_pid, int stdin_fd, int s
     };
     for (size_t i = 0; i < ENTER_NNS; i++)
         e.nsfd[i] = -1;
-    if (prepare(spec, init_pid, &e, err) < 0) {
+    bool cg = spec->cgroup_path && *spec->cgroup_path;
+    if (prepare(spec, init_pid, &e, err) < 0 ||
+        (cg && rt_cgroup_join_open(spec->cgroup_path, e.cg_fds, ARRAY_SIZE(e.cg_fds), &e.cg_nfds,
+                                   err) < 0)) {
         enter_release(&e);
         return -1;
     }
@@ -274,9 +284,8 @@ int rt_exec(const struct rt_exec_spec *spec, pid_t init_pid, int stdin_fd, int s
     }
     close(e.sv[1]);
     e.sv[1] = -1;
-    bool cg = spec->cgroup_path && *spec->cgroup_path;
     char go = 1;
-    if ((cg && rt_cgroup_enter(spec->cgroup_path, child, err) < 0) ||
+    if ((cg && e.cg_nfds == 0 && rt_cgroup_enter(spec->cgroup_path, child, err) < 0) ||
         send(e.sv[0], &go, 1, MSG_NOSIGNAL) != 1 ||
         (spec->tty && rt_await_pty(e.sv[0], "the exec process", &master, err) < 0) ||
         rt_await_exec(e.sv[0], "the exec process", err) < 0) {

@@ -62,6 +62,8 @@ struct rt_child {
     const char *path_env;     /* PATH used to look argv[0] up */
     int cgroup_version;
     int clone_flags;
+    const int *cg_fds; /* cgroup v1 "tasks" files the child writes "0" to (rt_cgroup_join_open) */
+    size_t cg_nfds;
 };
 
 /* Mounts the overlay root and everything in it; returns an O_PATH fd of the new root. */

@@ -140,6 +140,16 @@ int rt_cgroup_create(const char *path, const struct rt_resources *res, bool priv
                      struct err **err);
 /* Moves pid into the cgroup. */
 int rt_cgroup_enter(const char *path, pid_t pid, struct err **err);
+/*
+ * cgroup v1: opens each hierarchy's "tasks" file of path (O_WRONLY, close-on-exec) into fds
+ * (at most max), for a freshly cloned single-threaded child to move itself in with
+ * rt_cgroup_join_self. Writing "0" (the writer itself) to "tasks" moves one thread without the
+ * kernel's global thread-group lock, whose first writer waits a whole RCU grace period (about
+ * 10 ms here); writing a pid to cgroup.procs takes it. v2: *n = 0 (use rt_cgroup_enter).
+ */
+int rt_cgroup_join_open(const char *path, int *fds, size_t max, size_t *n, struct err **err);
+/* In the child: writes "0" to each fd; returns 0 or -errno. Async-signal-safe. */
+int rt_cgroup_join_self(const int *fds, size_t n);
 /* True when the memory controller recorded an OOM kill in this cgroup. */
 bool rt_cgroup_oom_killed(const char *path);
 /* Freezes or thaws every process of the cgroup (pause/unpause). */

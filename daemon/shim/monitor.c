@@ -379,17 +379,20 @@ static void finalize(struct shim *s)
     }
     logs_writer_close(s->log);
     s->log = NULL;
-    struct err *err = NULL;
-    if (write_exit_file(s, &err) < 0) {
-        log_error("exit file: %s", err->msg);
-        err_freep(&err);
-    }
     s->finalized = true;
     shim_exec_finish_all(s);
     shim_attach_exit(s);
     for (struct shim_client *c = s->clients; c; c = c->next)
         if (c->waiting && c->w.fd >= 0)
             shim_client_send(s, c, shim_status_line(s));
+    /* After telling berthd (which records the exit itself): the file is for a berthd that is
+     * not there, and its fsync need not delay `docker wait`. It carries the pid, so berthd
+     * never takes it for a later run's exit. */
+    struct err *err = NULL;
+    if (write_exit_file(s, &err) < 0) {
+        log_error("exit file: %s", err->msg);
+        err_freep(&err);
+    }
     if (s->cfg.spec.cgroup_path && s->cfg.spec.cgroup_path[0] &&
         rt_cgroup_destroy(s->cfg.spec.cgroup_path, &err) < 0) {
         log_warn("remove cgroup: %s", err->msg);

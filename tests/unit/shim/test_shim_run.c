@@ -317,7 +317,14 @@ static void assert_shim_gone(struct env *e)
 static void assert_exit_file(struct env *e, int code)
 {
     char *text = NULL;
-    assert_int_equal(fsu_read_file(e->exit_file, 4096, &text, NULL), 0);
+    /* The shim writes it just after it reports the exit: allow it a moment. */
+    for (int i = 0; i < 500 && access(e->exit_file, F_OK) < 0; i++)
+        usleep(10000);
+    if (fsu_read_file(e->exit_file, 4096, &text, NULL) < 0) {
+        char *log = path_in(e->bundle, "shim.log");
+        fsu_read_file(log, 1 << 20, &text, NULL);
+        fail_msg("no exit file %s; shim.log: %s", e->exit_file, text ? text : "");
+    }
     json_auto_t *j = json_loads(text, 0, NULL);
     assert_non_null(j);
     assert_int_equal(json_integer_value(json_object_get(j, "exit_code")), code);
