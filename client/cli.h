@@ -122,11 +122,18 @@ int cli_cmd_tag(struct cli_ctx *ctx, const struct cli_args *args, struct err **e
 int cli_cmd_rmi(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 int cli_cmd_save(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 int cli_cmd_load(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+/* Container files as tars (client/cmd_cp.c). */
+int cli_cmd_export(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_import(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_cp(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 int cli_cmd_login(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 int cli_cmd_logout(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 int cli_cmd_image_prune(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 /* `berth image <sub>`: runs a row of cli_image_commands (named "image ls", ...). */
 int cli_cmd_image(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+/* berth diff and berth commit (client/cmd_commit.c). */
+int cli_cmd_diff(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_commit(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 extern const struct cli_cmd cli_image_commands[];
 
 /* Facts about this client binary (client/cmd_system.c). */

@@ -117,6 +117,50 @@ static const struct cli_flag load_flags[] = {
     {.name = NULL},
 };
 
+static const struct cli_flag export_flags[] = {
+    {.name = "output",
+     .shorthand = 'o',
+     .type = CLI_FLAG_STRING,
+     .arg = "string",
+     .help = "Write to a file, instead of STDOUT"},
+    {.name = NULL},
+};
+
+static const struct cli_flag import_flags[] = {
+    {.name = "change",
+     .shorthand = 'c',
+     .type = CLI_FLAG_LIST,
+     .arg = "list",
+     .help = "Apply Dockerfile instruction to the created image"},
+    {.name = "message",
+     .shorthand = 'm',
+     .type = CLI_FLAG_STRING,
+     .arg = "string",
+     .help = "Set commit message for imported image"},
+    {.name = "platform",
+     .type = CLI_FLAG_STRING,
+     .arg = "string",
+     .help = "Set platform if server is multi-platform capable"},
+    {.name = NULL},
+};
+
+static const struct cli_flag cp_flags[] = {
+    {.name = "archive",
+     .shorthand = 'a',
+     .type = CLI_FLAG_BOOL,
+     .help = "Archive mode (copy all uid/gid information)"},
+    {.name = "follow-link",
+     .shorthand = 'L',
+     .type = CLI_FLAG_BOOL,
+     .help = "Always follow symbol link in SRC_PATH"},
+    {.name = "quiet",
+     .shorthand = 'q',
+     .type = CLI_FLAG_BOOL,
+     .help = "Suppress progress output during copy. Progress output is automatically suppressed "
+             "if no terminal is attached"},
+    {.name = NULL},
+};
+
 static const struct cli_flag login_flags[] = {
     {.name = "password",
      .shorthand = 'p',
@@ -184,6 +228,14 @@ const struct cli_cmd cli_image_commands[] = {
      .min_args = 1,
      .max_args = -1,
      .run = cli_cmd_image_inspect},
+    {.name = "image import",
+     .summary = "Import the contents from a tarball to create a filesystem image",
+     .usage = "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
+     .aliases = "berth image import, berth import",
+     .flags = import_flags,
+     .min_args = 1,
+     .max_args = 2,
+     .run = cli_cmd_import},
     {LOAD_ROW("image load"), .aliases = "berth image load, berth load"},
     {IMAGES_ROW("image ls"), .aliases = "berth image ls, berth image list, berth images"},
     {.name = "image prune",
@@ -196,6 +248,30 @@ const struct cli_cmd cli_image_commands[] = {
     {RMI_ROW("image rm"), .aliases = "berth image rm, berth image remove, berth rmi"},
     {SAVE_ROW("image save"), .aliases = "berth image save, berth save"},
     {TAG_ROW("image tag"), .aliases = "berth image tag, berth tag"},
+    {.name = NULL},
+};
+
+static const struct cli_flag commit_flags[] = {
+    {.name = "author",
+     .shorthand = 'a',
+     .type = CLI_FLAG_STRING,
+     .arg = "string",
+     .help = "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")"},
+    {.name = "change",
+     .shorthand = 'c',
+     .type = CLI_FLAG_LIST,
+     .arg = "list",
+     .help = "Apply Dockerfile instruction to the created image"},
+    {.name = "message",
+     .shorthand = 'm',
+     .type = CLI_FLAG_STRING,
+     .arg = "string",
+     .help = "Commit message"},
+    {.name = "pause",
+     .shorthand = 'p',
+     .type = CLI_FLAG_BOOL,
+     .help = "Pause container during commit",
+     .def = "true"},
     {.name = NULL},
 };
 
@@ -249,6 +325,7 @@ const struct cli_cmd cli_commands[] = {
      .description =
          "Manage images\n\nCommands:\n"
          "  history     Show the history of an image\n"
+         "  import      Import the contents from a tarball to create a filesystem image\n"
          "  inspect     Display detailed information on one or more images\n"
          "  load        Load an image from a tar archive or STDIN\n"
          "  ls          List images\n"
@@ -293,10 +370,53 @@ const struct cli_cmd cli_commands[] = {
      .run = cli_cmd_container},
     {CTR_ATTACH_ROW("attach"), .group = CLI_GROUP_OTHER,
      .aliases = "berth container attach, berth attach"},
+    {.name = "commit",
+     .summary = "Create a new image from a container's changes",
+     .usage = "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]",
+     .aliases = "berth container commit, berth commit",
+     .group = CLI_GROUP_OTHER,
+     .flags = commit_flags,
+     .min_args = 1,
+     .max_args = 2,
+     .run = cli_cmd_commit},
+    {.name = "cp",
+     .summary = "Copy files/folders between a container and the local filesystem",
+     .usage = "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- "
+              "CONTAINER:DEST_PATH",
+     .group = CLI_GROUP_OTHER,
+     .flags = cp_flags,
+     .min_args = 2,
+     .max_args = 2,
+     .run = cli_cmd_cp},
     {CTR_CREATE_ROW("create"), .group = CLI_GROUP_OTHER,
      .aliases = "berth container create, berth create"},
+    {.name = "diff",
+     .summary = "Inspect changes to files or directories on a container's filesystem",
+     .usage = "CONTAINER",
+     .aliases = "berth container diff, berth diff",
+     .group = CLI_GROUP_OTHER,
+     .min_args = 1,
+     .max_args = 1,
+     .run = cli_cmd_diff},
+    {.name = "export",
+     .summary = "Export a container's filesystem as a tar archive",
+     .usage = "[OPTIONS] CONTAINER",
+     .group = CLI_GROUP_OTHER,
+     .flags = export_flags,
+     .min_args = 1,
+     .max_args = 1,
+     .run = cli_cmd_export},
     {HISTORY_ROW("history"), .group = CLI_GROUP_OTHER,
      .aliases = "berth image history, berth history"},
+    {.name = "import",
+     .summary = "Import the contents from a tarball to create a filesystem image",
+     .usage = "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
+     .aliases = "berth image import, berth import",
+     .group = CLI_GROUP_OTHER,
+     .flags = import_flags,
+     .min_args = 1,
+     .max_args = 2,
+     .run = cli_cmd_import},
     {.name = "inspect",
      .summary = "Return low-level information on berth objects",
      .usage = "[OPTIONS] NAME|ID [NAME|ID...]",

@@ -66,8 +66,11 @@ struct ctr {
     unsigned int start_wait;
     uv_timer_t *restart_timer;
     uv_timer_t *stop_timer;
-    struct ctr_op *stops; /* stop/restart requests waiting for the exit */
+    struct ctr_op *stops;      /* stop/restart requests waiting for the exit */
+    struct ctr_rootfs *rootfs; /* the root held by cp/export (rootfs.c); blocks a start */
 };
+
+struct net_mgr;
 
 struct ctr_store_config {
     const char *data_root;
@@ -75,6 +78,7 @@ struct ctr_store_config {
     const char *shim_path; /* the berth-shim executable */
     bool live_restore;
     struct image_store *images;
+    struct net_mgr *net; /* networks (daemon/network); NULL: containers get no network setup */
 };
 
 /*
@@ -146,6 +150,7 @@ struct ctr_view {
     char created[40], started[40], finished[40];
     char *strs[12];
     char *names[2];
+    json_t *json[2]; /* owned documents (NetworkSettings, Networks) */
 };
 void ctr_view_release(struct ctr_view *v);
 /* GET /containers/{id}/json: fills out with pointers into c and v. */
@@ -199,6 +204,25 @@ void ctr_exec_start(struct ctr_store *st, struct ctr_exec *x, bool detach, ctr_s
 void ctr_exec_exited(struct ctr_exec *x, int code);
 int ctr_exec_resize(struct ctr_store *st, struct ctr_exec *x, int h, int w, struct err **err);
 json_t *ctr_exec_inspect(const struct ctr_exec *x);
+
+/* ---- the root file system for cp and export (rootfs.c) ----------------------------------- */
+
+/* root_fd: an O_PATH directory fd of the container's "/", owned by the callee; or err. */
+typedef void (*ctr_rootfs_cb)(const struct err *err, int root_fd, void *data);
+/*
+ * Gets c's root for reading or writing files in it: a running or paused container's is the
+ * root of its init (/proc/<pid>/root); a created or stopped one's overlay is mounted detached
+ * on the threadpool, once for all holders. Resolve paths below it with openat2(RESOLVE_IN_ROOT)
+ * only. done may run before this returns. Each successful get is balanced by one
+ * ctr_rootfs_put(c) once the fd is no longer used; meanwhile ctr_start answers ERR_CONFLICT.
+ */
+void ctr_rootfs_get(struct ctr_store *st, struct ctr *c, ctr_rootfs_cb done, void *data);
+void ctr_rootfs_put(struct ctr *c);
+/*
+ * The uid and gid of user ("name", "uid", "name:group", "uid:gid") as the container's own
+ * /etc/passwd and /etc/group (read below root_fd, in-root) define them. Blocking: threadpool.
+ */
+int ctr_rootfs_user(int root_fd, const char *user, int64_t *uid, int64_t *gid, struct err **err);
 
 /* top: the container's processes as ps -ef shows them; done gets a JSON {"Titles","Processes"}. */
 typedef void (*ctr_top_cb)(const struct err *err, json_t *result, void *data);

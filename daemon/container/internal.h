@@ -4,6 +4,7 @@
 #define BERTH_CONTAINER_INTERNAL_H
 
 #include "daemon/container/container.h"
+#include "daemon/network/network.h"
 
 struct ctr_store {
     uv_loop_t *loop;
@@ -13,6 +14,7 @@ struct ctr_store {
     bool live_restore;
     bool shutting_down;
     struct image_store *images;
+    struct net_mgr *net;
     struct ctr **ctrs;
     size_t n;
     unsigned int pending_shutdown;

@@ -447,6 +447,9 @@ void ctr_exited(struct ctr *c, int exit_code, bool oom, int64_t finished_ns, con
         free(c->error);
         c->error = xstrdup(error);
     }
+    /* as dockerd: the network is released at stop and set up again at the next start */
+    if (c->st->net)
+        net_release(c->st->net, c->id, NULL, NULL);
     ctr_save_state(c);
     ctr_notify_waiters(c, false);
     bool restarting = c->stops && c->stops->restart;

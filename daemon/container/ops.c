@@ -322,6 +322,13 @@ static void remove_after(uv_work_t *w, int status)
     ctr_unref(c);
 }
 
+static void remove_net_released(const struct err *err, void *data)
+{
+    struct remove_op *op = data;
+    (void)err;
+    uv_queue_work(op->c->st->loop, &op->work, remove_work, remove_after);
+}
+
 static void remove_now(struct ctr *c, ctr_done_cb done, void *data)
 {
     ctr_cancel_restart(c);
@@ -335,7 +342,11 @@ static void remove_now(struct ctr *c, ctr_done_cb done, void *data)
     op->done = done;
     op->data = data;
     op->work.data = op;
-    uv_queue_work(c->st->loop, &op->work, remove_work, remove_after);
+    /* nothing of the container's network (veth, namespace, address) outlives its removal */
+    if (c->st->net)
+        net_release(c->st->net, c->id, remove_net_released, op);
+    else
+        uv_queue_work(c->st->loop, &op->work, remove_work, remove_after);
 }
 
 struct kill_then_remove {

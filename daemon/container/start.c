@@ -162,6 +162,7 @@ struct start_op {
     ctr_done_cb done;
     void *data;
     char *bundle;
+    struct shim_config sc; /* encoded into config_text once the network is ready */
     char *config_text;
     char *exit_file;
     int log_fd;
@@ -196,6 +197,7 @@ static void start_op_free(struct start_op *op)
     if (op->log_fd >= 0)
         close(op->log_fd);
     sb_release(&op->line);
+    shim_config_release(&op->sc);
     free(op->bundle);
     free(op->config_text);
     free(op->exit_file);
@@ -242,6 +244,8 @@ void ctr_mark_start_failed(struct ctr *c, const char *msg, struct err **err)
                   msg ? msg : "berth-shim ended before starting the container (see its shim.log)");
     c->starting = false;
     ctr_shim_close(c);
+    if (c->st->net)
+        net_release(c->st->net, c->id, NULL, NULL);
     free(c->error);
     c->error = xstrdup(text);
     c->exit_code = start_failure_code(text);
@@ -372,6 +376,8 @@ static void bundle_after(uv_work_t *w, int status)
         err_set(&op->err, ERR_SYSTEM, -status, "prepare start");
     if (op->err) {
         c->starting = false;
+        if (c->st->net)
+            net_release(c->st->net, c->id, NULL, NULL);
         op->done(op->err, op->data);
         start_op_free(op);
         return;
@@ -407,6 +413,8 @@ static void bundle_after(uv_work_t *w, int status)
         uv_close((uv_handle_t *)&sp->proc, on_proc_closed);
         ctr_shim_close(c);
         c->starting = false;
+        if (c->st->net)
+            net_release(c->st->net, c->id, NULL, NULL);
         struct err *err = NULL;
         err_set(&err, ERR_SYSTEM, -r, "start %s", c->st->shim_path);
         op->done(err, op->data);
@@ -415,6 +423,52 @@ static void bundle_after(uv_work_t *w, int status)
         return;
     }
     uv_read_start((uv_stream_t *)&op->sync, on_sync_alloc, on_sync_read);
+}
+
+/* The network is ready (its namespace exists, the name files are written): the runtime joins
+ * the namespace, then the bundle is written and the shim started. */
+static void start_net_ready(const struct err *err, void *data)
+{
+    struct start_op *op = data;
+    struct ctr *c = op->c;
+    if (err) {
+        c->starting = false;
+        op->done(err, op->data);
+        start_op_free(op);
+        return;
+    }
+    const struct net_endpoint *e = c->st->net ? net_endpoint_find(c->st->net, c->id) : NULL;
+    if (e) {
+        free(op->sc.spec.netns_path);
+        op->sc.spec.netns_path = xstrdup(e->sandbox_key);
+    }
+    json_auto_t *j = shim_config_encode(&op->sc);
+    op->config_text = json_dumps(j, JSON_COMPACT);
+    shim_config_release(&op->sc);
+    uv_queue_work(c->st->loop, &op->work, bundle_work, bundle_after);
+}
+
+static void start_network(struct start_op *op)
+{
+    struct ctr *c = op->c;
+    if (!c->st->net) {
+        start_net_ready(NULL, op);
+        return;
+    }
+    const struct api_host_config *h = &c->cfg.host;
+    _cleanup_free_ char *hosts = ctr_path(c, "hosts");
+    _cleanup_free_ char *resolv = ctr_path(c, "resolv.conf");
+    struct net_attach_req req = {.ctr_id = c->id,
+                                 .mode = h->network_mode,
+                                 .disabled = c->cfg.network_disabled,
+                                 .hostname = c->cfg.hostname,
+                                 .extra_hosts = h->extra_hosts,
+                                 .dns = h->dns,
+                                 .dns_search = h->dns_search,
+                                 .dns_options = h->dns_options,
+                                 .hosts_path = hosts,
+                                 .resolv_path = resolv};
+    net_attach(c->st->net, &req, start_net_ready, op);
 }
 
 void ctr_start(struct ctr_store *st, struct ctr *c, ctr_done_cb done, void *data)
@@ -428,6 +482,10 @@ void ctr_start(struct ctr_store *st, struct ctr *c, ctr_done_cb done, void *data
         err_set(&err, ERR_CONFLICT, 0, "container is marked for removal and cannot be started");
     } else if (st->shutting_down) {
         err_set(&err, ERR_UNAVAILABLE, 0, "the daemon is shutting down");
+    } else if (c->rootfs) {
+        err_set(&err, ERR_CONFLICT, 0,
+                "container %s: its files are being copied (cp or export); start it when that ends",
+                c->name);
     }
     _cleanup_free_ char *img_ref = xstrdup(c->image_id);
     const struct image *img = err ? NULL : image_lookup(st->images, img_ref, &err);
@@ -451,7 +509,6 @@ void ctr_start(struct ctr_store *st, struct ctr *c, ctr_done_cb done, void *data
     if (c->restart_timer) {
         uv_timer_stop(c->restart_timer);
     }
-    json_auto_t *j = shim_config_encode(&sc);
     struct start_op *op = xcalloc(1, sizeof(*op));
     op->c = c;
     ctr_ref(c);
@@ -460,11 +517,10 @@ void ctr_start(struct ctr_store *st, struct ctr *c, ctr_done_cb done, void *data
     op->log_fd = -1;
     op->bundle = ctr_exec_path(c, "");
     op->bundle[strlen(op->bundle) - 1] = '\0'; /* no trailing '/' */
-    op->config_text = json_dumps(j, JSON_COMPACT);
     op->exit_file = xstrdup(sc.exit_file);
+    op->sc = sc;
     sb_init(&op->line);
     op->work.data = op;
-    shim_config_release(&sc);
     c->starting = true;
-    uv_queue_work(st->loop, &op->work, bundle_work, bundle_after);
+    start_network(op);
 }

@@ -357,6 +357,18 @@ static int load_all(struct ctr_store *st, struct err **err)
     return 0;
 }
 
+static bool keeps_network(const char *ctr_id, void *data)
+{
+    const struct ctr_store *st = data;
+    for (size_t i = 0; i < st->n; i++) {
+        const struct ctr *c = st->ctrs[i];
+        if (strcmp(c->id, ctr_id) == 0)
+            return c->status == CTR_RUNNING || c->status == CTR_PAUSED ||
+                   c->status == CTR_RESTARTING;
+    }
+    return false;
+}
+
 int ctr_store_open(uv_loop_t *loop, const struct ctr_store_config *cfg, struct ctr_store **out,
                    struct err **err)
 {
@@ -370,10 +382,15 @@ int ctr_store_open(uv_loop_t *loop, const struct ctr_store_config *cfg, struct c
     st->shim_path = xstrdup(cfg->shim_path);
     st->live_restore = cfg->live_restore;
     st->images = cfg->images;
+    st->net = cfg->net;
     if (load_all(st, err) < 0) {
         ctr_store_free(st);
         return -1;
     }
+    /* Networks of containers that are not running (or gone) are released; running ones keep
+     * theirs (a shim found dead later releases it through ctr_exited). */
+    if (st->net)
+        net_mgr_sweep(st->net, keeps_network, st);
     for (size_t i = 0; i < st->n; i++) {
         struct ctr *c = st->ctrs[i];
         if (c->status == CTR_RUNNING || c->status == CTR_PAUSED || c->status == CTR_RESTARTING)

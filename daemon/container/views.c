@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/networks.h"
 #include "daemon/runtime/runtime.h"
 
 static void state_of(const struct ctr *c, struct api_container_state *s, char started[40],
@@ -34,6 +35,10 @@ void ctr_view_release(struct ctr_view *v)
         free(v->strs[i]);
         v->strs[i] = NULL;
     }
+    for (size_t i = 0; i < ARRAY_SIZE(v->json); i++) {
+        json_decref(v->json[i]);
+        v->json[i] = NULL;
+    }
 }
 
 static char *lower_dirs(const struct ctr *c)
@@ -49,6 +54,40 @@ static char *lower_dirs(const struct ctr *c)
         sb_adds(&sb, d);
     }
     return sb_steal(&sb);
+}
+
+/*
+ * The network a container is on and its endpoint there while it runs; a stopped container
+ * shows the network with empty addresses, as dockerd does.
+ */
+static void network_settings(const struct ctr *c, struct api_network_settings *ns,
+                             struct api_endpoint_settings *es, const char **name)
+{
+    memset(ns, 0, sizeof(*ns));
+    memset(es, 0, sizeof(*es));
+    const char *mode = c->cfg.host.network_mode;
+    *name = !mode || !*mode || strcmp(mode, "default") == 0 ? "bridge" : mode;
+    if (c->cfg.network_disabled)
+        *name = "none";
+    const struct net_network *n = c->st->net ? net_network_lookup(c->st->net, *name, NULL) : NULL;
+    if (!n)
+        return;
+    *name = n->name;
+    ns->names = name;
+    ns->nets = es;
+    ns->nnets = 1;
+    es->network_id = n->id;
+    bool live = c->status == CTR_RUNNING || c->status == CTR_PAUSED;
+    const struct net_endpoint *e = live ? net_endpoint_find(c->st->net, c->id) : NULL;
+    if (!e)
+        return;
+    ns->sandbox_id = e->sandbox_id;
+    ns->sandbox_key = e->sandbox_key;
+    es->endpoint_id = e->endpoint_id;
+    es->gateway = e->gateway;
+    es->ip_address = e->ip;
+    es->ip_prefix_len = e->prefix;
+    es->mac_address = e->mac;
 }
 
 void ctr_inspect(const struct ctr *c, struct api_container_inspect *out, struct ctr_view *v)
@@ -74,6 +113,11 @@ void ctr_inspect(const struct ctr *c, struct api_container_inspect *out, struct 
     out->work_dir = v->strs[6] = ctr_path(c, "rootfs/work");
     out->merged_dir = v->strs[7] = ctr_path(c, "rootfs/merged");
     out->lower_dir = v->strs[8] = lower_dirs(c);
+    struct api_network_settings ns;
+    struct api_endpoint_settings es;
+    const char *name = NULL;
+    network_settings(c, &ns, &es, &name);
+    out->network_settings = v->json[0] = api_network_settings_encode(&ns);
 }
 
 void ctr_summary(const struct ctr *c, struct api_container_summary *s, struct ctr_view *v)
@@ -103,6 +147,11 @@ void ctr_summary(const struct ctr *c, struct api_container_summary *s, struct ct
     s->network_mode = c->cfg.host.network_mode && c->cfg.host.network_mode[0]
                           ? c->cfg.host.network_mode
                           : "default";
+    struct api_network_settings ns;
+    struct api_endpoint_settings es;
+    const char *name = NULL;
+    network_settings(c, &ns, &es, &name);
+    s->networks = v->json[1] = api_network_summary_encode(&ns);
     s->size_rw = -1;
     s->size_root_fs = -1;
 }

@@ -2,6 +2,8 @@
 /* berthd's flags and daemon.json: defaults, then the file, then flags (flags win). */
 #include "daemon/engine/engine.h"
 
+#define NET_DEFAULT_BRIDGE_NAME "berth0"
+
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -20,6 +22,11 @@ enum {
     SET_INSECURE = 1u << 7,
     SET_MIRRORS = 1u << 8,
     SET_SHUTDOWN_TIMEOUT = 1u << 9,
+    SET_BIP = 1u << 16,
+    SET_BRIDGE = 1u << 17,
+    SET_IPTABLES = 1u << 18,
+    SET_IP_FORWARD = 1u << 19,
+    SET_CERTS_DIR = 1u << 10,
 };
 
 static const char usage_text[] =
@@ -28,6 +35,11 @@ static const char usage_text[] =
     "A container engine serving the Docker Engine API\n"
     "\n"
     "Options:\n"
+    "  -b, --bridge string               Attach containers to a network bridge (default "
+    "\"" NET_DEFAULT_BRIDGE_NAME "\"; \"none\" disables it)\n"
+    "      --bip string                  Network bridge IP (CIDR, e.g. 172.20.0.1/16)\n"
+    "      --certs-dir string            Per-registry TLS certificates (default "
+    "\"" ENGINE_DEFAULT_CERTS_DIR "\")\n"
     "      --config-file string          Daemon configuration file (default "
     "\"" ENGINE_DEFAULT_CONFIG_FILE "\")\n"
     "      --data-root string            Root directory of persistent state (default "
@@ -40,6 +52,8 @@ static const char usage_text[] =
     "  -h, --help                        Print usage\n"
     "  -H, --host list                   Daemon socket(s) to listen on (unix:///path, fd://)\n"
     "      --insecure-registry list      Registries reachable over plain HTTP\n"
+    "      --ip-forward[=true|false]     Enable net.ipv4.ip_forward (default true)\n"
+    "      --iptables[=true|false]       Enable addition of iptables rules (default true)\n"
     "      --live-restore[=true|false]   Keep containers running while the daemon is down "
     "(default true)\n"
     "  -l, --log-level string            Logging level (\"debug\"|\"info\"|\"warn\"|\"error\"|"
@@ -147,6 +161,8 @@ static int apply_key(struct engine_config *cfg, const char *key, json_t *v, unsi
     }
     if (strcmp(key, "insecure-registries") == 0)
         return (set & SET_INSECURE) ? 0 : json_strv(v, key, &cfg->insecure_registries, err);
+    if (strcmp(key, "certs-dir") == 0)
+        return (set & SET_CERTS_DIR) ? 0 : json_str(v, key, &cfg->certs_dir, err);
     if (strcmp(key, "registry-mirrors") == 0)
         return (set & SET_MIRRORS) ? 0 : json_strv(v, key, &cfg->registry_mirrors, err);
     if (strcmp(key, "log-level") == 0 || strcmp(key, "debug") == 0) {
@@ -163,6 +179,19 @@ static int apply_key(struct engine_config *cfg, const char *key, json_t *v, unsi
             return err_set(err, ERR_INVALID, 0,
                            "\"log-level\" must be one of debug, info, "
                            "warn, error, fatal");
+        return 0;
+    }
+    if (strcmp(key, "bip") == 0)
+        return (set & SET_BIP) ? 0 : json_str(v, key, &cfg->bip, err);
+    if (strcmp(key, "bridge") == 0)
+        return (set & SET_BRIDGE) ? 0 : json_str(v, key, &cfg->bridge, err);
+    if (strcmp(key, "iptables") == 0 || strcmp(key, "ip-forward") == 0) {
+        if (!json_is_boolean(v))
+            return err_set(err, ERR_INVALID, 0, "\"%s\" must be true or false", key);
+        if (key[2] == 't' && !(set & SET_IPTABLES))
+            cfg->iptables = json_is_true(v);
+        else if (key[2] == '-' && !(set & SET_IP_FORWARD))
+            cfg->ip_forward = json_is_true(v);
         return 0;
     }
     if (strcmp(key, "live-restore") == 0) {
@@ -228,8 +257,11 @@ static void config_defaults(struct engine_config *cfg)
     cfg->pidfile = xstrdup(ENGINE_DEFAULT_PIDFILE);
     cfg->config_file = xstrdup(ENGINE_DEFAULT_CONFIG_FILE);
     cfg->group = xstrdup(ENGINE_DEFAULT_GROUP);
+    cfg->certs_dir = xstrdup(ENGINE_DEFAULT_CERTS_DIR);
     cfg->log_level = LOG_LVL_INFO;
     cfg->live_restore = true; /* containers outlive the daemon unless told otherwise */
+    cfg->iptables = true;
+    cfg->ip_forward = true;
     cfg->shutdown_timeout_s = 15;
 }
 
@@ -241,9 +273,18 @@ enum {
     OPT_MIRROR,
     OPT_LIVE_RESTORE,
     OPT_SHUTDOWN_TIMEOUT,
+    OPT_BIP,
+    OPT_IPTABLES,
+    OPT_IP_FORWARD,
+    OPT_CERTS_DIR,
 };
 
 static const struct option long_opts[] = {
+    {"bip", required_argument, NULL, OPT_BIP},
+    {"bridge", required_argument, NULL, 'b'},
+    {"ip-forward", optional_argument, NULL, OPT_IP_FORWARD},
+    {"iptables", optional_argument, NULL, OPT_IPTABLES},
+    {"certs-dir", required_argument, NULL, OPT_CERTS_DIR},
     {"config-file", required_argument, NULL, OPT_CONFIG_FILE},
     {"data-root", required_argument, NULL, OPT_DATA_ROOT},
     {"debug", no_argument, NULL, 'D'},
@@ -267,10 +308,37 @@ static const char *bad_flag(char **argv, int idx)
     return argv[idx > 0 ? idx - 1 : 0];
 }
 
+/* --flag, --flag=true|1, --flag=false|0 */
+static int parse_bool(const char *flag, const char *arg, bool *out, struct err **err)
+{
+    if (!arg || strcmp(arg, "true") == 0 || strcmp(arg, "1") == 0)
+        *out = true;
+    else if (strcmp(arg, "false") == 0 || strcmp(arg, "0") == 0)
+        *out = false;
+    else
+        return err_set(err, ERR_INVALID, 0, "%s: invalid value \"%s\" (use true or false)", flag,
+                       arg);
+    return 0;
+}
+
 static int parse_one(struct engine_config *cfg, int c, const char *arg, unsigned int *set,
                      bool *config_given, struct err **err)
 {
     switch (c) {
+    case OPT_BIP:
+        *set |= SET_BIP;
+        set_str(&cfg->bip, arg);
+        return 0;
+    case 'b':
+        *set |= SET_BRIDGE;
+        set_str(&cfg->bridge, arg);
+        return 0;
+    case OPT_IPTABLES:
+        *set |= SET_IPTABLES;
+        return parse_bool("--iptables", arg, &cfg->iptables, err);
+    case OPT_IP_FORWARD:
+        *set |= SET_IP_FORWARD;
+        return parse_bool("--ip-forward", arg, &cfg->ip_forward, err);
     case 'H':
         if (!(*set & SET_HOSTS))
             strv_clear(&cfg->hosts);
@@ -282,6 +350,10 @@ static int parse_one(struct engine_config *cfg, int c, const char *arg, unsigned
     case OPT_DATA_ROOT:
         *set |= SET_DATA_ROOT;
         set_str(&cfg->data_root, arg);
+        return 0;
+    case OPT_CERTS_DIR:
+        *set |= SET_CERTS_DIR;
+        set_str(&cfg->certs_dir, arg);
         return 0;
     case OPT_EXEC_ROOT:
         *set |= SET_EXEC_ROOT;
@@ -381,7 +453,8 @@ static int validate(struct engine_config *cfg, struct err **err)
     }
     if (check_abs("--data-root", cfg->data_root, err) < 0 ||
         check_abs("--exec-root", cfg->exec_root, err) < 0 ||
-        check_abs("--pidfile", cfg->pidfile, err) < 0)
+        check_abs("--pidfile", cfg->pidfile, err) < 0 ||
+        check_abs("--certs-dir", cfg->certs_dir, err) < 0)
         return -1;
     return 0;
 }
@@ -394,7 +467,7 @@ int engine_config_parse(struct engine_config *cfg, int argc, char **argv, struct
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, ":DG:hH:l:p:v", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":b:DG:hH:l:p:v", long_opts, NULL)) != -1) {
         if (c == 'h') {
             fputs(usage_text, stdout);
             return ENGINE_PARSE_EXIT_OK;
@@ -430,5 +503,8 @@ void engine_config_release(struct engine_config *cfg)
     free(cfg->pidfile);
     free(cfg->config_file);
     free(cfg->group);
+    free(cfg->bip);
+    free(cfg->bridge);
+    free(cfg->certs_dir);
     memset(cfg, 0, sizeof(*cfg));
 }

@@ -17,6 +17,7 @@
 #include "daemon/container/container.h"
 #include "daemon/httpd/httpd.h"
 #include "daemon/image/image.h"
+#include "daemon/network/network.h"
 #include "daemon/registry/registry.h"
 #include "daemon/router/router.h"
 
@@ -29,6 +30,7 @@ struct engine {
     struct reg_client *reg;
     struct image_store *images;
     struct ctr_store *ctrs;
+    struct net_mgr *net;
     char *shim_path;
     struct httpd *httpd;
     uv_signal_t sig_term, sig_int, sig_hup;
@@ -283,6 +285,7 @@ static void engine_cleanup(struct engine *e)
     if (e->router)
         route_free(e->router);
     ctr_store_free(e->ctrs);
+    net_mgr_free(e->net);
     image_store_free(e->images);
     free(e->shim_path);
     handle_env_release(&e->env);
@@ -340,24 +343,10 @@ static int engine_start(struct engine *e, struct err **err)
     e->insecure = insecure_registries(e->cfg);
     e->env.insecure_registries = e->insecure;
     e->env.registry_mirrors = e->cfg->registry_mirrors;
-    struct reg_config rc = {.insecure = e->insecure,
-                            .mirrors = e->cfg->registry_mirrors,
-                            .certs_dir = "/etc/berth/certs.d",
-                            .user_agent = "berth/" BERTH_VERSION};
-    e->reg = reg_client_new(&e->loop, &rc);
-    e->env.reg = e->reg;
-    if (image_store_open(&e->loop, e->cfg->data_root, e->reg, &e->images, err) < 0)
-        return -1;
-    e->env.images = e->images;
     e->env.loop = &e->loop;
-    struct ctr_store_config cc = {.data_root = e->cfg->data_root,
-                                  .exec_root = e->cfg->exec_root,
-                                  .shim_path = e->shim_path,
-                                  .live_restore = e->cfg->live_restore,
-                                  .images = e->images};
-    if (ctr_store_open(&e->loop, &cc, &e->ctrs, err) < 0)
-        return err_wrap(err, "containers");
-    e->env.ctrs = e->ctrs;
+    /* The sockets first: a refusal (live socket, symlink, unknown group, no LISTEN_FDS) comes
+     * before anything changes on the host (bridge, iptables, shims reattached). Requests wait
+     * in the backlog until the loop runs, after everything below is open. */
     handle_env_init(&e->env);
     size_t ntables = 0;
     const struct route *const *tables = handle_route_tables(&ntables);
@@ -369,6 +358,33 @@ static int engine_start(struct engine *e, struct err **err)
     httpd_set_default_headers(e->httpd, headers);
     if (start_listeners(e, err) < 0)
         return -1;
+    struct reg_config rc = {.insecure = e->insecure,
+                            .mirrors = e->cfg->registry_mirrors,
+                            .certs_dir = e->cfg->certs_dir,
+                            .user_agent = "berth/" BERTH_VERSION};
+    e->reg = reg_client_new(&e->loop, &rc);
+    e->env.reg = e->reg;
+    if (image_store_open(&e->loop, e->cfg->data_root, e->reg, &e->images, err) < 0)
+        return -1;
+    e->env.images = e->images;
+    struct net_config nc = {.data_root = e->cfg->data_root,
+                            .exec_root = e->cfg->exec_root,
+                            .bip = e->cfg->bip,
+                            .bridge = e->cfg->bridge,
+                            .iptables = e->cfg->iptables,
+                            .ip_forward = e->cfg->ip_forward};
+    if (net_mgr_open(&e->loop, &nc, &e->net, err) < 0)
+        return err_wrap(err, "networks");
+    e->env.net = e->net;
+    struct ctr_store_config cc = {.data_root = e->cfg->data_root,
+                                  .exec_root = e->cfg->exec_root,
+                                  .shim_path = e->shim_path,
+                                  .live_restore = e->cfg->live_restore,
+                                  .images = e->images,
+                                  .net = e->net};
+    if (ctr_store_open(&e->loop, &cc, &e->ctrs, err) < 0)
+        return err_wrap(err, "containers");
+    e->env.ctrs = e->ctrs;
     if (write_pidfile(e->cfg, err) < 0)
         return -1;
     int r = start_signals(e);

@@ -16,6 +16,7 @@
 #define ENGINE_DEFAULT_PIDFILE     "/run/berth.pid"
 #define ENGINE_DEFAULT_CONFIG_FILE "/etc/berth/daemon.json"
 #define ENGINE_DEFAULT_GROUP       "berth"
+#define ENGINE_DEFAULT_CERTS_DIR   "/etc/berth/certs.d"
 
 /* What berthd was asked to do: flags merged over daemon.json over defaults. */
 struct engine_config {
@@ -30,7 +31,13 @@ struct engine_config {
     bool live_restore;
     char **insecure_registries; /* NULL-terminated */
     char **registry_mirrors;    /* NULL-terminated */
+    char *certs_dir;            /* <host[:port]>/ *.crt CAs, *.cert + *.key client pairs */
     unsigned int shutdown_timeout_s;
+    /* the default bridge network (daemon/network) */
+    char *bip;       /* --bip CIDR or NULL (the first free default pool) */
+    char *bridge;    /* --bridge: NULL (berth0) or "none" */
+    bool iptables;   /* --iptables (default true): NAT and forwarding rules */
+    bool ip_forward; /* --ip-forward (default true) */
 };
 
 enum engine_parse_result { ENGINE_PARSE_RUN, ENGINE_PARSE_EXIT_OK };

@@ -47,16 +47,19 @@ static void save_aborted(struct httpd_req *req, void *data)
 }
 
 /*
- * A failure after the first byte cannot change the status any more: the archive ends early
- * (its end-of-archive blocks are missing), which readers report as a truncated tar.
+ * A failure after the status went out cannot change it any more: the response is aborted (no
+ * terminating chunk, the connection closes), so the client sees a truncated transfer rather
+ * than a well-ended archive that merely lacks its end-of-archive blocks.
  */
 static void save_done(const struct err *err, void *data)
 {
     struct save_ctx *c = data;
-    (void)err; /* logged by the image store */
     c->save = NULL;
     httpd_resp_on_drain(c->req, 0, NULL, NULL);
-    httpd_resp_end(c->req);
+    if (err)
+        httpd_resp_abort(c->req); /* the error itself is logged by the image store */
+    else
+        httpd_resp_end(c->req);
     free(c);
 }
 

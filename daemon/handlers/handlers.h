@@ -51,6 +51,7 @@ struct handle_env {
     struct image_store *images;
     struct reg_client *reg;
     struct ctr_store *ctrs;
+    struct net_mgr *net;              /* networks (networks.c) */
     char *version_body;               /* GET /version never changes: encoded once (owned) */
     struct handle_sessions *sessions; /* live attach/exec sessions (owned) */
 };
@@ -69,12 +70,19 @@ extern const struct route handle_system_routes[];
 extern const struct route handle_image_routes[];
 extern const struct route handle_container_routes[];
 extern const struct route handle_attach_routes[];
+extern const struct route handle_network_routes[];
 /* One log entry as the logs and attach streams carry it: an 8-byte frame unless tty. */
 struct logs_entry;
 void handle_logs_frame(const struct logs_entry *e, bool tty, bool timestamps, struct sb *out);
 /* GET /containers/{id}/logs (logs.c), listed in handle_container_routes. */
 void handle_container_logs(struct route_req *rr);
 extern const struct route handle_archive_routes[];
+/* GET /containers/{id}/changes and POST /commit (commit.c). */
+extern const struct route handle_commit_routes[];
+/* HEAD/GET/PUT /containers/{id}/archive and GET /containers/{id}/export (copy.c). */
+extern const struct route handle_copy_routes[];
+/* POST /images/create?fromSrc= (import.c), called by images.c's create handler. */
+void handle_images_import(struct route_req *rr);
 
 const struct route *const *handle_route_tables(size_t *n);
 

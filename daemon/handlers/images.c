@@ -110,6 +110,17 @@ static int pull_reference(struct route_req *rr, struct reg_ref *ref, struct err 
     return reg_ref_parse(full, true, ref, err);
 }
 
+static int pull_body_data(struct httpd_req *req, const char *buf, size_t len, void *data)
+{
+    (void)req, (void)buf, (void)len, (void)data;
+    return 0; /* a pull's body, if a client sends one, means nothing */
+}
+
+static void pull_body_end(struct httpd_req *req, int error, void *data)
+{
+    (void)req, (void)error, (void)data; /* a client that left is pull_aborted's to handle */
+}
+
 static void handle_images_create(struct route_req *rr)
 {
     const struct handle_env *env = rr->ud;
@@ -119,7 +130,7 @@ static void handle_images_create(struct route_req *rr)
         return;
     }
     if (route_query(rr, "fromSrc")) {
-        route_reply_errf(rr, ERR_INVALID, "importing an image (fromSrc) is not supported yet");
+        handle_images_import(rr);
         return;
     }
     struct reg_ref ref;
@@ -140,6 +151,10 @@ static void handle_images_create(struct route_req *rr)
     reg_auth_decode(httpd_req_header(rr->http, "X-Registry-Auth"), &auth);
     c->req = route_detach(rr);
     httpd_req_on_abort(c->req, pull_aborted, c);
+    /* The route streams bodies (for imports): a pull has none, and reading its (empty) body
+     * hands the connection back to httpd, which then notices a client that goes away. */
+    static const struct httpd_body_ops no_body = {.data = pull_body_data, .end = pull_body_end};
+    httpd_req_body_read(c->req, &no_body, c);
     struct reg_platform plat = {.os = c->os, .arch = c->arch, .variant = c->variant};
     static const struct image_pull_ops ops = {.progress = pull_progress, .done = pull_done};
     c->pull = image_pull_start(env->images, &ref, &auth, &plat, &ops, c);
@@ -566,7 +581,10 @@ static void handle_auth(struct route_req *rr)
 }
 
 const struct route handle_image_routes[] = {
-    {.method = "POST", .pattern = "/images/create", .fn = handle_images_create},
+    {.method = "POST",
+     .pattern = "/images/create",
+     .fn = handle_images_create,
+     .stream_body = true}, /* the tarball of an import (fromSrc=-) */
     {.method = "GET", .pattern = "/images/json", .fn = handle_images_list},
     {.method = "POST", .pattern = "/images/prune", .fn = handle_images_prune},
     {.method = "GET", .pattern = "/images/{name*}/json", .fn = handle_image_inspect},

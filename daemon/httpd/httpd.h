@@ -177,6 +177,13 @@ void httpd_resp_on_drain(struct httpd_req *req, size_t low_water,
                          void (*cb)(struct httpd_req *req, void *data), void *data);
 /* Writes the terminating chunk and ends the request. */
 void httpd_resp_end(struct httpd_req *req);
+/*
+ * Ends a streamed response that failed part-way: no terminating chunk is written, and the
+ * connection closes once what was already queued is written, so the client sees a truncated
+ * transfer instead of a complete body. Before httpd_resp_begin_chunked() nothing is sent at
+ * all: the connection just closes. Ends the request.
+ */
+void httpd_resp_abort(struct httpd_req *req);
 
 /*
  * Hijack: writes head verbatim (a full status line and headers, ending in "\r\n\r\n") in its

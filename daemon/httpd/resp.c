@@ -225,6 +225,13 @@ void httpd_resp_end(struct httpd_req *req)
     req_end(req);
 }
 
+void httpd_resp_abort(struct httpd_req *req)
+{
+    if (req_live(req))
+        req->conn->want_close = true; /* closing is the only way to say "incomplete" */
+    req_end(req);
+}
+
 /*
  * When the client is already gone, cb is not called (the abort callback told the handler);
  * the request is ended either way.

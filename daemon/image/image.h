@@ -147,4 +147,81 @@ int image_load_feed(struct image_load *l, const void *buf, size_t len);
 /* The body ended (error 0) or failed (error < 0: the load is abandoned; done still runs). */
 void image_load_finish(struct image_load *l, int error);
 
+/* ---- import (import.c) -------------------------------------------------------------------- */
+
+struct image_import_opts {
+    const char *src;      /* "-" or the URL, for the history comment */
+    const char *src_path; /* a downloaded file to import instead of a body (NULL: the body) */
+    const char *repo;     /* may hold ":tag"; NULL or "" for an untagged image */
+    const char *tag;
+    const char *message; /* the history comment ("" or NULL: "Imported from <src>") */
+    char *const *changes;
+    const char *os, *arch; /* the config's platform (Go names) */
+};
+struct image_import_ops {
+    /* image_import_feed returned 1 and the body may flow again. */
+    void (*resume)(void *data);
+    /* The import ended: the new image's id, or err. Runs exactly once, from a later turn. */
+    void (*done)(const struct err *err, const char *id, void *data);
+};
+struct image_import;
+/*
+ * docker import: the tarball (plain, gzip or zstd; nothing else, never an external program)
+ * becomes a one-layer image with the changes applied, tagged repo:tag. The body is fed with
+ * image_import_feed and ended with image_import_finish (not used with src_path). A bad
+ * reference or change is refused now (NULL, ERR_INVALID).
+ */
+struct image_import *image_import_start(struct image_store *st, const struct image_import_opts *o,
+                                        const struct image_import_ops *ops, void *data,
+                                        struct err **err);
+/* The next bytes of the body; returns 1 when the caller should pause until ops->resume. */
+int image_import_feed(struct image_import *im, const void *buf, size_t len);
+/* The body ended (error 0) or broke (error < 0: nothing is imported; done still runs). */
+void image_import_finish(struct image_import *im, int error);
+
+/* ---- commit (commit.c, changes.c) --------------------------------------------------------- */
+
+/*
+ * Applies Dockerfile instructions to an image Config object (Cmd, Env, ... keys): CMD,
+ * ENTRYPOINT (which drops a Cmd not set by an earlier CMD, as dockerd does), ENV (replacing a
+ * key already there), EXPOSE (ports and ranges), LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME,
+ * WORKDIR (relative to the previous one) and HEALTHCHECK NONE / CMD; exec (JSON) or shell
+ * form; quotes, escapes and $VAR / ${VAR} from Env as dockerd's word rules. One instruction
+ * per line (a string may hold several). Anything else is ERR_INVALID "<X> is not a valid
+ * change command". Pure; any thread.
+ */
+int image_config_apply_changes(json_t *cfg, const char *const *changes, struct err **err);
+
+struct image_commit_opts {
+    const char *upper_dir;          /* the container's overlay upper dir */
+    const char *const *skip;        /* paths below it that are the runtime's mount points */
+    const char *parent_id;          /* the container's image id ("" for none) */
+    const char *container_id;       /* the config's "container" */
+    const json_t *container_config; /* the container's Config (borrowed; copied) */
+    const json_t *user_config;      /* a Config from the request body to start from, or NULL */
+    const char *const *changes;     /* Dockerfile instructions, NULL-terminated, or NULL */
+    const char *author, *comment;
+    const char *repo, *tag; /* repo NULL or "": untagged, as dockerd */
+};
+struct image_commit;
+typedef void (*image_commit_cb)(const struct err *err, const char *id, void *data);
+/*
+ * docker commit, step one: checks the parent (ERR_NOT_FOUND), the repository and tag and the
+ * changes (ERR_INVALID) and builds the new config: the container's Config (or user_config)
+ * with the changes applied and dockerd's merge, "container", "container_config", author,
+ * comment, the parent's history plus an entry whose created_by is the container's Cmd.
+ * Nothing is written; free with image_commit_free unless it is started.
+ */
+int image_commit_prepare(struct image_store *st, const struct image_commit_opts *o,
+                         struct image_commit **out, struct err **err);
+/*
+ * Step two: packs the upper dir on the threadpool, stores the tar as the layer's blob and
+ * unpacks it as layers/<chain> on top of the parent's layers (shared), writes the config, then
+ * publishes layer, image and tag on the loop. done gets the id ("sha256:...") or err, once,
+ * from a later turn; c is freed after it returns. An empty change adds no layer (the history
+ * entry says empty_layer), as dockerd. The caller pauses the container around it.
+ */
+void image_commit_start(struct image_commit *c, image_commit_cb done, void *data);
+void image_commit_free(struct image_commit *c);
+
 #endif

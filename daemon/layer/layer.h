@@ -41,6 +41,97 @@ int layer_unpack(const char *blob_path, const char *dest_dir, _Atomic int64_t *p
 int layer_decompress(const char *blob_path, int out_fd, char diff_id[DIGEST_STR_LEN + 1],
                      struct err **err);
 
+/* ---- docker cp: paths inside a container's root and tars into it (extract.c) ------------ */
+
+/*
+ * Opens path (as the container sees it: absolute, or relative to its "/") below root_fd with
+ * openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): every symlink met resolves inside the root,
+ * ".." stops at it. The last component is followed when follow_last, or when path ends in "/"
+ * or "/." (docker cp's rule); otherwise a final symlink is opened itself. *out is O_PATH,
+ * close-on-exec, owned by the caller. ERR_NOT_FOUND when missing, ERR_INVALID when a
+ * component is not a directory. Blocking; any thread.
+ */
+int layer_root_open(int root_fd, const char *path, bool follow_last, int *out, struct err **err);
+/*
+ * The absolute path inside the root that path names once every symlink in it (the last one
+ * included) is followed inside the root; missing components are kept as named (docker's
+ * linkTarget). *out is the caller's to free. Blocking; any thread.
+ */
+int layer_root_realpath(int root_fd, const char *path, char **out, struct err **err);
+
+struct layer_extract_opts {
+    bool no_overwrite_dir_non_dir; /* refuse a directory over a non-directory and vice versa */
+    int64_t uid, gid;              /* >= 0: every entry gets this owner; < 0: the tar's */
+};
+/*
+ * PUT /containers/{id}/archive: reads a tar (plain, gzip or zstd, detected; never an external
+ * program) from in_fd, which it takes over and closes, and unpacks it into the directory
+ * dest_fd (borrowed; O_PATH is fine) with layer_unpack's confinement: cleaned names, no "..",
+ * no absolute names, no parent through a symlink, hardlinks to entries below dest_fd only.
+ * Whiteouts are ordinary files here, and a "./" entry leaves dest_fd's own metadata alone. A
+ * directory is never replaced by a non-directory (ERR_INVALID). Blocking; threadpool.
+ */
+int layer_extract(int in_fd, int dest_fd, const struct layer_extract_opts *opts, struct err **err);
+
+/* ---- pack: a tree to a tar (pack.c) ------------------------------------------------------- */
+
+struct layer_pack_opts {
+    bool diff;           /* root is an overlay upper dir: whiteouts (0:0 char devices) become
+                            ".wh.<name>" entries, trusted.overlay.opaque=y dirs get ".wh..wh..opq" */
+    bool one_filesystem; /* entries on another device than the top (mounts) are written as an
+                            empty dir / empty file of the same name and mode, never their content */
+    const char *name;    /* archive name of the top entry: NULL or "" writes the top dir's
+                            CONTENTS at the archive root (layers, export); otherwise the top
+                            entry (file, dir or symlink) is written as `name` and a dir's content
+                            under `name/` (docker cp GET) */
+};
+/*
+ * Writes an uncompressed tar of the tree at top_fd (an O_PATH or O_RDONLY fd of a directory,
+ * file or symlink opened by the caller, e.g. with openat2 RESOLVE_IN_ROOT) to out_fd. Never
+ * follows a symlink (symlinks are archived as symlinks), never leaves the tree (every open is
+ * relative to a parent dirfd with O_NOFOLLOW). Keeps owners, modes, times (mtime), xattrs
+ * (user.*, security.capability; never trusted.*), hardlinks within the tree, device nodes,
+ * FIFOs. Entries sorted by name within each directory so the same tree gives the same bytes.
+ * diff_id (may be NULL) gets "sha256:<hex of the tar stream>", size (may be NULL) the bytes
+ * of regular file content. EPIPE on out_fd is ERR_SYSTEM. Blocking; any thread.
+ */
+int layer_pack(int top_fd, int out_fd, const struct layer_pack_opts *opts,
+               char diff_id[DIGEST_STR_LEN + 1], int64_t *size, struct err **err);
+/*
+ * layer_pack that leaves out the entries whose path below the top is in skip (NULL-terminated,
+ * e.g. "etc/hostname"; a skipped directory goes with its content): the mount points the
+ * runtime makes in a container's upper dir are not the container's changes.
+ */
+int layer_pack_filtered(int top_fd, int out_fd, const struct layer_pack_opts *opts,
+                        const char *const *skip, char diff_id[DIGEST_STR_LEN + 1], int64_t *size,
+                        struct err **err);
+
+/* ---- changes: what a container changed (changes.c) ---------------------------------------- */
+
+enum layer_change_kind {
+    LAYER_CHANGE_MODIFY = 0, /* docker diff's "C" */
+    LAYER_CHANGE_ADD = 1,    /* "A" */
+    LAYER_CHANGE_DELETE = 2, /* "D" */
+};
+struct layer_change {
+    char *path; /* absolute inside the container ("/root/x"), owned */
+    enum layer_change_kind kind;
+};
+/*
+ * docker diff from an overlay upper dir and its lower dirs (lowers[0] is the top image layer):
+ * a whiteout is a deletion; an opaque directory that the lowers have is a deletion (its new
+ * content then shows as added); a directory whose owner, mode, size and mtime equal the lower
+ * one is left out, but the parent of an added or deleted entry always shows as modified; an
+ * entry is added when the lowers (with their own whiteouts and opaque dirs) do not have it.
+ * Order: dockerd's walk (names sorted within each directory, depth first). Paths in skip
+ * (relative, as for layer_pack_filtered) are left out, and a lower directory whose only upper
+ * content is skipped entries counts as unchanged. *out (caller frees with layer_changes_free)
+ * may be NULL when *n is 0. A missing upper dir is no change. Blocking; any thread.
+ */
+int layer_changes(const char *upper, const char *const *lowers, size_t nlowers,
+                  const char *const *skip, struct layer_change **out, size_t *n, struct err **err);
+void layer_changes_free(struct layer_change *c, size_t n);
+
 /* ---- pure helpers (no I/O, thread-safe; exposed for the unpacker, its tests and the fuzzer) -- */
 
 /*

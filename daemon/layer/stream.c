@@ -75,13 +75,20 @@ static int lstream_support(struct archive *a, struct err **err)
 int lstream_open(const char *blob_path, _Atomic int64_t *progress, struct lstream **out,
                  struct err **err)
 {
+    int fd = open(blob_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+    if (fd < 0)
+        return err_set(err, ERR_SYSTEM, errno, "open %s", blob_path);
+    return lstream_open_fd(fd, progress, out, err);
+}
+
+int lstream_open_fd(int fd, _Atomic int64_t *progress, struct lstream **out, struct err **err)
+{
     _cleanup_(lstream_freep) struct lstream *s = xcalloc(1, sizeof(*s));
     struct archive_entry *entry = NULL;
 
     s->progress = progress;
-    s->fd = open(blob_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (s->fd < 0)
-        return err_set(err, ERR_SYSTEM, errno, "open %s", blob_path);
+    s->fd = fd;
     s->inbuf = xmalloc(LSTREAM_INBUF);
     s->digest = digest_new();
     s->raw = archive_read_new();

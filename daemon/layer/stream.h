@@ -18,6 +18,8 @@ struct lstream;
 /* Opens blob_path and detects its compression. Caller frees with lstream_free. */
 int lstream_open(const char *blob_path, _Atomic int64_t *progress, struct lstream **out,
                  struct err **err);
+/* The same over fd (a file or a pipe), which the stream takes over (closed by lstream_free). */
+int lstream_open_fd(int fd, _Atomic int64_t *progress, struct lstream **out, struct err **err);
 /*
  * The next block of uncompressed bytes, already hashed; *buf stays valid until the next call.
  * *len == 0 means the end of the stream.

@@ -28,8 +28,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "daemon/layer/layer.h"
-#include "daemon/layer/stream.h"
+#include "daemon/layer/unpack.h"
 
 #define OPAQUE_XATTR "trusted.overlay.opaque"
 #define DIR_OPEN     (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -45,6 +44,7 @@ struct dirtime {
 
 struct unpack {
     int root; /* dest_dir */
+    const struct unpack_opts *o;
     struct archive *tar;
     struct lstream *stream;
     struct err *stream_err; /* raised inside the tar reader's read callback */
@@ -258,8 +258,14 @@ static int unpack_clear(struct unpack *u, int dirfd, const char *base, bool new_
     if (S_ISDIR(had->st_mode)) {
         if (new_is_dir)
             return 0;
+        if (u->o->cp_conflicts)
+            return err_set(err, ERR_INVALID, 0,
+                           "cannot overwrite directory \"%.512s\" with non-directory", u->path);
         return unpack_bad(u, err, "replaces a directory");
     }
+    if (new_is_dir && u->o->cp_conflicts)
+        return err_set(err, ERR_INVALID, 0,
+                       "cannot overwrite non-directory \"%.512s\" with directory", u->path);
     if (unlinkat(dirfd, base, 0) < 0)
         return unpack_sys(u, err, errno, "remove existing entry");
     return 0;
@@ -276,6 +282,10 @@ static int unpack_owner(struct unpack *u, struct archive_entry *e, uid_t *uid, g
     /* (uid_t)-1 means "leave unchanged" to chown, so it is refused along with overflow */
     if (id_u < 0 || id_u >= (int64_t)UINT32_MAX || id_g < 0 || id_g >= (int64_t)UINT32_MAX)
         return unpack_bad(u, err, "owner %lld:%lld out of range", (long long)id_u, (long long)id_g);
+    if (u->o->uid >= 0 && u->o->gid >= 0) {
+        id_u = u->o->uid;
+        id_g = u->o->gid;
+    }
     *uid = (uid_t)id_u;
     *gid = (gid_t)id_g;
     return 0;
@@ -473,7 +483,7 @@ static int unpack_dir(struct unpack *u, struct archive_entry *e, int dirfd, cons
         if (fd < 0)
             return unpack_sys(u, err, errno, "open directory");
         /* a directory replacing this layer's own whiteout still hides the lower directory */
-        if (S_ISCHR(had.st_mode) && had.st_rdev == makedev(0, 0) &&
+        if (u->o->whiteouts && S_ISCHR(had.st_mode) && had.st_rdev == makedev(0, 0) &&
             unpack_set_opaque(u, fd, err) < 0)
             return -1;
     }
@@ -629,13 +639,14 @@ static int unpack_entry(struct unpack *u, struct archive_entry *e, struct err **
     if (u->path[0] == '\0') {
         if (archive_entry_filetype(e) != AE_IFDIR || linkname != NULL)
             return unpack_bad(u, err, "the layer root must be a directory");
-        return unpack_dir(u, e, u->root, NULL, err);
+        /* docker cp leaves the directory it extracts into as it is */
+        return u->o->keep_root ? unpack_dir(u, e, u->root, NULL, err) : 0;
     }
     /* aufs metadata (.wh..wh.plnk and friends) is never part of the image */
     if (strncmp(u->path, ".wh..wh.", 8) == 0 && strcmp(u->path, ".wh..wh..opq") != 0)
         return 0;
     base = unpack_split(u->path, &plen);
-    r = unpack_marker(u, e, base, plen, err);
+    r = u->o->whiteouts ? unpack_marker(u, e, base, plen, err) : 0;
     if (r != 0)
         return r < 0 ? -1 : 0;
     if (unpack_parent(u, u->path, plen, &dirfd, err) < 0)
@@ -702,17 +713,11 @@ static int unpack_apply_dirtimes(struct unpack *u, struct err **err)
 
 /* ---- driver ------------------------------------------------------------------------------ */
 
-static int unpack_run(struct unpack *u, const char *blob_path, const char *dest_dir,
-                      _Atomic int64_t *progress, struct layer_unpack_result *res, struct err **err)
+static int unpack_run(struct unpack *u, struct layer_unpack_result *res, struct err **err)
 {
     struct archive_entry *e = NULL;
     int r;
 
-    u->root = open(dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (u->root < 0)
-        return err_set(err, ERR_SYSTEM, errno, "open %s", dest_dir);
-    if (lstream_open(blob_path, progress, &u->stream, err) < 0)
-        return -1;
     u->tar = archive_read_new();
     if (u->tar == NULL)
         return err_set(err, ERR_SYSTEM, ENOMEM, "archive_read_new");
@@ -740,7 +745,6 @@ static void unpack_release(struct unpack *u)
 {
     if (u->tar != NULL)
         archive_read_free(u->tar);
-    lstream_free(u->stream);
     err_free(u->stream_err);
     if (u->cache_fd >= 0)
         close(u->cache_fd);
@@ -752,12 +756,32 @@ static void unpack_release(struct unpack *u)
         close(u->root);
 }
 
+int unpack_tar(int root_fd, struct lstream *s, const struct unpack_opts *o,
+               struct layer_unpack_result *res, struct err **err)
+{
+    struct unpack u = {.root = -1, .cache_fd = -1, .o = o, .stream = s};
+    int r;
+
+    /* a directory fd that can be read and changed (root_fd may be O_PATH) */
+    u.root = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (u.root < 0)
+        return err_set(err, ERR_SYSTEM, errno, "open the destination directory");
+    r = unpack_run(&u, res, err);
+    unpack_release(&u);
+    return r;
+}
+
 int layer_unpack(const char *blob_path, const char *dest_dir, _Atomic int64_t *progress,
                  struct layer_unpack_result *res, struct err **err)
 {
-    struct unpack u = {.root = -1, .cache_fd = -1};
-    int r = unpack_run(&u, blob_path, dest_dir, progress, res, err);
+    static const struct unpack_opts layer = {
+        .whiteouts = true, .keep_root = true, .uid = -1, .gid = -1};
+    _cleanup_(lstream_freep) struct lstream *s = NULL;
+    _cleanup_close_ int root = open(dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-    unpack_release(&u);
-    return r;
+    if (root < 0)
+        return err_set(err, ERR_SYSTEM, errno, "open %s", dest_dir);
+    if (lstream_open(blob_path, progress, &s, err) < 0)
+        return -1;
+    return unpack_tar(root, s, &layer, res, err);
 }

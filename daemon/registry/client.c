@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define CONNECT_TIMEOUT_S 15
 #define LOW_SPEED_BYTES   1024
@@ -210,6 +211,62 @@ static void read_into(const char *dir, const char *name, struct sb *sb)
     free(data);
 }
 
+static bool has_entry(struct dirent **ents, int n, const char *name)
+{
+    for (int i = 0; i < n; i++) {
+        if (strcmp(ents[i]->d_name, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* name with its suffix old replaced by suffix new. */
+static char *swap_suffix(const char *name, const char *old, const char *new)
+{
+    return xasprintf("%.*s%s", (int)(strlen(name) - strlen(old)), name, new);
+}
+
+/*
+ * One certs.d/<host[:port]> directory, as docker reads it: every *.crt is a CA (added to the
+ * system's), every *.cert needs the *.key of the same name and the reverse; a lone half makes
+ * the host unusable (t->error, docker's message). curl takes one client pair: the first by
+ * name, as Go's TLS offers the first of several when the server names no CA.
+ */
+static void load_host(struct reg_host_tls *t, const char *hd)
+{
+    struct dirent **ents = NULL;
+    int n = scandir(hd, &ents, NULL, alphasort);
+    for (int i = 0; i < n; i++) {
+        const char *f = ents[i]->d_name;
+        if (has_suffix(f, ".crt")) {
+            read_into(hd, f, &t->ca);
+        } else if (has_suffix(f, ".cert")) {
+            _cleanup_free_ char *key = swap_suffix(f, ".cert", ".key");
+            if (!has_entry(ents, n, key) && !t->error)
+                t->error = xasprintf("missing key %s for client certificate %s. CA "
+                                     "certificates must use the extension .crt",
+                                     key, f);
+            else if (t->crt.len == 0) {
+                read_into(hd, f, &t->crt);
+                read_into(hd, key, &t->key);
+            }
+        } else if (has_suffix(f, ".key")) {
+            _cleanup_free_ char *crt = swap_suffix(f, ".key", ".cert");
+            if (!has_entry(ents, n, crt) && !t->error)
+                t->error = xasprintf("missing client certificate %s for key %s", crt, f);
+        }
+    }
+    for (int i = 0; i < n; i++)
+        free(ents[i]);
+    free(ents);
+    if (t->error) {
+        char *msg = xasprintf("%s: %s", hd, t->error);
+        free(t->error);
+        t->error = msg;
+        log_warn("registry: %s", t->error);
+    }
+}
+
 /* Reads certs.d once, at start-up (blocking is fine there): CAs, client cert and key. */
 static void load_certs(struct reg_client *c, const char *certs_dir)
 {
@@ -221,20 +278,11 @@ static void load_certs(struct reg_client *c, const char *certs_dir)
         if (de->d_name[0] == '.')
             continue;
         _cleanup_free_ char *hd = xasprintf("%s/%s", certs_dir, de->d_name);
-        DIR *h = opendir(hd);
-        if (!h)
+        struct stat st;
+        if (stat(hd, &st) < 0 || !S_ISDIR(st.st_mode))
             continue;
         struct reg_host_tls t = {.host = xstrdup(de->d_name)};
-        struct dirent *fe;
-        while ((fe = readdir(h))) {
-            if (has_suffix(fe->d_name, ".crt"))
-                read_into(hd, fe->d_name, &t.ca);
-            else if (has_suffix(fe->d_name, ".cert") && t.crt.len == 0)
-                read_into(hd, fe->d_name, &t.crt);
-            else if (has_suffix(fe->d_name, ".key") && t.key.len == 0)
-                read_into(hd, fe->d_name, &t.key);
-        }
-        closedir(h);
+        load_host(&t, hd);
         c->tls = xrealloc(c->tls, (c->ntls + 1) * sizeof(*c->tls));
         c->tls[c->ntls++] = t;
     }
@@ -343,6 +391,7 @@ struct reg_client *reg_client_new(uv_loop_t *loop, const struct reg_config *cfg)
     c->mirrors = strv_copy(cfg->mirrors);
     c->user_agent = xstrdup(cfg->user_agent ? cfg->user_agent : "berth/" BERTH_VERSION);
     c->low_speed_time = cfg->low_speed_time ? (long)cfg->low_speed_time : LOW_SPEED_TIME_S;
+    c->certs_dir = cfg->certs_dir ? xstrdup(cfg->certs_dir) : NULL;
     load_certs(c, cfg->certs_dir);
     /* The curl multi handle (and with it libcurl's and the TLS library's initialisation) is
      * made at the first transfer: an idle daemon never pays for them. */
@@ -361,11 +410,13 @@ void reg_client_maybe_free(struct reg_client *c)
     strv_free(c->insecure);
     strv_free(c->mirrors);
     free(c->user_agent);
+    free(c->certs_dir);
     for (size_t i = 0; i < c->ntls; i++) {
         free(c->tls[i].host);
         sb_release(&c->tls[i].ca);
         sb_release(&c->tls[i].crt);
         sb_release(&c->tls[i].key);
+        free(c->tls[i].error);
     }
     free(c->tls);
     while (c->tokens)
@@ -504,6 +555,58 @@ static char *url_hostport(const char *url)
     return out;
 }
 
+const char *reg_client_tls_error(struct reg_client *c, const char *url)
+{
+    if (strncmp(url, "https://", 8) != 0)
+        return NULL;
+    _cleanup_free_ char *hp = url_hostport(url);
+    const struct reg_host_tls *t = hp ? reg_client_tls(c, hp) : NULL;
+    return t ? t->error : NULL;
+}
+
+/*
+ * Notes a TLS CertificateRequest among the handshake messages curl reports (OpenSSL backends
+ * report them only in verbose mode, hence CURLOPT_VERBOSE with this sink). In TLS 1.3 a server
+ * that wants a client certificate rejects its absence after the client's side of the handshake
+ * is over, so curl sees a reset or an alert by race; this is how the message can say why.
+ * A handshake message is its type byte (13) and a 24-bit length covering the rest; record
+ * headers (types 20 to 24), alerts (2 bytes) and content types never look like one.
+ */
+static int on_debug(CURL *e, curl_infotype type, char *data, size_t n, void *userp)
+{
+    struct reg_xfer *x = userp;
+    (void)e;
+    if (type != CURLINFO_SSL_DATA_IN || n < 4)
+        return 0;
+    const unsigned char *p = (const unsigned char *)data;
+    size_t len = ((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3];
+    if (p[0] == 13 && len == n - 4)
+        x->cert_requested = true;
+    return 0;
+}
+
+char *reg_xfer_strerror(struct reg_xfer *x, CURLcode rc)
+{
+    const char *what = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
+    const char *dir = x->c->certs_dir ? x->c->certs_dir : "certs.d";
+    _cleanup_free_ char *hp = url_hostport(x->url);
+    if (rc == CURLE_PEER_FAILED_VERIFICATION && strstr(what, "certificate problem"))
+        return xasprintf("tls: failed to verify certificate: %s (the registry's CA goes in "
+                         "%s/%s/*.crt)",
+                         what, dir, hp ? hp : "");
+    if (rc == CURLE_PEER_FAILED_VERIFICATION) /* the name, not the issuer */
+        return xasprintf("tls: failed to verify certificate: %s", what);
+    if (!x->cert_requested || x->status != 0)
+        return xstrdup(what);
+    const struct reg_host_tls *t = hp ? reg_client_tls(x->c, hp) : NULL;
+    if (t && t->crt.len && t->key.len)
+        return xasprintf("tls: the registry did not accept the client certificate in %s/%s (%s)",
+                         dir, hp, what);
+    return xasprintf("tls: the registry requires a client certificate and %s/%s has no *.cert "
+                     "and *.key pair (%s)",
+                     dir, hp ? hp : "", what);
+}
+
 void reg_xfer_setup(struct reg_xfer *x, bool verify)
 {
     struct reg_client *c = x->c;
@@ -527,6 +630,9 @@ void reg_xfer_setup(struct reg_xfer *x, bool verify)
     curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
+    curl_easy_setopt(e, CURLOPT_DEBUGDATA, x);
+    curl_easy_setopt(e, CURLOPT_VERBOSE, 1L); /* for on_debug; nothing is printed */
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
     if (x->post) {

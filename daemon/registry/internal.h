@@ -21,6 +21,7 @@ struct reg_host_tls {
     struct sb ca;  /* every *.crt concatenated (PEM) */
     struct sb crt; /* client certificate (PEM) */
     struct sb key; /* client key (PEM) */
+    char *error;   /* a *.cert without its *.key or the reverse: pulls from host fail */
 };
 
 /* ---- the token cache ------------------------------------------------------------------- */
@@ -56,7 +57,8 @@ struct reg_xfer {
     reg_xfer_sink_fn sink; /* streams 2xx bodies when set */
     reg_xfer_done_fn done;
     void *owner;
-    char *post; /* form body for POST, or NULL */
+    char *post;          /* form body for POST, or NULL */
+    bool cert_requested; /* this transfer's TLS handshake carried a CertificateRequest */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -68,6 +70,9 @@ void reg_xfer_start(struct reg_xfer *x);
 /* Removes x from the multi handle if it is there (never from inside a curl callback). */
 void reg_xfer_stop(struct reg_xfer *x);
 void reg_xfer_free(struct reg_xfer *x);
+/* What failed, for a message after "Get URL: ": curl's words, and when the registry asked for
+ * a client certificate before the connection died, which one (none, or refused). Caller frees. */
+char *reg_xfer_strerror(struct reg_xfer *x, CURLcode rc);
 /* Pauses or resumes the receiving side. */
 void reg_xfer_resume(struct reg_xfer *x);
 
@@ -157,6 +162,7 @@ struct reg_client {
     char **insecure;
     char **mirrors;
     char *user_agent;
+    char *certs_dir; /* named in messages about client certificates; may be NULL */
     long low_speed_time;
     struct reg_host_tls *tls;
     size_t ntls;
@@ -173,6 +179,8 @@ struct reg_client {
 void reg_client_defer(struct reg_client *c);
 void reg_client_maybe_free(struct reg_client *c);
 const struct reg_host_tls *reg_client_tls(struct reg_client *c, const char *hostport);
+/* Why certs.d makes url's host unusable (docker's message), or NULL; https URLs only. */
+const char *reg_client_tls_error(struct reg_client *c, const char *url);
 bool reg_client_insecure(struct reg_client *c, const char *hostport);
 bool reg_client_plain(struct reg_client *c, const char *hostport);
 void reg_client_set_plain(struct reg_client *c, const char *hostport);

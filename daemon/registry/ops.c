@@ -266,6 +266,9 @@ static void op_send(struct reg_op *op, const char *url, bool to_registry)
         op->cur_url = xstrdup(url);
     }
     op->cur_to_registry = to_registry;
+    const char *tls_err = reg_client_tls_error(op->c, op->cur_url);
+    if (tls_err)
+        return op_fail(op, ERR_INVALID, "%s", tls_err);
     struct reg_xfer *x = reg_xfer_new(op->c, op->cur_url, op);
     op->x = x;
     x->body_max = op->req_max;
@@ -426,11 +429,11 @@ static void on_token_done(struct reg_xfer *tx, CURLcode rc)
     bool creds = ep->send_creds && (op->auth.username || op->auth.identity_token);
     if (op->cancelled)
         return op_fail_cancelled(op);
-    if (rc != CURLE_OK && !(tx->overflow && tx->status != 200))
+    if (rc != CURLE_OK && !(tx->overflow && tx->status != 200)) {
+        _cleanup_free_ char *why = reg_xfer_strerror(tx, rc);
         return op_fail(op, ERR_UNAVAILABLE, "Get \"%s\": %s", tx->url,
-                       tx->overflow    ? "token response too large"
-                       : tx->errbuf[0] ? tx->errbuf
-                                       : curl_easy_strerror(rc));
+                       tx->overflow ? "token response too large" : why);
+    }
     if (tx->status == 401 || tx->status == 403) {
         _cleanup_free_ char *msg = reg_errors_message(tx->body.buf, tx->body.len);
         return op_fail(op, ERR_UNAUTHORIZED, "%s",
@@ -529,13 +532,12 @@ static void on_req_done(struct reg_xfer *x, CURLcode rc)
         if (x->overflow)
             return op_fail(op, ERR_TOO_LARGE, "Get \"%s\": response larger than %zu bytes", x->url,
                            x->body_max);
+        _cleanup_free_ char *why = reg_xfer_strerror(x, rc);
         if (!op->body_seen && op->cur_to_registry && op->ep + 1 < op->neps) {
-            log_debug("registry: %s: %s; trying the next endpoint", x->url,
-                      x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+            log_debug("registry: %s: %s; trying the next endpoint", x->url, why);
             return next_endpoint(op);
         }
-        return op_fail(op, ERR_UNAVAILABLE, "Get \"%s\": %s", x->url,
-                       x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+        return op_fail(op, ERR_UNAVAILABLE, "Get \"%s\": %s", x->url, why);
     }
     note_plain_http(op);
     if (x->status >= 300 && x->status < 400 && x->location && op->req_redirects)

@@ -166,4 +166,24 @@ struct reg_op *reg_login(struct reg_client *c, const struct reg_auth *auth, reg_
 /* Stops op; its callback runs with an error ("cancelled") before this returns or soon after. */
 void reg_op_cancel(struct reg_op *op);
 
+/* ---- a plain URL (fetch.c): docker import fromSrc=<URL> ----------------------------------- */
+
+struct reg_fetch_ops {
+    /* The next bytes of a 2xx body (borrowed); return 1 to pause until reg_fetch_resume. */
+    int (*data)(const char *buf, size_t len, void *data);
+    /* The transfer ended: err NULL when the whole body arrived. Runs once, never from inside
+       reg_fetch_url. */
+    void (*done)(const struct err *err, void *data);
+};
+struct reg_fetch;
+/*
+ * GET url (http or https only, redirects followed up to REG_MAX_REDIRECTS, TLS verified, no
+ * credentials) on the client's loop. NULL with ERR_INVALID for another scheme.
+ */
+struct reg_fetch *reg_fetch_url(struct reg_client *c, const char *url,
+                                const struct reg_fetch_ops *ops, void *data, struct err **err);
+void reg_fetch_resume(struct reg_fetch *f);
+/* The caller went away: the transfer ends soon and done still runs. */
+void reg_fetch_cancel(struct reg_fetch *f);
+
 #endif

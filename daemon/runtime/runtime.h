@@ -131,6 +131,17 @@ int rt_exec_spec_decode(const json_t *j, struct rt_exec_spec *out, struct err **
 int rt_exec(const struct rt_exec_spec *spec, pid_t init_pid, int stdin_fd, int stdout_fd,
             int stderr_fd, pid_t *pid, int *pty_master, struct err **err);
 
+/* ---- a stopped container's root, for berthd (rootfs.c) ----------------------------------- */
+
+/*
+ * Mounts the overlay of lowerdirs (top first, NULL-terminated) + upper/work on a new directory
+ * under tmp_dir, opens it (O_PATH, close-on-exec: *out, owned by the caller) and detaches the
+ * mount at once: nothing stays mounted on the host, the fd keeps the root usable until closed.
+ * Never mount the same upper twice at once (overlayfs' rule). Blocking: threadpool.
+ */
+int rt_rootfs_open_detached(char *const *lowerdirs, const char *upper, const char *work,
+                            const char *tmp_dir, int *out, struct err **err);
+
 /* ---- cgroups (cgroupfs driver, v1 hybrid or v2 unified) ---------------------------------- */
 
 /* 1 or 2: the hierarchy this host uses for containers. */

@@ -298,14 +298,14 @@ teardown() {
     assert_fd_baseline
 }
 
-@test "network: a new namespace with only lo by default and with none; host shares the host's" {
+@test "network: a new namespace with lo and eth0 by default, only lo with none; host shares the host's" {
     ctr_start
     DUMMY_LINK="berthdm$$"
     ip link add "$DUMMY_LINK" type dummy 2>/dev/null ||
         ip link add "$DUMMY_LINK" type veth peer name "${DUMMY_LINK}p" ||
         skip "cannot create a test interface"
-    ctr_run busybox sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "'
-    assert_eq "$COUT" lo
+    ctr_run busybox sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort'
+    assert_eq "$COUT" $'eth0\nlo'
     ctr_run --network none busybox sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "'
     assert_eq "$COUT" lo
     ctr_run --network host busybox sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "'

@@ -55,7 +55,7 @@ free_port() {
     "${PY:-python3}" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# registry_start DIR PORT [token TPORT]: start docker-registry on ${REGISTRY_HOST:-127.0.0.1}:PORT
+# registry_start DIR PORT [token TPORT | tls PKI]: start docker-registry on ${REGISTRY_HOST:-127.0.0.1}:PORT
 # with storage in DIR (and the token issuer on TPORT). Sets REG_ADDR=host:port and REG_DIR.
 registry_start() {
     local dir="$1" port="$2"
@@ -67,6 +67,14 @@ registry_start() {
         AUX_PIDS+=("$(cat "$dir/registry.pid")")
         [[ ! -f "$dir/token.pid" ]] || AUX_PIDS+=("$(cat "$dir/token.pid")")
     fi
+}
+
+# registry_gen_pki PKI IP: a test PKI for an HTTPS registry on IP (tests/fixtures/registry.sh
+# gen-pki): ca.crt, server.crt/.key, clientca.crt, client.cert/.key. Start the registry with
+# `REGISTRY_HOST=IP registry_start DIR PORT tls PKI` (clientca.crt in PKI: client certs
+# required), push with `registry_push SRC IP:PORT/REPO:TAG --dest-cert-dir DIR` when it is.
+registry_gen_pki() {
+    "$REGISTRY_SH" gen-pki "$@"
 }
 
 # registry_stop DIR: stop the registry (and issuer) started with DIR, by their recorded PIDs.

@@ -112,6 +112,30 @@ static void test_file_and_flags_merge(void **state)
     unlink(path);
 }
 
+static void test_certs_dir(void **state)
+{
+    _cleanup_free_ char *empty = write_tmp("{}");
+    _cleanup_free_ char *path = write_tmp("{\"certs-dir\": \"/from-file/certs.d\"}");
+    struct engine_config cfg;
+    struct err *err = NULL;
+    assert_int_equal(parse(&cfg, &err, "--config-file", empty, NULL), ENGINE_PARSE_RUN);
+    assert_string_equal(cfg.certs_dir, ENGINE_DEFAULT_CERTS_DIR);
+    engine_config_release(&cfg);
+    assert_int_equal(parse(&cfg, &err, "--config-file", path, NULL), ENGINE_PARSE_RUN);
+    assert_string_equal(cfg.certs_dir, "/from-file/certs.d");
+    engine_config_release(&cfg);
+    assert_int_equal(parse(&cfg, &err, "--config-file", path, "--certs-dir=/flag", NULL),
+                     ENGINE_PARSE_RUN);
+    assert_string_equal(cfg.certs_dir, "/flag"); /* flags win */
+    engine_config_release(&cfg);
+    assert_int_equal(parse(&cfg, &err, "--config-file", empty, "--certs-dir", "certs", NULL), -1);
+    assert_non_null(strstr(err->msg, "--certs-dir"));
+    err_freep(&err);
+    engine_config_release(&cfg);
+    unlink(path);
+    unlink(empty);
+}
+
 static void test_file_unknown_keys_are_named(void **state)
 {
     _cleanup_free_ char *path = write_tmp("{\"data-root\": \"/x\", \"storage-drivr\": \"y\"}");
@@ -183,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_flags),
         cmocka_unit_test(test_bad_flags_are_named),
         cmocka_unit_test(test_file_and_flags_merge),
+        cmocka_unit_test(test_certs_dir),
         cmocka_unit_test(test_file_unknown_keys_are_named),
         cmocka_unit_test(test_file_type_errors),
         cmocka_unit_test(test_default_host),

@@ -274,6 +274,12 @@ static void request(struct httpd_req *req, void *ud)
         assert_int_equal(httpd_resp_chunk(req, "", 0), 0);
         assert_int_equal(httpd_resp_chunk(req, "ccc", 3), 0);
         httpd_resp_end(req);
+    } else if (strcmp(p, "/stream-abort") == 0) {
+        httpd_resp_begin_chunked(req, 200, "application/x-tar");
+        assert_int_equal(httpd_resp_chunk(req, "abc", 3), 0);
+        httpd_resp_abort(req); /* e.g. docker save failing after its first byte */
+    } else if (strcmp(p, "/abort") == 0) {
+        httpd_resp_abort(req);
     } else if (strcmp(p, "/hold-stream") == 0 || strcmp(p, "/hold") == 0) {
         if (p[5] == '-')
             httpd_resp_begin_chunked(req, 200, "application/json");
@@ -318,6 +324,8 @@ static bool chunked_body(const char *p, size_t len, struct resp *r, size_t *used
 /* Parses one response at the front of rx; false if it is not complete yet. */
 static bool parse_resp(struct fx *f)
 {
+    if (f->rx.len == f->rx_off)
+        return false; /* nothing received (rx.buf may be NULL) */
     const char *p = f->rx.buf + f->rx_off;
     size_t len = f->rx.len - f->rx_off;
     const char *end = memmem(p, len, "\r\n\r\n", 4);
@@ -766,6 +774,40 @@ static void test_chunked_response(void **state)
     assert_true(has(&f->resps[0], "Transfer-Encoding: chunked\r\n"));
     assert_false(has(&f->resps[0], "Content-Length"));
     assert_string_equal(f->resps[0].body, "abbccc");
+}
+
+/* An aborted stream: the chunks sent so far, no terminating chunk, then the connection closes
+ * (a pipelined request behind it is never served). */
+static void test_chunked_abort(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET /stream-abort HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\n\r\n");
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->nresps, 0); /* the client parser never found the end of the body */
+    assert_non_null(f->rx.buf);
+    const char *head_end = strstr(f->rx.buf, "\r\n\r\n");
+    assert_non_null(head_end);
+    assert_true(strncmp(f->rx.buf, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_non_null(strcasestr(f->rx.buf, "\r\nTransfer-Encoding: chunked\r\n"));
+    assert_string_equal(head_end + 4, "3\r\nabc\r\n");
+    assert_int_equal(f->nrequests, 1);
+    for (int i = 0; i < 100 && httpd_conn_count(f->h) > 0; i++)
+        pump_once(f);
+    assert_int_equal(httpd_conn_count(f->h), 0);
+    assert_int_equal(httpd_busy_count(f->h), 0);
+}
+
+/* Aborted before anything was sent: the connection closes without a response. */
+static void test_abort_before_head(void **state)
+{
+    struct fx *f = *state;
+    client_send(f, "GET /abort HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\n\r\n");
+    pump_until(f, have_eof, 0);
+    assert_int_equal(f->rx.len, 0);
+    assert_int_equal(f->nrequests, 1);
+    for (int i = 0; i < 100 && httpd_conn_count(f->h) > 0; i++)
+        pump_once(f);
+    assert_int_equal(httpd_conn_count(f->h), 0);
 }
 
 static void test_connection_close(void **state)
@@ -1404,6 +1446,8 @@ int main(void)
         T(test_head),
         T(test_no_body_statuses),
         T(test_chunked_response),
+        T(test_chunked_abort),
+        T(test_abort_before_head),
         T(test_connection_close),
         T(test_http10),
         T(test_http10_keep_alive),

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Blocking work on the host's network: the bridge, one network namespace per container with
+ * its veth, iptables rules and ip_forward. Start-up or threadpool only; never libuv.
+ */
+#include "daemon/network/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* ---- the bridge -------------------------------------------------------------------------- */
+
+int net_bridge_current(const char *name, uint32_t *addr, int *prefix)
+{
+    _cleanup_close_ int fd = rtnl_open(NULL);
+    if (fd < 0)
+        return 0;
+    int index = rtnl_link_index(fd, name);
+    if (index <= 0)
+        return 0;
+    struct rtnl_prefix p;
+    if (rtnl_link_addr4(fd, index, &p) <= 0)
+        return 0;
+    *addr = p.addr;
+    *prefix = p.prefix;
+    return 1;
+}
+
+int net_host_routes(const char *bridge, struct rtnl_prefix **out, size_t *n, struct err **err)
+{
+    _cleanup_close_ int fd = rtnl_open(err);
+    if (fd < 0)
+        return -1;
+    int index = rtnl_link_index(fd, bridge);
+    return rtnl_routes4(fd, index > 0 ? index : 0, out, n, err);
+}
+
+int net_bridge_ensure(const char *name, uint32_t gateway, int prefix, int *index, struct err **err)
+{
+    _cleanup_close_ int fd = rtnl_open(err);
+    if (fd < 0)
+        return -1;
+    int idx = rtnl_link_index(fd, name);
+    if (idx == -ENODEV) {
+        struct rtnl_msg m;
+        rtnl_build_bridge(&m, name);
+        if (rtnl_talk(fd, &m, "create bridge", err) < 0)
+            return err_wrap(err, "%s", name);
+        idx = rtnl_link_index(fd, name);
+    }
+    if (idx <= 0)
+        return err_set(err, ERR_SYSTEM, -idx, "bridge %s", name);
+    struct rtnl_prefix cur;
+    int have = rtnl_link_addr4(fd, idx, &cur);
+    if (have <= 0 || cur.addr != gateway || cur.prefix != prefix) {
+        struct rtnl_msg m;
+        if (have > 0) { /* --bip changed: the old address goes */
+            rtnl_build_addr_del(&m, idx, cur.addr, cur.prefix);
+            if (rtnl_talk(fd, &m, "remove the bridge's old address", err) < 0)
+                return err_wrap(err, "%s", name);
+        }
+        rtnl_build_addr(&m, idx, gateway, prefix);
+        if (rtnl_talk(fd, &m, "set the bridge's address", err) < 0)
+            return err_wrap(err, "%s", name);
+    }
+    struct rtnl_msg m;
+    rtnl_build_link_up(&m, idx);
+    if (rtnl_talk(fd, &m, "bring the bridge up", err) < 0)
+        return err_wrap(err, "%s", name);
+    *index = idx;
+    return 0;
+}
+
+/* ---- sandboxes --------------------------------------------------------------------------- */
+
+/*
+ * Creates a network namespace bound to sp->path and returns a netlink socket inside it (and
+ * an fd on it): the calling thread unshares, the namespace is bind-mounted, the socket opened,
+ * and the thread goes back to its own namespace before anything else runs on it.
+ */
+static int netns_new(const char *path, int *nsfd, struct err **err)
+{
+    _cleanup_close_ int file = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+    if (file < 0)
+        return err_set(err, ERR_SYSTEM, errno, "create %s", path);
+    _cleanup_close_ int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (self < 0)
+        return err_set(err, ERR_SYSTEM, errno, "open /proc/thread-self/ns/net");
+    if (unshare(CLONE_NEWNET) < 0)
+        return err_set(err, ERR_SYSTEM, errno, "unshare the network namespace");
+    int r = 0, saved = 0;
+    if (mount("/proc/thread-self/ns/net", path, NULL, MS_BIND, NULL) < 0) {
+        r = -1;
+        saved = errno;
+    }
+    int sock = r == 0 ? rtnl_open(NULL) : -1;
+    if (r == 0 && sock < 0) {
+        r = -1;
+        saved = EIO;
+    }
+    if (setns(self, CLONE_NEWNET) < 0) {
+        /* this thread would run later work in the container's namespace: never go on */
+        log_error("setns back to the daemon's network namespace: %s", strerror(errno));
+        abort();
+    }
+    if (r < 0)
+        return err_set(err, ERR_SYSTEM, saved, "bind the network namespace to %s", path);
+    *nsfd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*nsfd < 0) {
+        int e = errno;
+        close(sock);
+        return err_set(err, ERR_SYSTEM, e, "open %s", path);
+    }
+    return sock;
+}
+
+static int configure_inside(int in, const struct net_sandbox_spec *sp, struct err **err)
+{
+    struct rtnl_msg m;
+    rtnl_build_link_up(&m, 1); /* lo is ifindex 1 in every new namespace */
+    if (rtnl_talk(in, &m, "bring lo up", err) < 0)
+        return -1;
+    if (!sp->veth)
+        return 0;
+    int eth0 = rtnl_link_index(in, "eth0");
+    if (eth0 <= 0)
+        return err_set(err, ERR_SYSTEM, -eth0, "find eth0 in the container's namespace");
+    rtnl_build_addr(&m, eth0, sp->addr, sp->prefix);
+    if (rtnl_talk(in, &m, "set eth0's address", err) < 0)
+        return -1;
+    rtnl_build_link_up(&m, eth0);
+    if (rtnl_talk(in, &m, "bring eth0 up", err) < 0)
+        return -1;
+    rtnl_build_default_route(&m, eth0, sp->gateway);
+    return rtnl_talk(in, &m, "add the default route", err);
+}
+
+static int make_veth(const struct net_sandbox_spec *sp, int nsfd, struct err **err)
+{
+    _cleanup_close_ int out = rtnl_open(err);
+    if (out < 0)
+        return -1;
+    int master = rtnl_link_index(out, sp->bridge);
+    if (master <= 0)
+        return err_set(err, ERR_SYSTEM, -master, "bridge %s", sp->bridge);
+    struct rtnl_veth v = {.name = sp->veth,
+                          .master = master,
+                          .peer_name = "eth0",
+                          .peer_netns_fd = nsfd,
+                          .peer_has_mac = true};
+    memcpy(v.peer_mac, sp->mac, 6);
+    struct rtnl_msg m;
+    rtnl_build_veth(&m, &v);
+    if (rtnl_talk(out, &m, "create veth", err) < 0)
+        return err_wrap(err, "%s", sp->veth);
+    int idx = rtnl_link_index(out, sp->veth);
+    if (idx <= 0)
+        return err_set(err, ERR_SYSTEM, -idx, "find %s", sp->veth);
+    rtnl_build_link_up(&m, idx);
+    return rtnl_talk(out, &m, "bring the veth up", err);
+}
+
+int net_sandbox_create(const struct net_sandbox_spec *sp, struct err **err)
+{
+    int nsfd = -1;
+    _cleanup_close_ int in = netns_new(sp->path, &nsfd, err);
+    if (in < 0) {
+        net_sandbox_destroy(sp->path, NULL);
+        return -1;
+    }
+    _cleanup_close_ int ns = nsfd;
+    if ((sp->veth && make_veth(sp, ns, err) < 0) || configure_inside(in, sp, err) < 0) {
+        net_sandbox_destroy(sp->path, sp->veth);
+        return -1;
+    }
+    return 0;
+}
+
+void net_sandbox_destroy(const char *path, const char *veth)
+{
+    if (veth && *veth) {
+        _cleanup_close_ int fd = rtnl_open(NULL);
+        struct rtnl_msg m;
+        rtnl_build_link_del(&m, veth);
+        int r = fd >= 0 ? rtnl_exchange(fd, &m, NULL, NULL) : -EIO;
+        rtnl_msg_release(&m);
+        if (r < 0 && r != -ENODEV)
+            log_warn("delete %s: %s", veth, strerror(-r));
+    }
+    if (!path)
+        return;
+    if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+        log_warn("unmount %s: %s", path, strerror(errno));
+    if (unlink(path) < 0 && errno != ENOENT)
+        log_warn("remove %s: %s", path, strerror(errno));
+}
+
+/* ---- iptables and forwarding ------------------------------------------------------------- */
+
+/* Runs iptables with args; its exit status, or -1 when it could not run (ENOENT: missing). */
+static int run_iptables(char *const *args, int *spawn_err)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int r = posix_spawnp(&pid, "iptables", &fa, NULL, args, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (r != 0) {
+        *spawn_err = r;
+        return -1;
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            return -1;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* -C (check) first, -A (append) when missing: rules are added once across restarts. */
+static int ensure_rule(const char *table, char *const *rule, size_t n, struct err **err)
+{
+    char *args[24] = {"iptables", "--wait", "-t", (char *)table, "-C"};
+    size_t k = 5;
+    for (size_t i = 0; i < n && k < ARRAY_SIZE(args) - 1; i++)
+        args[k++] = rule[i];
+    args[k] = NULL;
+    int spawn_err = 0;
+    int r = run_iptables(args, &spawn_err);
+    if (r == 0)
+        return 0;
+    if (r < 0)
+        return err_set(err, ERR_UNAVAILABLE, spawn_err, "iptables");
+    args[4] = "-A";
+    r = run_iptables(args, &spawn_err);
+    if (r != 0)
+        return err_set(err, ERR_SYSTEM, spawn_err, "iptables -t %s -A %s failed (status %d)", table,
+                       rule[0], r);
+    return 0;
+}
+
+int net_iptables_setup(const char *bridge, const char *subnet_cidr, struct err **err)
+{
+    char *masq[] = {"POSTROUTING",  "-s", (char *)subnet_cidr, "!", "-o",
+                    (char *)bridge, "-j", "MASQUERADE"};
+    char *fwd_out[] = {"FORWARD", "-o", (char *)bridge, "-j", "ACCEPT"};
+    char *fwd_in[] = {"FORWARD", "-i", (char *)bridge, "-j", "ACCEPT"};
+    if (ensure_rule("nat", masq, ARRAY_SIZE(masq), err) < 0 ||
+        ensure_rule("filter", fwd_out, ARRAY_SIZE(fwd_out), err) < 0 ||
+        ensure_rule("filter", fwd_in, ARRAY_SIZE(fwd_in), err) < 0)
+        return -1;
+    return 0;
+}
+
+int net_ip_forward_enable(struct err **err)
+{
+    static const char path[] = "/proc/sys/net/ipv4/ip_forward";
+    _cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return err_set(err, ERR_SYSTEM, errno, "open %s", path);
+    char c = 0;
+    if (read(fd, &c, 1) == 1 && c == '1')
+        return 0;
+    if (pwrite(fd, "1\n", 2, 0) != 2)
+        return err_set(err, ERR_SYSTEM, errno, "enable %s", path);
+    return 0;
+}
