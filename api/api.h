@@ -130,6 +130,8 @@ struct api_image_inspect {
     char **layers;                                       /* diff ids, NULL-terminated */
     char *merged_dir, *upper_dir, *work_dir, *lower_dir; /* GraphDriver.Data; may be NULL */
     char *last_tag_time;                                 /* RFC 3339 nano or NULL */
+    char *container;                /* committed from (API < 1.45); may be NULL */
+    const json_t *container_config; /* its config then (API < 1.45); may be NULL */
 };
 json_t *api_image_inspect_encode(const struct api_image_inspect *in, int version);
 

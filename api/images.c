@@ -215,10 +215,13 @@ static void inspect_head(json_t *j, const struct api_image_inspect *in, int vers
         apij_set_str(j, "Created", in->created);
     else if (version < V1_44)
         apij_set_str(j, "Created", go_zero_time);
-    if (version < V1_44)
+    /* omitempty since 1.44, gone since 1.45; a committed image names its container */
+    if (version < V1_45 && in->container && *in->container)
+        apij_set_str(j, "Container", in->container);
+    else if (version < V1_44)
         apij_set_str(j, "Container", "");
     if (version < V1_45)
-        json_object_set_new(j, "ContainerConfig", config_encode(NULL));
+        json_object_set_new(j, "ContainerConfig", config_encode(in->container_config));
 }
 
 json_t *api_image_inspect_encode(const struct api_image_inspect *in, int version)

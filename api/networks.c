@@ -22,7 +22,7 @@ json_t *api_endpoint_settings_encode(const struct api_endpoint_settings *e)
     apij_set_str(j, "IPv6Gateway", "");
     apij_set_str(j, "GlobalIPv6Address", "");
     json_object_set_new(j, "GlobalIPv6PrefixLen", json_integer(0));
-    json_object_set_new(j, "DNSNames", json_null());
+    json_object_set_new(j, "DNSNames", e->dns_names ? apij_strv_encode(e->dns_names) : json_null());
     return j;
 }
 
@@ -82,6 +82,8 @@ json_t *api_network_encode(const struct api_network *n)
     if (n->subnet && *n->subnet) {
         json_t *c = json_object();
         apij_set_str(c, "Subnet", n->subnet);
+        if (n->ip_range && *n->ip_range)
+            apij_set_str(c, "IPRange", n->ip_range);
         if (n->gateway && *n->gateway)
             apij_set_str(c, "Gateway", n->gateway);
         json_array_append_new(cfg, c);
@@ -110,4 +112,79 @@ json_t *api_network_encode(const struct api_network *n)
     json_object_set_new(j, "Labels",
                         json_is_object(n->labels) ? json_incref(n->labels) : json_object());
     return j;
+}
+
+static int opt_str(json_t *o, const char *key, const char *field, const char **out,
+                   struct err **err)
+{
+    json_t *v = json_object_get(o, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return err_set(err, ERR_INVALID, 0, "%s: want a string", field);
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int opt_obj(json_t *o, const char *key, json_t **out, struct err **err)
+{
+    json_t *v = json_object_get(o, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_object(v))
+        return err_set(err, ERR_INVALID, 0, "%s: want an object", key);
+    *out = v;
+    return 0;
+}
+
+int api_network_create_decode(json_t *body, struct api_network_create *out, struct err **err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!json_is_object(body))
+        return err_set(err, ERR_INVALID, 0, "the body must be a JSON object");
+    json_t *ipam = json_object_get(body, "IPAM");
+    json_t *cfg = json_object_get(ipam, "Config");
+    if (opt_str(body, "Name", "Name", &out->name, err) < 0 ||
+        opt_str(body, "Driver", "Driver", &out->driver, err) < 0 ||
+        opt_obj(body, "Labels", &out->labels, err) < 0 ||
+        opt_obj(body, "Options", &out->options, err) < 0)
+        return -1;
+    if (cfg && !json_is_null(cfg) && !json_is_array(cfg))
+        return err_set(err, ERR_INVALID, 0, "IPAM.Config: want an array");
+    if (json_array_size(cfg) > 1)
+        return err_set(err, ERR_INVALID, 0, "IPAM.Config: only one IPv4 pool is supported");
+    json_t *c = json_array_get(cfg, 0);
+    if (c && (opt_str(c, "Subnet", "IPAM.Config.Subnet", &out->subnet, err) < 0 ||
+              opt_str(c, "Gateway", "IPAM.Config.Gateway", &out->gateway, err) < 0 ||
+              opt_str(c, "IPRange", "IPAM.Config.IPRange", &out->ip_range, err) < 0))
+        return -1;
+    json_t *internal = json_object_get(body, "Internal");
+    if (internal && !json_is_boolean(internal) && !json_is_null(internal))
+        return err_set(err, ERR_INVALID, 0, "Internal: want a boolean");
+    out->internal = json_is_true(internal);
+    out->check_duplicate = json_is_true(json_object_get(body, "CheckDuplicate"));
+    if (!out->name || !*out->name)
+        return err_set(err, ERR_INVALID, 0, "network name must not be empty");
+    return 0;
+}
+
+int api_network_connect_decode(json_t *body, struct api_network_connect *out, struct err **err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!json_is_object(body))
+        return err_set(err, ERR_INVALID, 0, "the body must be a JSON object");
+    if (opt_str(body, "Container", "Container", &out->container, err) < 0 ||
+        opt_obj(body, "EndpointConfig", &out->endpoint_config, err) < 0)
+        return -1;
+    if (!out->container || !*out->container)
+        return err_set(err, ERR_INVALID, 0, "Container: must not be empty");
+    json_t *ipam = json_object_get(out->endpoint_config, "IPAMConfig");
+    if (ipam && json_is_object(ipam) &&
+        opt_str(ipam, "IPv4Address", "EndpointConfig.IPAMConfig.IPv4Address", &out->ipv4_address,
+                err) < 0)
+        return -1;
+    out->force = json_is_true(json_object_get(body, "Force"));
+    return 0;
 }

@@ -13,7 +13,8 @@
 struct api_endpoint_settings {
     const char *network_id, *endpoint_id, *gateway, *ip_address, *mac_address;
     int ip_prefix_len;
-    char *const *aliases; /* NULL: null */
+    char *const *aliases;   /* NULL: null */
+    char *const *dns_names; /* NULL: null */
 };
 json_t *api_endpoint_settings_encode(const struct api_endpoint_settings *e);
 
@@ -40,6 +41,7 @@ struct api_network_container {
 struct api_network {
     const char *name, *id, *created, *driver;
     const char *subnet, *gateway; /* NULL or "": no IPAM config entry */
+    const char *ip_range;         /* NULL or "": none */
     bool internal;
     json_t *options;                                /* borrowed object or NULL ({}) */
     json_t *labels;                                 /* borrowed object or NULL ({}) */
@@ -47,5 +49,22 @@ struct api_network {
     size_t ncontainers;
 };
 json_t *api_network_encode(const struct api_network *n);
+
+/* POST /networks/create. Strings borrowed from the decoded document (keep it alive). */
+struct api_network_create {
+    const char *name, *driver, *subnet, *gateway, *ip_range;
+    bool internal, check_duplicate;
+    json_t *labels, *options; /* borrowed objects or NULL */
+};
+int api_network_create_decode(json_t *body, struct api_network_create *out, struct err **err);
+
+/* POST /networks/{id}/connect and /disconnect. Borrowed from body. */
+struct api_network_connect {
+    const char *container;
+    const char *ipv4_address; /* EndpointConfig.IPAMConfig.IPv4Address or NULL */
+    json_t *endpoint_config;  /* borrowed or NULL */
+    bool force;
+};
+int api_network_connect_decode(json_t *body, struct api_network_connect *out, struct err **err);
 
 #endif

@@ -163,3 +163,165 @@ verdict_of()
     *) echo n/a ;;
     esac
 }
+
+# ---- the scripts' common frame (they set bench_tag, root, dir, only, berthd_bin, dockerd_bin
+# and a failures array before using these) -------------------------------------------------------
+
+# die MESSAGE: a setup error: say so and exit 2.
+die()
+{
+    echo "$bench_tag: $*" >&2
+    exit 2
+}
+
+# say MESSAGE: progress, on stderr.
+say()
+{
+    echo "$bench_tag: $*" >&2
+}
+
+# fail MESSAGE: something failed (kept in failures); the verdict will be FAIL.
+fail()
+{
+    echo "$bench_tag: $*" >&2
+    failures+=("$*")
+}
+
+# want NAME: NAME is measured (BENCH_ONLY, in $only, is empty or NAME).
+want()
+{
+    [[ -z $only || $only == "$1" ]]
+}
+
+# bench_only_check NAME...: die unless $only is empty or one of the NAMEs.
+bench_only_check()
+{
+    local c list
+    [[ -n $only ]] || return 0
+    for c in "$@"; do
+        [[ $only != "$c" ]] || return 0
+    done
+    list=$(printf '%s, ' "$@")
+    list=${list%, }
+    die "BENCH_ONLY must be ${list%, *} or ${list##*, }"
+}
+
+# bench_build_berthd TARGET...: unless BERTHD is set (or berthd is not measured), a Release
+# build of the cmake TARGETs in $root/build-bench, made or brought up to date.
+bench_build_berthd()
+{
+    if want berthd && [[ -z ${BERTHD:-} ]]; then
+        say "building $* (cmake Release, $root/build-bench)"
+        cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null ||
+            die "cmake configure failed"
+        cmake --build "$root/build-bench" -j2 --target "$@" >/dev/null || die "build failed"
+    fi
+}
+
+# bench_check_berthd [BINARY...]: when berthd is measured, $berthd_bin and each BINARY beside it
+# are executable.
+# shellcheck disable=SC2120 # the arguments are optional
+bench_check_berthd()
+{
+    local b
+    want berthd || return 0
+    [[ -x $berthd_bin ]] || die "$berthd_bin is not executable"
+    for b in "$@"; do
+        [[ -x $(dirname "$berthd_bin")/$b ]] || die "no $b beside $berthd_bin"
+    done
+}
+
+# bench_check_dockerd [TOOL...]: when dockerd is measured, $dockerd_bin, containerd and each
+# TOOL (a Debian package of that name) are installed.
+# shellcheck disable=SC2120 # the arguments are optional
+bench_check_dockerd()
+{
+    local t
+    want dockerd || return 0
+    [[ -x $dockerd_bin ]] || die "$dockerd_bin is missing (apt-get install docker.io)"
+    for t in containerd "$@"; do
+        command -v "$t" >/dev/null || die "$t is missing (apt-get install $t)"
+    done
+}
+
+# bench_trap_cleanup: bench_cleanup "$dir" on exit, and an exit on INT or TERM.
+bench_trap_cleanup()
+{
+    trap 'bench_cleanup "$dir"' EXIT
+    trap 'exit 130' INT TERM
+}
+
+# bench_docker_config: the docker CLI gets a private config under $dir and no inherited endpoint.
+bench_docker_config()
+{
+    export DOCKER_CONFIG=$dir/docker-config
+    mkdir -p "$DOCKER_CONFIG"
+    echo '{}' >"$DOCKER_CONFIG/config.json"
+    unset DOCKER_HOST DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
+}
+
+# bench_print_failures: the failures, under a heading, when there are any (for a report).
+bench_print_failures()
+{
+    local t
+    if ((${#failures[@]})); then
+        echo
+        echo "failures:"
+        for t in "${failures[@]}"; do
+            echo "  $t"
+        done
+    fi
+}
+
+# bench_save_report NAME: the caller's report function into bench/results/NAME.txt (path in
+# out), and shown.
+bench_save_report()
+{
+    mkdir -p "$root/bench/results"
+    out=$root/bench/results/$1.txt
+    report >"$out"
+    cat "$out"
+    echo
+    echo "saved to $out"
+}
+
+# bench_ratio_row LABEL A B DIGITS OP LIMIT: a row of the caller's ratio_row for the target
+# "A / B OP LIMIT" (OP is >= or <=): A / B to DIGITS decimals, the target and its verdict; "-"
+# and n/a when A or B was not measured.
+bench_ratio_row()
+{
+    local v=- ok=-
+    if [[ -n $2 && -n $3 ]]; then
+        v=$(awk -v a="$2" -v b="$3" -v p="$4" 'BEGIN {printf "%." p "fx", a / b}')
+        ok=$(awk -v a="$2" -v b="$3" -v op="$5" -v l="$6" 'BEGIN {
+            if (op == ">=") ok = a >= l * b; else ok = a <= l * b
+            print ok ? 1 : 0 }')
+    fi
+    ratio_row "$1" "$v" "$5 $6x" "$(verdict_of "$ok")"
+}
+
+# bench_need TOOL...: running as root, with every TOOL on PATH (outside the namespace).
+bench_need()
+{
+    local t
+    [[ $EUID -eq 0 ]] || die "must run as root (it starts daemons in a private namespace)"
+    for t in "$@"; do
+        command -v "$t" >/dev/null || die "$t is missing"
+    done
+}
+
+# bench_inner_init NAME: the start inside the namespace: started_at, load_at_start and stamp;
+# dir, a new /tmp/berth-bench-NAME.XXXXXX; the empty started, comm_of, result and failures; then
+# bench_ns_setup.
+bench_inner_init()
+{
+    started_at=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+    load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
+    stamp=$(date -u +%Y%m%d-%H%M%S)
+    dir=$(mktemp -d "/tmp/berth-bench-$1.XXXXXX")
+    declare -gA started=() # pid -> name, for the processes this script started
+    declare -gA comm_of=() # pid -> /proc/PID/comm when started, so a reused PID is never signalled
+    declare -gA result=()  # key -> value
+    failures=()
+    bench_ns_setup
+}

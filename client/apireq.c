@@ -2,7 +2,12 @@
 /* API calls whose bodies stream: pull and load progress, save's tar, inspect's raw JSON. */
 #include "client/images.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ERROR_BODY_MAX (64 * 1024)
 
@@ -43,5 +48,36 @@ int cli_api_stream(struct cli_ctx *ctx, const char *method, const char *path,
     if (r == 0 && resp.status >= 400)
         r = cli_http_status_error(&resp, err);
     cli_http_resp_release(&resp);
+    return r;
+}
+
+int cli_fd_put(const char *data, size_t len, void *ud, struct err **err)
+{
+    const struct cli_fd_sink *s = ud;
+    int r = fdu_write_all(s->fd, data, len);
+    return r < 0 ? err_set(err, ERR_SYSTEM, -r, "%s", s->what) : 0;
+}
+
+int cli_api_get_to(struct cli_ctx *ctx, const char *path, const char *output, const char *failed,
+                   const char *writing, struct err **err)
+{
+    if (!output || !*output) {
+        fflush(ctx->out);
+        struct cli_fd_sink s = {.fd = fileno(ctx->out), .what = writing};
+        return cli_api_stream(ctx, "GET", path, NULL, -1, NULL, cli_fd_put, &s, NULL, err);
+    }
+    _cleanup_free_ char *copy = xstrdup(output);
+    _cleanup_free_ char *tmp = xasprintf("%s/.berth_temp_XXXXXX", dirname(copy));
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return err_set(err, ERR_SYSTEM, errno, "%s: invalid output path %s", failed, output);
+    struct cli_fd_sink s = {.fd = fd, .what = writing};
+    int r = cli_api_stream(ctx, "GET", path, NULL, -1, NULL, cli_fd_put, &s, NULL, err);
+    if (close(fd) < 0 && r == 0)
+        r = err_set(err, ERR_SYSTEM, errno, "writing %s", output);
+    if (r == 0 && rename(tmp, output) < 0)
+        r = err_set(err, ERR_SYSTEM, errno, "renaming %s to %s", tmp, output);
+    if (r < 0)
+        unlink(tmp);
     return r;
 }

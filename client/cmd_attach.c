@@ -121,6 +121,21 @@ static void session_end(struct session *s)
     s->pump_ready = s->conn_open = false;
 }
 
+/*
+ * session_run, then session_end once the stream ended. A detach is the error docker's attach
+ * and exec -it report ("read escape sequence").
+ */
+static int session_run_to_end(struct session *s, struct err **err)
+{
+    enum cli_pump_end end = session_run(s, err);
+    if (end == CLI_PUMP_DETACHED)
+        return err_set(err, ERR_INTERNAL, 0, "read escape sequence");
+    if (end == CLI_PUMP_ERROR)
+        return -1;
+    session_end(s);
+    return 0;
+}
+
 static int session_attach(struct session *s, struct cli_client *cl, const char *path,
                           struct err **err)
 {
@@ -398,12 +413,8 @@ static int attach_session(struct cli_ctx *ctx, const struct cli_args *args, cons
         cli_resize(cl, name, false, h + 1, w + 1, &e); /* forces a redraw */
         cli_resize_init(ctx, name, false);
     }
-    enum cli_pump_end end = session_run(s, err);
-    if (end == CLI_PUMP_DETACHED)
-        return err_set(err, ERR_INTERNAL, 0, "read escape sequence");
-    if (end == CLI_PUMP_ERROR)
+    if (session_run_to_end(s, err) < 0)
         return -1;
-    session_end(s);
     int code = 0;
     if (cli_pending_wait_status(wait, &code, err) < 0)
         return -1;
@@ -506,12 +517,8 @@ static int exec_session(struct cli_ctx *ctx, const struct cli_args *args, const 
         return -1;
     if (resize)
         cli_resize_init(ctx, exec_id, true);
-    enum cli_pump_end end = session_run(s, err);
-    if (end == CLI_PUMP_DETACHED)
-        return err_set(err, ERR_INTERNAL, 0, "read escape sequence");
-    if (end == CLI_PUMP_ERROR)
+    if (session_run_to_end(s, err) < 0)
         return -1;
-    session_end(s);
     json_auto_t *info = NULL;
     struct sb ipath = SB_INIT;
     sb_adds(&ipath, "/exec/");

@@ -17,40 +17,10 @@ static int cp_jm_put(const char *data, size_t len, void *ud, struct err **err)
     return cli_jm_feed(ud, data, len, err);
 }
 
-struct cp_sink {
-    int fd;
-};
-
-static int cp_fd_put(const char *data, size_t len, void *ud, struct err **err)
-{
-    struct cp_sink *s = ud;
-    int r = fdu_write_all(s->fd, data, len);
-    return r < 0 ? err_set(err, ERR_SYSTEM, -r, "write") : 0;
-}
-
 /* A GET whose body goes to output (a temporary file renamed once complete) or stdout. */
 static int cp_get_to(struct cli_ctx *ctx, const char *path, const char *output, struct err **err)
 {
-    if (!output || !*output) {
-        fflush(ctx->out);
-        struct cp_sink s = {.fd = fileno(ctx->out)};
-        return cli_api_stream(ctx, "GET", path, NULL, -1, NULL, cp_fd_put, &s, NULL, err);
-    }
-    _cleanup_free_ char *copy = xstrdup(output);
-    _cleanup_free_ char *tmp = xasprintf("%s/.berth_temp_XXXXXX", dirname(copy));
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0)
-        return err_set(err, ERR_SYSTEM, errno, "failed to export container: invalid output path %s",
-                       output);
-    struct cp_sink s = {.fd = fd};
-    int r = cli_api_stream(ctx, "GET", path, NULL, -1, NULL, cp_fd_put, &s, NULL, err);
-    if (close(fd) < 0 && r == 0)
-        r = err_set(err, ERR_SYSTEM, errno, "writing %s", output);
-    if (r == 0 && rename(tmp, output) < 0)
-        r = err_set(err, ERR_SYSTEM, errno, "renaming %s to %s", tmp, output);
-    if (r < 0)
-        unlink(tmp);
-    return r;
+    return cli_api_get_to(ctx, path, output, "failed to export container", "write", err);
 }
 
 /* ---- export ---------------------------------------------------------------------------------- */
@@ -345,8 +315,8 @@ static int cp_from_container(struct cli_ctx *ctx, const struct cli_args *args, c
     _cleanup_close_ int fd = cp_scratch(err);
     if (fd < 0)
         return -1;
-    struct cp_sink s = {.fd = fd};
-    if (cli_api_stream(ctx, "GET", apath, NULL, -1, NULL, cp_fd_put, &s, NULL, err) < 0)
+    struct cli_fd_sink s = {.fd = fd, .what = "write"};
+    if (cli_api_stream(ctx, "GET", apath, NULL, -1, NULL, cli_fd_put, &s, NULL, err) < 0)
         return -1;
     if (lseek(fd, 0, SEEK_SET) < 0)
         return err_set(err, ERR_SYSTEM, errno, "seek");

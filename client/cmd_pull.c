@@ -114,19 +114,6 @@ int cli_pull_image(struct cli_ctx *ctx, FILE *out, const char *image, const char
 
 /* ---- save ------------------------------------------------------------------------------- */
 
-struct save_sink {
-    int fd;
-};
-
-static int save_put(const char *data, size_t len, void *ud, struct err **err)
-{
-    struct save_sink *s = ud;
-    int r = fdu_write_all(s->fd, data, len);
-    if (r < 0)
-        return err_set(err, ERR_SYSTEM, -r, "writing the image archive");
-    return 0;
-}
-
 static char *save_path(const struct cli_args *args)
 {
     struct sb p = SB_INIT;
@@ -138,26 +125,6 @@ static char *save_path(const struct cli_args *args)
     return sb_steal(&p);
 }
 
-/* Into a temporary file next to output, renamed over it once complete (docker's CopyToFile). */
-static int save_to_file(struct cli_ctx *ctx, const char *path, const char *output, struct err **err)
-{
-    _cleanup_free_ char *copy = xstrdup(output);
-    _cleanup_free_ char *tmp = xasprintf("%s/.berth_temp_XXXXXX", dirname(copy));
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0)
-        return err_set(err, ERR_SYSTEM, errno, "failed to save image: invalid output path %s",
-                       output);
-    struct save_sink s = {.fd = fd};
-    int r = cli_api_stream(ctx, "GET", path, NULL, -1, NULL, save_put, &s, NULL, err);
-    if (close(fd) < 0 && r == 0)
-        r = err_set(err, ERR_SYSTEM, errno, "writing %s", output);
-    if (r == 0 && rename(tmp, output) < 0)
-        r = err_set(err, ERR_SYSTEM, errno, "renaming %s to %s", tmp, output);
-    if (r < 0)
-        unlink(tmp);
-    return r;
-}
-
 int cli_cmd_save(struct cli_ctx *ctx, const struct cli_args *args, struct err **err)
 {
     const char *output = cli_flag_str(args, "output");
@@ -165,11 +132,8 @@ int cli_cmd_save(struct cli_ctx *ctx, const struct cli_args *args, struct err **
         return err_set(err, ERR_INVALID, 0,
                        "cowardly refusing to save to a terminal. Use the -o flag or redirect");
     _cleanup_free_ char *path = save_path(args);
-    if (output && *output)
-        return save_to_file(ctx, path, output, err);
-    fflush(ctx->out);
-    struct save_sink s = {.fd = fileno(ctx->out)};
-    return cli_api_stream(ctx, "GET", path, NULL, -1, NULL, save_put, &s, NULL, err);
+    return cli_api_get_to(ctx, path, output, "failed to save image", "writing the image archive",
+                          err);
 }
 
 /* ---- load ------------------------------------------------------------------------------- */

@@ -117,15 +117,6 @@ static const struct cli_flag load_flags[] = {
     {.name = NULL},
 };
 
-static const struct cli_flag export_flags[] = {
-    {.name = "output",
-     .shorthand = 'o',
-     .type = CLI_FLAG_STRING,
-     .arg = "string",
-     .help = "Write to a file, instead of STDOUT"},
-    {.name = NULL},
-};
-
 static const struct cli_flag import_flags[] = {
     {.name = "change",
      .shorthand = 'c',
@@ -141,23 +132,6 @@ static const struct cli_flag import_flags[] = {
      .type = CLI_FLAG_STRING,
      .arg = "string",
      .help = "Set platform if server is multi-platform capable"},
-    {.name = NULL},
-};
-
-static const struct cli_flag cp_flags[] = {
-    {.name = "archive",
-     .shorthand = 'a',
-     .type = CLI_FLAG_BOOL,
-     .help = "Archive mode (copy all uid/gid information)"},
-    {.name = "follow-link",
-     .shorthand = 'L',
-     .type = CLI_FLAG_BOOL,
-     .help = "Always follow symbol link in SRC_PATH"},
-    {.name = "quiet",
-     .shorthand = 'q',
-     .type = CLI_FLAG_BOOL,
-     .help = "Suppress progress output during copy. Progress output is automatically suppressed "
-             "if no terminal is attached"},
     {.name = NULL},
 };
 
@@ -251,30 +225,6 @@ const struct cli_cmd cli_image_commands[] = {
     {.name = NULL},
 };
 
-static const struct cli_flag commit_flags[] = {
-    {.name = "author",
-     .shorthand = 'a',
-     .type = CLI_FLAG_STRING,
-     .arg = "string",
-     .help = "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")"},
-    {.name = "change",
-     .shorthand = 'c',
-     .type = CLI_FLAG_LIST,
-     .arg = "list",
-     .help = "Apply Dockerfile instruction to the created image"},
-    {.name = "message",
-     .shorthand = 'm',
-     .type = CLI_FLAG_STRING,
-     .arg = "string",
-     .help = "Commit message"},
-    {.name = "pause",
-     .shorthand = 'p',
-     .type = CLI_FLAG_BOOL,
-     .help = "Pause container during commit",
-     .def = "true"},
-    {.name = NULL},
-};
-
 const struct cli_cmd cli_commands[] = {
     {CTR_RUN_ROW("run"), .group = CLI_GROUP_COMMON, .aliases = "berth container run, berth run"},
     {CTR_EXEC_ROW("exec"), .group = CLI_GROUP_COMMON,
@@ -339,6 +289,22 @@ const struct cli_cmd cli_commands[] = {
      .max_args = -1,
      .stop_at_args = true,
      .run = cli_cmd_image},
+    {.name = "network",
+     .summary = "Manage networks",
+     .usage = "COMMAND",
+     .description = "Manage networks\n\nCommands:\n"
+                    "  connect     Connect a container to a network\n"
+                    "  create      Create a network\n"
+                    "  disconnect  Disconnect a container from a network\n"
+                    "  inspect     Display detailed information on one or more networks\n"
+                    "  ls          List networks\n"
+                    "  prune       Remove all unused networks\n"
+                    "  rm          Remove one or more networks\n\n"
+                    "Run 'berth network COMMAND --help' for more information on a command.",
+     .group = CLI_GROUP_MANAGEMENT,
+     .max_args = -1,
+     .stop_at_args = true,
+     .run = cli_cmd_network},
     {.name = "container",
      .summary = "Manage containers",
      .usage = "COMMAND",
@@ -346,13 +312,18 @@ const struct cli_cmd cli_commands[] = {
          "Manage containers\n\nCommands:\n"
          "  attach      Attach local standard input, output, and error streams to a running "
          "container\n"
+         "  commit      Create a new image from a container's changes\n"
+         "  cp          Copy files/folders between a container and the local filesystem\n"
          "  create      Create a new container\n"
+         "  diff        Inspect changes to files or directories on a container's filesystem\n"
          "  exec        Execute a command in a running container\n"
+         "  export      Export a container's filesystem as a tar archive\n"
          "  inspect     Display detailed information on one or more containers\n"
          "  kill        Kill one or more running containers\n"
          "  logs        Fetch the logs of a container\n"
          "  ls          List containers\n"
          "  pause       Pause all processes within one or more containers\n"
+         "  port        List port mappings or a specific mapping for the container\n"
          "  prune       Remove all stopped containers\n"
          "  rename      Rename a container\n"
          "  restart     Restart one or more containers\n"
@@ -375,7 +346,7 @@ const struct cli_cmd cli_commands[] = {
      .usage = "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]",
      .aliases = "berth container commit, berth commit",
      .group = CLI_GROUP_OTHER,
-     .flags = commit_flags,
+     .flags = cli_commit_flags,
      .min_args = 1,
      .max_args = 2,
      .run = cli_cmd_commit},
@@ -384,7 +355,7 @@ const struct cli_cmd cli_commands[] = {
      .usage = "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- "
               "CONTAINER:DEST_PATH",
      .group = CLI_GROUP_OTHER,
-     .flags = cp_flags,
+     .flags = cli_cp_flags,
      .min_args = 2,
      .max_args = 2,
      .run = cli_cmd_cp},
@@ -402,7 +373,7 @@ const struct cli_cmd cli_commands[] = {
      .summary = "Export a container's filesystem as a tar archive",
      .usage = "[OPTIONS] CONTAINER",
      .group = CLI_GROUP_OTHER,
-     .flags = export_flags,
+     .flags = cli_export_flags,
      .min_args = 1,
      .max_args = 1,
      .run = cli_cmd_export},
@@ -430,6 +401,7 @@ const struct cli_cmd cli_commands[] = {
     {CTR_LOGS_ROW("logs"), .group = CLI_GROUP_OTHER, .aliases = "berth container logs, berth logs"},
     {CTR_PAUSE_ROW("pause"), .group = CLI_GROUP_OTHER,
      .aliases = "berth container pause, berth pause"},
+    {CTR_PORT_ROW("port"), .group = CLI_GROUP_OTHER, .aliases = "berth container port, berth port"},
     {CTR_RENAME_ROW("rename"), .group = CLI_GROUP_OTHER,
      .aliases = "berth container rename, berth rename"},
     {CTR_RESTART_ROW("restart"), .group = CLI_GROUP_OTHER,

@@ -91,6 +91,8 @@ char *cli_ctr_path(const char *name, const char *suffix);
 extern const struct cli_flag cli_create_flags[], cli_run_flags[], cli_start_flags[],
     cli_stop_flags[], cli_kill_flags[], cli_rm_flags[], cli_ps_flags[], cli_logs_flags[],
     cli_container_prune_flags[], cli_container_inspect_flags[];
+/* commit, cp and export: one table each for the top-level and the `container` rows */
+extern const struct cli_flag cli_commit_flags[], cli_cp_flags[], cli_export_flags[];
 extern const struct cli_cmd cli_container_commands[];
 
 int cli_cmd_create(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
@@ -105,6 +107,8 @@ int cli_cmd_rename(struct cli_ctx *ctx, const struct cli_args *args, struct err 
 int cli_cmd_pause(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 int cli_cmd_unpause(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 int cli_cmd_top(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+/* berth port (client/cmd_port.c). */
+int cli_cmd_port(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 int cli_cmd_ps(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 int cli_cmd_logs(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 int cli_cmd_container_prune(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
@@ -152,6 +156,9 @@ int cli_cmd_container(struct cli_ctx *ctx, const struct cli_args *args, struct e
 #define CTR_UNPAUSE_ROW(n)                                                                         \
     .name = n, .summary = "Unpause all processes within one or more containers",                   \
     .usage = "CONTAINER [CONTAINER...]", .min_args = 1, .max_args = -1, .run = cli_cmd_unpause
+#define CTR_PORT_ROW(n)                                                                            \
+    .name = n, .summary = "List port mappings or a specific mapping for the container",            \
+    .usage = "CONTAINER [PRIVATE_PORT[/PROTO]]", .min_args = 1, .max_args = 2, .run = cli_cmd_port
 #define CTR_TOP_ROW(n)                                                                             \
     .name = n, .summary = "Display the running processes of a container",                          \
     .usage = "CONTAINER [ps OPTIONS]", .min_args = 1, .max_args = -1, .stop_at_args = true,        \

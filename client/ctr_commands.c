@@ -56,6 +56,8 @@
             "Swap limit equal to memory plus swap: '-1' to enable unlimited swap"),                \
         STR("name", 0, "string", "Assign a name to the container"),                                \
         STR("network", 0, "network", "Connect a container to a network"),                          \
+        LIST("network-alias", 0, "list", "Add network-scoped alias for the container"),            \
+        STR("ip", 0, "string", "IPv4 address (e.g., 172.30.100.104)"),                             \
         STR("oom-score-adj", 0, "int", "Tune host's OOM preferences (-1000 to 1000)"),             \
         STR("pid", 0, "string", "PID namespace to use"),                                           \
         STR("pids-limit", 0, "int", "Tune container pids limit (set -1 for unlimited)"),           \
@@ -196,10 +198,69 @@ const struct cli_flag cli_container_inspect_flags[] = {
     {.name = NULL},
 };
 
+/* berth commit, cp and export: the same tables serve `berth container commit|cp|export`. */
+const struct cli_flag cli_commit_flags[] = {
+    STR("author", 'a', "string", "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")"),
+    LIST("change", 'c', "list", "Apply Dockerfile instruction to the created image"),
+    STR("message", 'm', "string", "Commit message"),
+    {.name = "pause",
+     .shorthand = 'p',
+     .type = CLI_FLAG_BOOL,
+     .help = "Pause container during commit",
+     .def = "true"},
+    {.name = NULL},
+};
+
+const struct cli_flag cli_cp_flags[] = {
+    BOOL("archive", 'a', "Archive mode (copy all uid/gid information)"),
+    BOOL("follow-link", 'L', "Always follow symbol link in SRC_PATH"),
+    BOOL("quiet", 'q',
+         "Suppress progress output during copy. Progress output is automatically suppressed "
+         "if no terminal is attached"),
+    {.name = NULL},
+};
+
+const struct cli_flag cli_export_flags[] = {
+    STR("output", 'o', "string", "Write to a file, instead of STDOUT"),
+    {.name = NULL},
+};
+
 const struct cli_cmd cli_container_commands[] = {
     {CTR_ATTACH_ROW("container attach"), .aliases = "berth container attach, berth attach"},
+    {.name = "container commit",
+     .summary = "Create a new image from a container's changes",
+     .usage = "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]",
+     .aliases = "berth container commit, berth commit",
+     .flags = cli_commit_flags,
+     .min_args = 1,
+     .max_args = 2,
+     .run = cli_cmd_commit},
+    {.name = "container cp",
+     .summary = "Copy files/folders between a container and the local filesystem",
+     .usage = "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth container cp [OPTIONS] "
+              "SRC_PATH|- CONTAINER:DEST_PATH",
+     .aliases = "berth container cp, berth cp",
+     .flags = cli_cp_flags,
+     .min_args = 2,
+     .max_args = 2,
+     .run = cli_cmd_cp},
     {CTR_CREATE_ROW("container create")},
+    {.name = "container diff",
+     .summary = "Inspect changes to files or directories on a container's filesystem",
+     .usage = "CONTAINER",
+     .aliases = "berth container diff, berth diff",
+     .min_args = 1,
+     .max_args = 1,
+     .run = cli_cmd_diff},
     {CTR_EXEC_ROW("container exec"), .aliases = "berth container exec, berth exec"},
+    {.name = "container export",
+     .summary = "Export a container's filesystem as a tar archive",
+     .usage = "[OPTIONS] CONTAINER",
+     .aliases = "berth container export, berth export",
+     .flags = cli_export_flags,
+     .min_args = 1,
+     .max_args = 1,
+     .run = cli_cmd_export},
     {.name = "container inspect",
      .summary = "Display detailed information on one or more containers",
      .usage = "[OPTIONS] CONTAINER [CONTAINER...]",
@@ -218,6 +279,7 @@ const struct cli_cmd cli_container_commands[] = {
      .flags = cli_container_prune_flags,
      .max_args = 0,
      .run = cli_cmd_container_prune},
+    {CTR_PORT_ROW("container port")},
     {CTR_RENAME_ROW("container rename")},
     {CTR_RESTART_ROW("container restart")},
     {CTR_RM_ROW("container rm"), .aliases = "berth container rm, berth container remove, berth "

@@ -22,39 +22,6 @@
 #define PUMP_BUF     (32 * 1024)
 #define PENDING_HEAD (64 * 1024)
 
-static int hj_connect(const struct cli_client *cl, int *out, struct err **err)
-{
-    struct sockaddr_un sun = {.sun_family = AF_UNIX};
-    strncpy(sun.sun_path, cl->sock_path, sizeof(sun.sun_path) - 1);
-    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return err_set(err, ERR_SYSTEM, errno, "socket");
-    int r;
-    do {
-        r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-    } while (r < 0 && errno == EINTR);
-    if (r < 0)
-        return err_set(err, ERR_UNAVAILABLE, 0,
-                       "Cannot connect to the berth daemon at %s. Is the berth daemon running?",
-                       cl->host);
-    *out = steal_fd(&fd);
-    return 0;
-}
-
-static int hj_send(int fd, const char *buf, size_t len, struct err **err)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return err_set(err, ERR_SYSTEM, errno, "sending the request to the daemon");
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int cli_hijack_response(struct cli_conn *c, struct err **err)
 {
     struct cli_http_resp resp;
@@ -75,7 +42,7 @@ int cli_hijack_open(struct cli_client *cl, const char *method, const char *path,
     if (cli_client_negotiate(cl, err) < 0)
         return -1;
     int fd = -1;
-    if (hj_connect(cl, &fd, err) < 0)
+    if (cli_client_connect(cl, &fd, err) < 0)
         return -1;
     cli_conn_init(c, fd);
     _cleanup_free_ char *data = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -90,7 +57,7 @@ int cli_hijack_open(struct cli_client *cl, const char *method, const char *path,
         data ? strlen(data) : 0);
     if (data)
         sb_adds(&req, data);
-    int r = hj_send(fd, req.buf, req.len, err);
+    int r = cli_send_all(fd, req.buf, req.len, err);
     sb_release(&req);
     if (r == 0)
         r = cli_hijack_response(c, err);
@@ -113,7 +80,7 @@ int cli_pending_post(struct cli_client *cl, struct cli_pending *p, const char *p
     if (cli_client_negotiate(cl, err) < 0)
         return -1;
     int fd = -1;
-    if (hj_connect(cl, &fd, err) < 0)
+    if (cli_client_connect(cl, &fd, err) < 0)
         return -1;
     cli_conn_init(&p->conn, fd);
     p->open = true;
@@ -121,7 +88,7 @@ int cli_pending_post(struct cli_client *cl, struct cli_pending *p, const char *p
         xasprintf("POST /v%s%s HTTP/1.1\r\nHost: berth\r\nUser-Agent: berth-cli/%s\r\n"
                   "Content-Length: 0\r\nConnection: close\r\n\r\n",
                   cl->api_version, path, BERTH_VERSION);
-    if (hj_send(fd, req, strlen(req), err) < 0)
+    if (cli_send_all(fd, req, strlen(req), err) < 0)
         return -1;
     /* The head is read now and left in rbuf, where cli_http_read_response finds it later. */
     struct sb *b = &p->conn.rbuf;

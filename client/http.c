@@ -379,7 +379,7 @@ void cli_client_release(struct cli_client *cl)
     memset(cl, 0, sizeof(*cl));
 }
 
-static int client_connect(const struct cli_client *cl, int *out, struct err **err)
+int cli_client_connect(const struct cli_client *cl, int *out, struct err **err)
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
     strncpy(sun.sun_path, cl->sock_path, sizeof(sun.sun_path) - 1);
@@ -403,7 +403,7 @@ static int client_connect(const struct cli_client *cl, int *out, struct err **er
     return 0;
 }
 
-static int send_all(int fd, const char *buf, size_t len, struct err **err)
+int cli_send_all(int fd, const char *buf, size_t len, struct err **err)
 {
     while (len > 0) {
         ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
@@ -417,22 +417,33 @@ static int send_all(int fd, const char *buf, size_t len, struct err **err)
     return 0;
 }
 
+/* Connects conn to the daemon and starts the request in req (empty): the request line, Host,
+ * User-Agent and extra_headers. */
+static int client_begin(const struct cli_client *cl, const char *method, const char *path,
+                        const char *const *extra_headers, struct cli_conn *conn, struct sb *req,
+                        struct err **err)
+{
+    int fd = -1;
+    if (cli_client_connect(cl, &fd, err) < 0)
+        return -1;
+    cli_conn_init(conn, fd);
+    sb_addf(req, "%s %s HTTP/1.1\r\nHost: berth\r\nUser-Agent: berth-cli/%s\r\n", method, path,
+            BERTH_VERSION);
+    for (const char *const *h = extra_headers; h && *h; h++)
+        sb_addf(req, "%s\r\n", *h);
+    return 0;
+}
+
 int cli_client_raw(struct cli_client *cl, const char *method, const char *path,
                    const char *content_type, const void *body, size_t len,
                    const char *const *extra_headers, struct cli_http_resp *resp,
                    cli_http_body_fn fn, void *ud, struct err **err)
 {
-    int fd = -1;
     memset(resp, 0, sizeof(*resp));
-    if (client_connect(cl, &fd, err) < 0)
-        return -1;
     struct cli_conn conn;
-    cli_conn_init(&conn, fd);
     struct sb req = SB_INIT;
-    sb_addf(&req, "%s %s HTTP/1.1\r\nHost: berth\r\nUser-Agent: berth-cli/%s\r\n", method, path,
-            BERTH_VERSION);
-    for (const char *const *h = extra_headers; h && *h; h++)
-        sb_addf(&req, "%s\r\n", *h);
+    if (client_begin(cl, method, path, extra_headers, &conn, &req, err) < 0)
+        return -1;
     if (body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
         if (content_type)
             sb_addf(&req, "Content-Type: %s\r\n", content_type);
@@ -441,7 +452,7 @@ int cli_client_raw(struct cli_client *cl, const char *method, const char *path,
     sb_adds(&req, "Connection: close\r\n\r\n");
     if (body && len)
         sb_add(&req, body, len);
-    int r = send_all(conn.fd, req.buf, req.len, err);
+    int r = cli_send_all(conn.fd, req.buf, req.len, err);
     sb_release(&req);
     if (r == 0)
         r = cli_http_read_response(&conn, strcmp(method, "HEAD") == 0, resp, fn, ud, err);
@@ -536,17 +547,11 @@ int cli_client_upload(struct cli_client *cl, const char *method, const char *pat
                       const char *content_type, int body_fd, const char *const *extra_headers,
                       struct cli_http_resp *resp, cli_http_body_fn fn, void *ud, struct err **err)
 {
-    int fd = -1;
     memset(resp, 0, sizeof(*resp));
-    if (client_connect(cl, &fd, err) < 0)
-        return -1;
     struct cli_conn conn;
-    cli_conn_init(&conn, fd);
     struct sb req = SB_INIT;
-    sb_addf(&req, "%s %s HTTP/1.1\r\nHost: berth\r\nUser-Agent: berth-cli/%s\r\n", method, path,
-            BERTH_VERSION);
-    for (const char *const *h = extra_headers; h && *h; h++)
-        sb_addf(&req, "%s\r\n", *h);
+    if (client_begin(cl, method, path, extra_headers, &conn, &req, err) < 0)
+        return -1;
     if (content_type)
         sb_addf(&req, "Content-Type: %s\r\n", content_type);
     sb_adds(&req, "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");

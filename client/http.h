@@ -111,4 +111,10 @@ int cli_client_call(struct cli_client *cl, const char *method, const char *path,
 /* The error for an HTTP status >= 400 response, as docker words it. Returns -1. */
 int cli_http_status_error(const struct cli_http_resp *resp, struct err **err);
 
+/* A connected (close-on-exec) socket to the daemon at cl's unix socket, into *out; the
+ * "Cannot connect ..." error docker prints otherwise. */
+int cli_client_connect(const struct cli_client *cl, int *out, struct err **err);
+/* send(2)s all of buf (no SIGPIPE). */
+int cli_send_all(int fd, const char *buf, size_t len, struct err **err);
+
 #endif

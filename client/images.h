@@ -144,4 +144,20 @@ int cli_api_stream(struct cli_ctx *ctx, const char *method, const char *path,
                    const char *content_type, int body_fd, const char *const *headers,
                    cli_http_body_fn fn, void *ud, int *status, struct err **err);
 
+/* A cli_http_body_fn writing everything to fd; a failed write is ERR_SYSTEM with what as text. */
+struct cli_fd_sink {
+    int fd;
+    const char *what;
+};
+int cli_fd_put(const char *data, size_t len, void *ud, struct err **err);
+
+/*
+ * GET path with the reply body written to output: into a temporary file next to it, renamed
+ * over it once complete (docker's CopyToFile), or to ctx->out when output is NULL or "".
+ * failed starts the error for an output path that cannot be written ("failed to save image");
+ * writing is the text of a failed write ("writing the image archive").
+ */
+int cli_api_get_to(struct cli_ctx *ctx, const char *path, const char *output, const char *failed,
+                   const char *writing, struct err **err);
+
 #endif

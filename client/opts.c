@@ -666,13 +666,30 @@ static json_t *zero_endpoint(void)
 static void build_network(const struct cli_args *args, struct api_container_config *c)
 {
     const char *net = cli_flag_str(args, "network");
+    const struct cli_flag_val *aliases = cli_flag(args, "network-alias");
+    const char *ip = cli_flag_str(args, "ip");
     if (net && *net) {
         c->host.network_mode = xstrdup(net);
         c->networking_config = json_pack("{s:{}}", "EndpointsConfig");
+        /* as docker's CLI: the endpoint for the named network carries --ip and the aliases */
+        json_t *ep = json_object();
+        if (ip && *ip)
+            json_object_set_new(ep, "IPAMConfig", json_pack("{s:s}", "IPv4Address", ip));
+        if (aliases && aliases->nlist) {
+            json_t *a = json_array();
+            for (size_t i = 0; i < aliases->nlist; i++)
+                json_array_append_new(a, json_string(aliases->list[i]));
+            json_object_set_new(ep, "Aliases", a);
+        }
+        if (json_object_size(ep))
+            json_object_set(json_object_get(c->networking_config, "EndpointsConfig"), net, ep);
+        json_decref(ep);
     } else {
         c->host.network_mode = xstrdup("default");
-        c->networking_config =
-            json_pack("{s:{s:o}}", "EndpointsConfig", "default", zero_endpoint());
+        json_t *ep = zero_endpoint();
+        if (ip && *ip)
+            json_object_set_new(ep, "IPAMConfig", json_pack("{s:s}", "IPv4Address", ip));
+        c->networking_config = json_pack("{s:{s:o}}", "EndpointsConfig", "default", ep);
     }
 }
 

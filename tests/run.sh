@@ -44,7 +44,7 @@ BERTH_BIN="$top/build-asan/bin" tests/e2e/run.sh
 stage "fuzz targets (clang, 20 s each)"
 if command -v clang >/dev/null; then
     cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DBERTH_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
-    cmake --build build-fuzz -j"$jobs" --target fuzz_manifest fuzz_tar
+    cmake --build build-fuzz -j"$jobs" --target fuzz_manifest fuzz_tar fuzz_dns
     fuzzwork=$(mktemp -d)
     trap 'rm -rf "$fuzzwork"' EXIT
     cp -r tests/fuzz/corpus/manifest "$fuzzwork/manifest"
@@ -53,6 +53,9 @@ if command -v clang >/dev/null; then
     mkdir -p "$fuzzwork/tar"
     (cd "$fuzzwork" && "$top/build-fuzz/bin/fuzz_tar" -max_total_time=20 "$fuzzwork/tar" 2>"$fuzzwork/tar.log") ||
         { tail -40 "$fuzzwork/tar.log"; exit 1; }
+    mkdir -p "$fuzzwork/dns"
+    build-fuzz/bin/fuzz_dns -max_total_time=20 -print_final_stats=0 "$fuzzwork/dns" 2>"$fuzzwork/dns.log" ||
+        { tail -40 "$fuzzwork/dns.log"; exit 1; }
     echo "fuzz targets ran clean"
 else
     echo "clang not installed: fuzz targets skipped"

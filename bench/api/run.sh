@@ -37,12 +37,6 @@ bench_tag=bench/api
 # shellcheck source=bench/lib.sh
 . "$here/../lib.sh"
 
-die()
-{
-    echo "bench/api: $*" >&2
-    exit 2
-}
-
 # ---- outside the namespace: checks and builds -------------------------------------------------
 
 if [[ ${BENCH_API_INNER:-} != 1 ]]; then
@@ -78,13 +72,7 @@ failed_start=0
 
 bench_ns_setup
 
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup()
-{
-    bench_cleanup "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_trap_cleanup
 
 measure()
 {
@@ -252,12 +240,7 @@ report()
     done
 }
 
-mkdir -p "$root/bench/results"
-out=$root/bench/results/api-$(date -u +%Y%m%d-%H%M%S).txt
-report >"$out"
-cat "$out"
-echo
-echo "saved to $out"
+bench_save_report "api-$(date -u +%Y%m%d-%H%M%S)"
 if [[ $failed_start == 1 ]] || grep -q '| FAIL$' "$out"; then
     exit 1
 fi

@@ -40,45 +40,17 @@ bench_tag=bench/commit
 # shellcheck source=bench/lib.sh
 . "$here/../lib.sh"
 
-die()
-{
-    echo "bench/commit: $*" >&2
-    exit 2
-}
-
 [[ $n =~ ^[1-9][0-9]*$ ]] || die "BENCH_N must be a positive integer"
 [[ $files =~ ^[1-9][0-9]*$ && $bytes =~ ^[1-9][0-9]*$ ]] || die "BENCH_FILES/BYTES: numbers"
-case $only in
-'' | berthd | dockerd) ;;
-*) die "BENCH_ONLY must be berthd or dockerd" ;;
-esac
-want()
-{
-    [[ -z $only || $only == "$1" ]]
-}
+bench_only_check berthd dockerd
 
 # ---- outside the namespace: checks and builds -------------------------------------------------
 
 if [[ ${BENCH_COMMIT_INNER:-} != 1 ]]; then
-    [[ $EUID -eq 0 ]] || die "must run as root (it starts daemons in a private namespace)"
-    for tool in unshare curl docker python3 findmnt; do
-        command -v "$tool" >/dev/null || die "$tool is missing"
-    done
-    if want berthd && [[ -z ${BERTHD:-} ]]; then
-        echo "bench/commit: building berthd and berth-shim (cmake Release, $root/build-bench)" >&2
-        cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null ||
-            die "cmake configure failed"
-        cmake --build "$root/build-bench" -j2 --target berthd berth-shim >/dev/null ||
-            die "build failed"
-    fi
-    if want berthd; then
-        [[ -x $berthd_bin ]] || die "$berthd_bin is not executable"
-        [[ -x $(dirname "$berthd_bin")/berth-shim ]] || die "no berth-shim beside $berthd_bin"
-    fi
-    if want dockerd; then
-        [[ -x $dockerd_bin ]] || die "$dockerd_bin is missing (apt-get install docker.io)"
-        command -v containerd >/dev/null || die "containerd is missing (apt-get install containerd)"
-    fi
+    bench_need unshare curl docker python3 findmnt
+    bench_build_berthd berthd berth-shim
+    bench_check_berthd berth-shim
+    bench_check_dockerd
     "$root/tests/fixtures/build.sh" "$fixtures" >/dev/null || die "fixture build failed"
     [[ -f $fixtures/busybox/busybox.tar ]] || die "$fixtures/busybox/busybox.tar is missing"
     export BENCH_COMMIT_INNER=1
@@ -87,16 +59,8 @@ fi
 
 # ---- inside the namespace ---------------------------------------------------------------------
 
-started_at=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
-stamp=$(date -u +%Y%m%d-%H%M%S)
-dir=$(mktemp -d /tmp/berth-bench-commit.XXXXXX)
-declare -A started=() # pid -> name, for the processes this script started
-declare -A comm_of=() # pid -> /proc/PID/comm when started, so a reused PID is never signalled
-declare -A result=()  # key -> value
-failures=()
+bench_inner_init commit
 
-bench_ns_setup
 
 # Each data root starts in a block group of its own (chattr +T on their parent: ext4's Orlov
 # allocator spreads the directories made in it), so neither daemon starts among the inodes
@@ -105,28 +69,9 @@ roots=$dir/roots
 mkdir -p "$roots"
 chattr +T "$roots" 2>/dev/null || true
 
-cleanup()
-{
-    bench_cleanup "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_trap_cleanup
 
-export DOCKER_CONFIG=$dir/docker-config
-mkdir -p "$DOCKER_CONFIG"
-echo '{}' >"$DOCKER_CONFIG/config.json"
-unset DOCKER_HOST DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
-
-fail()
-{
-    echo "bench/commit: $*" >&2
-    failures+=("$*")
-}
-
-say()
-{
-    echo "bench/commit: $*" >&2
-}
+bench_docker_config
 
 # stats FILE KEY: median, min and max of the numbers in FILE (seconds) into result[KEY.*].
 stats()
@@ -136,7 +81,7 @@ stats()
         if (NR == 0) exit 1
         m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
         printf "%.3f %.3f %.3f %d", m, v[1], v[NR], NR }') || return 1
-    read -r result[$key.median] result[$key.min] result[$key.max] result[$key.n] <<<"$line"
+    read -r "result[$key.median]" "result[$key.min]" "result[$key.max]" "result[$key.n]" <<<"$line"
 }
 
 # measure NAME SOCK: BENCH_N rounds of write-then-commit; times in $dir/NAME-commit.txt.

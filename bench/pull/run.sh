@@ -41,43 +41,17 @@ bench_tag=bench/pull
 # shellcheck source=bench/lib.sh
 . "$here/../lib.sh"
 
-die()
-{
-    echo "bench/pull: $*" >&2
-    exit 2
-}
-
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer"
 [[ $port =~ ^[1-9][0-9]*$ ]] || die "BENCH_PORT must be a port number"
-case $only in
-'' | berthd | dockerd | floor) ;;
-*) die "BENCH_ONLY must be berthd, dockerd or floor" ;;
-esac
-want()
-{
-    [[ -z $only || $only == "$1" ]]
-}
+bench_only_check berthd dockerd floor
 
 # ---- outside the namespace: checks and builds -------------------------------------------------
 
 if [[ ${BENCH_PULL_INNER:-} != 1 ]]; then
-    [[ $EUID -eq 0 ]] || die "must run as root (it starts dockerd in a private namespace)"
-    for tool in unshare curl docker docker-registry skopeo python3 sha256sum tar mkfifo; do
-        command -v "$tool" >/dev/null || die "$tool is missing"
-    done
-    if want berthd && [[ -z ${BERTHD:-} ]]; then
-        echo "bench/pull: building berthd (cmake Release, $root/build-bench)" >&2
-        cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null ||
-            die "cmake configure failed"
-        cmake --build "$root/build-bench" -j2 --target berthd >/dev/null || die "build failed"
-    fi
-    if want berthd; then
-        [[ -x $berthd_bin ]] || die "$berthd_bin is not executable"
-    fi
-    if want dockerd; then
-        [[ -x $dockerd_bin ]] || die "$dockerd_bin is missing (apt-get install docker.io)"
-        command -v containerd >/dev/null || die "containerd is missing (apt-get install containerd)"
-    fi
+    bench_need unshare curl docker docker-registry skopeo python3 sha256sum tar mkfifo
+    bench_build_berthd berthd
+    bench_check_berthd
+    bench_check_dockerd
     if [[ $perf_on == 1 ]]; then
         command -v perf >/dev/null || die "BENCH_PERF=1 needs perf (apt-get install linux-perf)"
     fi
@@ -89,25 +63,11 @@ fi
 
 # ---- inside the namespace ---------------------------------------------------------------------
 
-started_at=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-stamp=$(date -u +%Y%m%d-%H%M%S)
-dir=$(mktemp -d /tmp/berth-bench-pull.XXXXXX)
-declare -A started=() # pid -> name, for the processes this script started
-declare -A comm_of=() # pid -> /proc/PID/comm when started, so a reused PID is never signalled
-declare -A result=()  # key -> value
-declare -A times=()   # contender -> space-separated seconds of the successful runs
-declare -A cpu=()     # contender -> space-separated CPU seconds (user + system) of those runs
-failures=()
+bench_inner_init pull
+declare -A times=() # contender -> space-separated seconds of the successful runs
+declare -A cpu=()   # contender -> space-separated CPU seconds (user + system) of those runs
 
-bench_ns_setup
-
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup()
-{
-    bench_cleanup "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_trap_cleanup
 
 image=127.0.0.1:$port/test/bench:latest
 fx() # fx KEY: a field of FIXTURES.json's bench entry, lists space-separated
@@ -122,10 +82,7 @@ read -r -a layers <<<"$(fx layers)"
 read -r -a sizes <<<"$(fx sizes)"
 
 # The client: the docker CLI on PATH, with a private config and no inherited endpoint.
-export DOCKER_CONFIG=$dir/docker-config
-mkdir -p "$DOCKER_CONFIG"
-echo '{}' >"$DOCKER_CONFIG/config.json"
-unset DOCKER_HOST DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
+bench_docker_config
 
 # ---- registry ---------------------------------------------------------------------------------
 
@@ -170,12 +127,6 @@ record() # record CONTENDER SECONDS [CPU-SECONDS]
     times[$1]="${times[$1]:-} $2"
     [[ -z ${3:-} ]] || cpu[$1]="${cpu[$1]:-} $3"
     echo "  $1: ${2}s${3:+, CPU ${3}s}" >&2
-}
-
-fail() # fail MESSAGE: a run failed; the verdict will be FAIL
-{
-    echo "bench/pull: $*" >&2
-    failures+=("$*")
 }
 
 # pull_once NAME PID SOCKET LOG: time `docker pull` against the daemon and check the image it
@@ -460,7 +411,7 @@ ratio_row()
 
 report()
 {
-    local name t total=0 s b d f r ok
+    local name t total=0 s b d f
     for s in "${sizes[@]}"; do
         total=$((total + s))
     done
@@ -498,35 +449,12 @@ report()
     b=${result[berthd.median]:-}
     d=${result[dockerd.median]:-}
     f=${result[floor.median]:-}
-    r=-
-    ok=-
-    if [[ -n $b && -n $d ]]; then
-        r=$(awk -v b="$b" -v d="$d" 'BEGIN {printf "%.2fx", d / b}')
-        ok=$(awk -v b="$b" -v d="$d" 'BEGIN {print (d >= 1.5 * b) ? 1 : 0}')
-    fi
-    ratio_row "dockerd / berthd" "$r" ">= 1.5x" "$(verdict_of "$ok")"
-    r=-
-    ok=-
-    if [[ -n $b && -n $f ]]; then
-        r=$(awk -v b="$b" -v f="$f" 'BEGIN {printf "%.2fx", b / f}')
-        ok=$(awk -v b="$b" -v f="$f" 'BEGIN {print (b <= 1.3 * f) ? 1 : 0}')
-    fi
-    ratio_row "berthd / floor" "$r" "<= 1.3x" "$(verdict_of "$ok")"
-    if ((${#failures[@]})); then
-        echo
-        echo "failures:"
-        for t in "${failures[@]}"; do
-            echo "  $t"
-        done
-    fi
+    bench_ratio_row "dockerd / berthd" "$d" "$b" 2 ">=" 1.5
+    bench_ratio_row "berthd / floor" "$b" "$f" 2 "<=" 1.3
+    bench_print_failures
 }
 
-mkdir -p "$root/bench/results"
-out=$root/bench/results/pull-$stamp.txt
-report >"$out"
-cat "$out"
-echo
-echo "saved to $out"
+bench_save_report "pull-$stamp"
 if ((${#failures[@]})) || grep -Eq '[|] +FAIL$' "$out"; then
     exit 1
 fi

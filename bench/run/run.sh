@@ -54,49 +54,19 @@ bench_tag=bench/run
 # shellcheck source=bench/lib.sh
 . "$here/../lib.sh"
 
-die()
-{
-    echo "bench/run: $*" >&2
-    exit 2
-}
-
 [[ $n =~ ^[1-9][0-9]*$ ]] || die "BENCH_N must be a positive integer"
 [[ $cli_n =~ ^[0-9]+$ ]] || die "BENCH_CLI_N must be a number"
 [[ $burst =~ ^[1-9][0-9]*$ ]] || die "BENCH_BURST must be a positive integer"
 [[ $conc =~ ^[1-9][0-9]*$ ]] || die "BENCH_CONC must be a positive integer"
-case $only in
-'' | berthd | dockerd | floor) ;;
-*) die "BENCH_ONLY must be berthd, dockerd or floor" ;;
-esac
-want()
-{
-    [[ -z $only || $only == "$1" ]]
-}
+bench_only_check berthd dockerd floor
 
 # ---- outside the namespace: checks and builds -------------------------------------------------
 
 if [[ ${BENCH_RUN_INNER:-} != 1 ]]; then
-    [[ $EUID -eq 0 ]] || die "must run as root (it starts daemons in a private namespace)"
-    for tool in unshare chroot curl docker python3 findmnt; do
-        command -v "$tool" >/dev/null || die "$tool is missing"
-    done
-    if want berthd && [[ -z ${BERTHD:-} ]]; then
-        echo "bench/run: building berthd and berth-shim (cmake Release, $root/build-bench)" >&2
-        cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null ||
-            die "cmake configure failed"
-        cmake --build "$root/build-bench" -j2 --target berthd berth-shim berth >/dev/null ||
-            die "build failed"
-    fi
-    if want berthd; then
-        [[ -x $berthd_bin ]] || die "$berthd_bin is not executable"
-        [[ -x $(dirname "$berthd_bin")/berth-shim ]] || die "no berth-shim beside $berthd_bin"
-        [[ -x $(dirname "$berthd_bin")/berth ]] || die "no berth CLI beside $berthd_bin"
-    fi
-    if want dockerd; then
-        [[ -x $dockerd_bin ]] || die "$dockerd_bin is missing (apt-get install docker.io)"
-        command -v containerd >/dev/null || die "containerd is missing (apt-get install containerd)"
-        command -v runc >/dev/null || die "runc is missing (apt-get install runc)"
-    fi
+    bench_need unshare chroot curl docker python3 findmnt
+    bench_build_berthd berthd berth-shim berth
+    bench_check_berthd berth-shim berth
+    bench_check_dockerd runc
     if [[ $perf_on == 1 ]]; then
         command -v perf >/dev/null || die "BENCH_PERF=1 needs perf (apt-get install linux-perf)"
         command -v strace >/dev/null || die "BENCH_PERF=1 needs strace (apt-get install strace)"
@@ -110,45 +80,18 @@ fi
 
 # ---- inside the namespace ---------------------------------------------------------------------
 
-started_at=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
-stamp=$(date -u +%Y%m%d-%H%M%S)
-dir=$(mktemp -d /tmp/berth-bench-run.XXXXXX)
-declare -A started=() # pid -> name, for the processes this script started
-declare -A comm_of=() # pid -> /proc/PID/comm when started, so a reused PID is never signalled
-declare -A result=()  # key -> value
-failures=()
+bench_inner_init run
 image=busybox:latest
 rootfs=$fixtures/busybox/rootfs
 
-bench_ns_setup
 
-cleanup()
-{
-    bench_cleanup "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_trap_cleanup
 
 # The docker CLI (image load, and the `docker run` reference): a private config and no
 # inherited endpoint.
-export DOCKER_CONFIG=$dir/docker-config
-mkdir -p "$DOCKER_CONFIG"
-echo '{}' >"$DOCKER_CONFIG/config.json"
-unset DOCKER_HOST DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
+bench_docker_config
 
 # ---- helpers ----------------------------------------------------------------------------------
-
-fail() # fail MESSAGE: something failed; the verdict will be FAIL
-{
-    echo "bench/run: $*" >&2
-    failures+=("$*")
-}
-
-say()
-{
-    echo "bench/run: $*" >&2
-}
 
 since() # since T0: seconds from T0 to now
 {
@@ -623,20 +566,8 @@ report()
     b=${result[berthd.total.median]:-}
     d=${result[dockerd.total.median]:-}
     f=${result[floor.total.median]:-}
-    v=-
-    ok=-
-    if [[ -n $b && -n $d ]]; then
-        v=$(awk -v b="$b" -v d="$d" 'BEGIN {printf "%.1fx", d / b}')
-        ok=$(awk -v b="$b" -v d="$d" 'BEGIN {print (d >= 10 * b) ? 1 : 0}')
-    fi
-    ratio_row "dockerd / berthd (median)" "$v" ">= 10x" "$(verdict_of "$ok")"
-    v=-
-    ok=-
-    if [[ -n $b && -n $f ]]; then
-        v=$(awk -v b="$b" -v f="$f" 'BEGIN {printf "%.1fx", b / f}')
-        ok=$(awk -v b="$b" -v f="$f" 'BEGIN {print (b <= 3 * f) ? 1 : 0}')
-    fi
-    ratio_row "berthd / floor (median)" "$v" "<= 3x" "$(verdict_of "$ok")"
+    bench_ratio_row "dockerd / berthd (median)" "$d" "$b" 1 ">=" 10
+    bench_ratio_row "berthd / floor (median)" "$b" "$f" 1 "<=" 3
     v=-
     ok=-
     if [[ -n ${result[berthd.shim_priv]:-} ]]; then
@@ -647,13 +578,7 @@ report()
     if ((cli_n > 0)); then
         b=${result[berthd.cli.median]:-}
         d=${result[dockerd.cli.median]:-}
-        v=-
-        ok=-
-        if [[ -n $b && -n $d ]]; then
-            v=$(awk -v b="$b" -v d="$d" 'BEGIN {printf "%.1fx", d / b}')
-            ok=$(awk -v b="$b" -v d="$d" 'BEGIN {print (d >= 6 * b) ? 1 : 0}')
-        fi
-        ratio_row "docker run --rm: dockerd / berthd" "$v" ">= 6x" "$(verdict_of "$ok")"
+        bench_ratio_row "docker run --rm: dockerd / berthd" "$d" "$b" 1 ">=" 6
         b=${result[berthd.exec.median]:-}
         d=${result[dockerd.exec.median]:-}
         v=-
@@ -670,21 +595,10 @@ report()
         fi
         ratio_row "berth run --rm true (median)" "$v" "< 25 ms" "$(verdict_of "$ok")"
     fi
-    if ((${#failures[@]})); then
-        echo
-        echo "failures:"
-        for t in "${failures[@]}"; do
-            echo "  $t"
-        done
-    fi
+    bench_print_failures
 }
 
-mkdir -p "$root/bench/results"
-out=$root/bench/results/run-$stamp.txt
-report >"$out"
-cat "$out"
-echo
-echo "saved to $out"
+bench_save_report "run-$stamp"
 if ((${#failures[@]})) || grep -qE '[|] +FAIL$' "$out"; then
     exit 1
 fi

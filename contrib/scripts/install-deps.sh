@@ -7,7 +7,7 @@ packages=(
     libuv1-dev libhttp-parser-dev libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev
     libcmocka-dev bats
     curl python3 python3-docker socat util-linux iproute2 systemd
-    busybox-static docker-registry skopeo openssl jq clang zstd umoci
+    busybox-static docker-registry skopeo openssl jq clang zstd umoci iptables
 )
 if [[ "${BERTH_BENCH:-0}" == 1 ]]; then
     packages+=(docker.io)

@@ -142,6 +142,9 @@ struct ctr_waiter *ctr_wait(struct ctr_store *st, struct ctr *c, enum ctr_wait_c
 void ctr_wait_cancel(struct ctr_waiter *w);
 
 /* A container reference that keeps the object alive across asynchronous work. */
+/* network connect (endpoint: the EndpointConfig, borrowed) or disconnect (NULL) of a created
+ * or stopped container: recorded in its NetworkingConfig and config.json; applied at start. */
+int ctr_network_record(struct ctr *c, const char *network, json_t *endpoint, struct err **err);
 void ctr_ref(struct ctr *c);
 void ctr_unref(struct ctr *c);
 
@@ -186,6 +189,7 @@ struct ctr_exec {
     char **env;
     char *cwd, *user;
     bool tty, privileged, attach_stdin, attach_stdout, attach_stderr;
+    int console_h, console_w; /* tty: initial size (ConsoleSize of create or start), 0: unset */
     char *detach_keys;
     bool running, started;
     int exit_code;
@@ -200,6 +204,8 @@ struct ctr_exec *ctr_exec_lookup(struct ctr_store *st, const char *id, struct er
 /* Starts it: cb gets the shim stream (or the start error). detach: no streams. */
 void ctr_exec_start(struct ctr_store *st, struct ctr_exec *x, bool detach, ctr_session_cb cb,
                     void *data);
+/* ConsoleSize [height, width] of an exec create or start body into x (absent: unchanged). */
+int ctr_exec_console_size(struct ctr_exec *x, const json_t *body, struct err **err);
 /* The shim's exit frame for x arrived. */
 void ctr_exec_exited(struct ctr_exec *x, int code);
 int ctr_exec_resize(struct ctr_store *st, struct ctr_exec *x, int h, int w, struct err **err);

@@ -314,6 +314,12 @@ void ctr_create(struct ctr_store *st, struct api_container_config *cfg, const ch
         err_set(&err, ERR_INVALID, 0, "config cannot be empty in order to create a container");
         goto fail;
     }
+    if (net_ports_validate(cfg->host.port_bindings, &err) < 0)
+        goto fail;
+    if (st->net &&
+        net_mode_check(st->net, cfg->host.network_mode,
+                       json_object_get(cfg->networking_config, "EndpointsConfig"), &err) < 0)
+        goto fail;
     const struct image *img = image_lookup(st->images, cfg->image, &err);
     if (!img)
         goto fail;
@@ -328,6 +334,12 @@ void ctr_create(struct ctr_store *st, struct api_container_config *cfg, const ch
     memset(cfg, 0, sizeof(*cfg));
     snprintf(c->image_id, sizeof(c->image_id), "%s", img->id);
     merge_image_config(&c->cfg, json_object_get(img->config, "config"));
+    json_t *iexp = json_object_get(json_object_get(img->config, "config"), "ExposedPorts");
+    if (json_is_object(iexp)) { /* the image's EXPOSE, as dockerd merges it (for -P) */
+        if (!c->cfg.exposed_ports)
+            c->cfg.exposed_ports = json_object();
+        json_object_update_missing(c->cfg.exposed_ports, iexp);
+    }
     if (!c->cfg.host.log_type || !c->cfg.host.log_type[0]) {
         /* the daemon's default log driver, as inspect shows it (docker-py reads it) */
         free(c->cfg.host.log_type);

@@ -51,11 +51,24 @@ struct ctr_shim {
 };
 
 /* A shim process berthd spawned: kept until it exits so that it is reaped. */
+/* A berth-shim berthd started and has not reaped yet (spawn.c). */
 struct shim_proc {
-    uv_process_t proc;
+    uv_poll_t poll; /* on pidfd: readable once the process ended */
+    int pidfd;
+    pid_t pid;
     struct ctr_store *st;
     struct shim_proc *next;
 };
+/*
+ * Starts berth-shim (path, argv) with stdin /dev/null, stdout and stderr log_fd, fd 3 sync_w,
+ * in a session of its own with default signal handling. Blocking until the exec: threadpool.
+ */
+int ctr_spawn_shim(const char *path, char *const argv[], int log_fd, int sync_w, pid_t *pid,
+                   int *pidfd, struct err **err);
+/* Loop thread: reaps pid when its pidfd says it ended (takes pidfd over). */
+void ctr_shim_proc_watch(struct ctr_store *st, pid_t pid, int pidfd);
+/* Shutdown: stops watching (shims outlive berthd). */
+void ctr_shim_procs_close(struct ctr_store *st);
 
 int64_t ctr_now_ns(void);
 void ctr_time_str(int64_t ns, char out[40]);
@@ -68,6 +81,10 @@ struct ctr *ctr_find_name(const struct ctr_store *st, const char *name);
 void ctr_free(struct ctr *c);
 /* Persists state.json (serialised per container, asynchronous, errors logged). */
 void ctr_save_state(struct ctr *c);
+/* networks.c: whether the start has user networks to connect beyond the first, and their
+ * connection (done runs on the loop; on failure every network of c is released). */
+bool ctr_networks_extra(const struct ctr *c);
+void ctr_networks_connect(struct ctr *c, ctr_done_cb done, void *data);
 json_t *ctr_state_json(const struct ctr *c);
 json_t *ctr_config_json(const struct ctr *c);
 char *ctr_exec_path(const struct ctr *c, const char *file); /* exec-root/<id>/<file> */

@@ -477,11 +477,6 @@ static void shutdown_one_done(const struct err *err, void *data)
         st->shutdown_done(st->shutdown_data);
 }
 
-static void on_shim_proc_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
 void ctr_store_shutdown(struct ctr_store *st, void (*done)(void *data), void *data)
 {
     st->shutting_down = true;
@@ -516,9 +511,7 @@ void ctr_store_detach(struct ctr_store *st)
             ctr_unref(c);
         }
     }
-    while (st->procs) {
-        struct shim_proc *sp = st->procs;
-        st->procs = sp->next;
-        uv_close((uv_handle_t *)&sp->proc, on_shim_proc_closed);
-    }
+    if (st->net) /* the proxies' listeners close; rules and endpoints stay for live restore */
+        net_mgr_detach(st->net);
+    ctr_shim_procs_close(st);
 }

@@ -312,6 +312,22 @@ static int check_types(const json_t *body, struct err **err)
     return 0;
 }
 
+int ctr_exec_console_size(struct ctr_exec *x, const json_t *body, struct err **err)
+{
+    json_t *v = json_object_get(body, "ConsoleSize");
+    if (!v || json_is_null(v))
+        return 0;
+    json_t *h = json_array_get(v, 0), *w = json_array_get(v, 1);
+    if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_integer(h) ||
+        !json_is_integer(w) || json_integer_value(h) < 0 || json_integer_value(h) > 65535 ||
+        json_integer_value(w) < 0 || json_integer_value(w) > 65535)
+        return err_set(err, ERR_INVALID, 0,
+                       "ConsoleSize must be [height, width], two integers from 0 to 65535");
+    x->console_h = (int)json_integer_value(h);
+    x->console_w = (int)json_integer_value(w);
+    return 0;
+}
+
 struct ctr_exec *ctr_exec_create(struct ctr_store *st, struct ctr *c, const json_t *body,
                                  struct err **err)
 {
@@ -327,6 +343,9 @@ struct ctr_exec *ctr_exec_create(struct ctr_store *st, struct ctr *c, const json
     json_t *cmd = json_object_get(body, "Cmd");
     if (!json_is_array(cmd) || json_array_size(cmd) == 0)
         return err_set(err, ERR_INVALID, 0, "No exec command specified"), NULL;
+    struct ctr_exec size = {0};
+    if (ctr_exec_console_size(&size, body, err) < 0)
+        return NULL;
     struct ctr_exec *x = xcalloc(1, sizeof(*x));
     unsigned char b[32];
     if (getrandom(b, sizeof(b), 0) != sizeof(b))
@@ -349,6 +368,8 @@ struct ctr_exec *ctr_exec_create(struct ctr_store *st, struct ctr *c, const json
     x->attach_stdout = json_is_true(json_object_get(body, "AttachStdout"));
     x->attach_stderr = json_is_true(json_object_get(body, "AttachStderr"));
     x->exit_code = -1;
+    x->console_h = size.console_h;
+    x->console_w = size.console_w;
     x->next = st->execs;
     st->execs = x;
     return x;
@@ -428,6 +449,8 @@ void ctr_exec_start(struct ctr_store *st, struct ctr_exec *x, bool detach, ctr_s
     struct api_shim_msg m = {.op = "exec",
                              .id = x->id,
                              .exec = spec,
+                             .h = x->tty ? x->console_h : 0,
+                             .w = x->tty ? x->console_w : 0,
                              .stdin_ = !detach && x->attach_stdin,
                              .stdout_ = !detach && x->attach_stdout,
                              .stderr_ = !detach && x->attach_stderr};

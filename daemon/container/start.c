@@ -4,9 +4,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "daemon/logs/logs.h"
 #include "daemon/runtime/runtime.h"
@@ -163,12 +165,16 @@ struct start_op {
     void *data;
     char *bundle;
     struct shim_config sc; /* encoded into config_text once the network is ready */
+    bool extras_done;      /* the networks beyond the first are connected (networks.c) */
     char *config_text;
     char *exit_file;
     int log_fd;
+    char *shim_path;
+    int sync_fd; /* our end of the shim's fd 3 */
+    pid_t shim_pid;
+    int shim_pidfd;
     struct err *err;
     uv_pipe_t sync;
-    bool sync_open;
     struct sb line;
     bool answered;
 };
@@ -188,14 +194,32 @@ static void bundle_work(uv_work_t *w)
         return;
     _cleanup_free_ char *logp = xasprintf("%s/shim.log", op->bundle);
     op->log_fd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (op->log_fd < 0)
+    if (op->log_fd < 0) {
         err_set(&op->err, ERR_SYSTEM, errno, "open %s", logp);
+        return;
+    }
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        err_set(&op->err, ERR_SYSTEM, errno, "pipe");
+        return;
+    }
+    char *argv[] = {op->shim_path, op->bundle, NULL};
+    if (ctr_spawn_shim(op->shim_path, argv, op->log_fd, p[1], &op->shim_pid, &op->shim_pidfd,
+                       &op->err) < 0) {
+        close(p[0]);
+        p[0] = -1;
+    }
+    close(p[1]);
+    op->sync_fd = p[0];
 }
 
 static void start_op_free(struct start_op *op)
 {
     if (op->log_fd >= 0)
         close(op->log_fd);
+    if (op->sync_fd >= 0)
+        close(op->sync_fd);
+    free(op->shim_path);
     sb_release(&op->line);
     shim_config_release(&op->sc);
     free(op->bundle);
@@ -348,26 +372,6 @@ static void on_sync_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     }
 }
 
-static void on_proc_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
-/* The connection (or its loss) tells what happened to the container; this only reaps. */
-static void on_shim_exit(uv_process_t *p, int64_t status, int sig)
-{
-    struct shim_proc *sp = p->data;
-    if (status != 0 || sig != 0)
-        log_debug("berth-shim %d ended with status %lld signal %d", p->pid, (long long)status, sig);
-    for (struct shim_proc **pp = &sp->st->procs; *pp; pp = &(*pp)->next) {
-        if (*pp == sp) {
-            *pp = sp->next;
-            break;
-        }
-    }
-    uv_close((uv_handle_t *)p, on_proc_closed);
-}
-
 static void bundle_after(uv_work_t *w, int status)
 {
     struct start_op *op = w->data;
@@ -383,45 +387,24 @@ static void bundle_after(uv_work_t *w, int status)
         return;
     }
     ctr_shim_new(c);
-    struct shim_proc *sp = xcalloc(1, sizeof(*sp));
-    sp->st = c->st;
-    sp->proc.data = sp;
+    ctr_shim_proc_watch(c->st, op->shim_pid, op->shim_pidfd);
     uv_pipe_init(c->st->loop, &op->sync, 0);
     op->sync.data = op;
-    op->sync_open = true;
-    char *args[] = {c->st->shim_path, op->bundle, NULL};
-    uv_stdio_container_t stdio[4] = {
-        {.flags = UV_IGNORE},
-        {.flags = UV_INHERIT_FD, .data.fd = op->log_fd},
-        {.flags = UV_INHERIT_FD, .data.fd = op->log_fd},
-        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&op->sync},
-    };
-    uv_process_options_t opts = {.exit_cb = on_shim_exit,
-                                 .file = c->st->shim_path,
-                                 .args = args,
-                                 .flags = UV_PROCESS_DETACHED,
-                                 .stdio_count = 4,
-                                 .stdio = stdio};
-    int r = uv_spawn(c->st->loop, &sp->proc, &opts);
-    close(op->log_fd);
-    op->log_fd = -1;
-    if (r == 0) {
-        sp->next = c->st->procs;
-        c->st->procs = sp;
-    }
+    int r = uv_pipe_open(&op->sync, op->sync_fd);
     if (r < 0) {
-        uv_close((uv_handle_t *)&sp->proc, on_proc_closed);
         ctr_shim_close(c);
         c->starting = false;
         if (c->st->net)
             net_release(c->st->net, c->id, NULL, NULL);
+        kill(op->shim_pid, SIGKILL);
         struct err *err = NULL;
-        err_set(&err, ERR_SYSTEM, -r, "start %s", c->st->shim_path);
+        err_set(&err, ERR_SYSTEM, -r, "the pipe to %s", c->st->shim_path);
         op->done(err, op->data);
         err_free(err);
         uv_close((uv_handle_t *)&op->sync, on_sync_closed);
         return;
     }
+    op->sync_fd = -1; /* the pipe handle owns it */
     uv_read_start((uv_stream_t *)&op->sync, on_sync_alloc, on_sync_read);
 }
 
@@ -435,6 +418,11 @@ static void start_net_ready(const struct err *err, void *data)
         c->starting = false;
         op->done(err, op->data);
         start_op_free(op);
+        return;
+    }
+    if (!op->extras_done && c->st->net && ctr_networks_extra(c)) {
+        op->extras_done = true;
+        ctr_networks_connect(c, start_net_ready, op);
         return;
     }
     const struct net_endpoint *e = c->st->net ? net_endpoint_find(c->st->net, c->id) : NULL;
@@ -458,6 +446,23 @@ static void start_network(struct start_op *op)
     const struct api_host_config *h = &c->cfg.host;
     _cleanup_free_ char *hosts = ctr_path(c, "hosts");
     _cleanup_free_ char *resolv = ctr_path(c, "resolv.conf");
+    struct ctr *other = NULL; /* --network container:<x> joins x's namespace */
+    if (h->network_mode && strncmp(h->network_mode, "container:", 10) == 0) {
+        struct err *err = NULL;
+        other = ctr_lookup(c->st, h->network_mode + 10, &err);
+        if (other && other->status != CTR_RUNNING && other->status != CTR_PAUSED) {
+            err_set(&err, ERR_CONFLICT, 0, "cannot join network of a non running container: %s",
+                    other->id);
+            other = NULL;
+        }
+        if (!other) {
+            start_net_ready(err, op);
+            err_free(err);
+            return;
+        }
+    }
+    _cleanup_free_ char *join_hosts = other ? ctr_path(other, "hosts") : NULL;
+    _cleanup_free_ char *join_resolv = other ? ctr_path(other, "resolv.conf") : NULL;
     struct net_attach_req req = {.ctr_id = c->id,
                                  .mode = h->network_mode,
                                  .disabled = c->cfg.network_disabled,
@@ -467,7 +472,16 @@ static void start_network(struct start_op *op)
                                  .dns_search = h->dns_search,
                                  .dns_options = h->dns_options,
                                  .hosts_path = hosts,
-                                 .resolv_path = resolv};
+                                 .resolv_path = resolv,
+                                 .name = c->name,
+                                 .join_ctr_id = other ? other->id : NULL,
+                                 .join_hosts_path = join_hosts,
+                                 .join_resolv_path = join_resolv,
+                                 .endpoints =
+                                     json_object_get(c->cfg.networking_config, "EndpointsConfig"),
+                                 .port_bindings = h->port_bindings,
+                                 .exposed_ports = c->cfg.exposed_ports,
+                                 .publish_all = h->publish_all_ports};
     net_attach(c->st->net, &req, start_net_ready, op);
 }
 
@@ -515,6 +529,9 @@ void ctr_start(struct ctr_store *st, struct ctr *c, ctr_done_cb done, void *data
     op->done = done;
     op->data = data;
     op->log_fd = -1;
+    op->sync_fd = -1;
+    op->shim_pidfd = -1;
+    op->shim_path = xstrdup(c->st->shim_path);
     op->bundle = ctr_exec_path(c, "");
     op->bundle[strlen(op->bundle) - 1] = '\0'; /* no trailing '/' */
     op->exit_file = xstrdup(sc.exit_file);

@@ -60,11 +60,58 @@ static char *lower_dirs(const struct ctr *c)
  * The network a container is on and its endpoint there while it runs; a stopped container
  * shows the network with empty addresses, as dockerd does.
  */
+/* One endpoint's settings. */
+static void endpoint_settings(const struct net_endpoint *e, struct api_endpoint_settings *es)
+{
+    es->network_id = e->net->id;
+    es->endpoint_id = e->endpoint_id;
+    es->gateway = e->gateway;
+    es->ip_address = e->ip;
+    es->ip_prefix_len = e->prefix;
+    es->mac_address = e->mac;
+    if (e->net->user) { /* as docker 28: the given aliases, and every name DNS answers */
+        es->aliases = e->aliases;
+        es->dns_names = e->dns_names;
+    }
+}
+
+enum { NETS_SHOWN = 16 };
+
+/* The networks `network connect` added to a running container, after the first. */
+static void connected_settings(const struct ctr *c, struct api_network_settings *ns,
+                               struct api_endpoint_settings *es, const char **names)
+{
+    for (const struct net_endpoint *e = net_endpoint_next(c->st->net, c->id, NULL);
+         e && ns->nnets < NETS_SHOWN; e = net_endpoint_next(c->st->net, c->id, e)) {
+        if (!e->secondary)
+            continue;
+        names[ns->nnets] = e->net->name;
+        endpoint_settings(e, &es[ns->nnets++]);
+    }
+}
+
+/* A stopped container: the user networks `network connect` recorded, without addresses. */
+static void recorded_settings(const struct ctr *c, const struct net_network *first,
+                              struct api_network_settings *ns, struct api_endpoint_settings *es,
+                              const char **names)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(json_object_get(c->cfg.networking_config, "EndpointsConfig"), key, v)
+    {
+        const struct net_network *n = net_network_lookup(c->st->net, key, NULL);
+        if (!n || !n->user || n == first || ns->nnets >= NETS_SHOWN)
+            continue;
+        names[ns->nnets] = n->name;
+        es[ns->nnets++].network_id = n->id;
+    }
+}
+
 static void network_settings(const struct ctr *c, struct api_network_settings *ns,
                              struct api_endpoint_settings *es, const char **name)
 {
     memset(ns, 0, sizeof(*ns));
-    memset(es, 0, sizeof(*es));
+    memset(es, 0, sizeof(*es) * NETS_SHOWN);
     const char *mode = c->cfg.host.network_mode;
     *name = !mode || !*mode || strcmp(mode, "default") == 0 ? "bridge" : mode;
     if (c->cfg.network_disabled)
@@ -79,15 +126,24 @@ static void network_settings(const struct ctr *c, struct api_network_settings *n
     es->network_id = n->id;
     bool live = c->status == CTR_RUNNING || c->status == CTR_PAUSED;
     const struct net_endpoint *e = live ? net_endpoint_find(c->st->net, c->id) : NULL;
-    if (!e)
+    if (!e) {
+        recorded_settings(c, n, ns, es, name);
         return;
+    }
     ns->sandbox_id = e->sandbox_id;
     ns->sandbox_key = e->sandbox_key;
-    es->endpoint_id = e->endpoint_id;
-    es->gateway = e->gateway;
-    es->ip_address = e->ip;
-    es->ip_prefix_len = e->prefix;
-    es->mac_address = e->mac;
+    if (e->net == n)
+        endpoint_settings(e, es);
+    else /* its first network was disconnected */
+        ns->nnets = 0;
+    connected_settings(c, ns, es, name);
+}
+
+/* The endpoint of a running container (its published ports), or NULL. */
+static const struct net_endpoint *live_endpoint(const struct ctr *c)
+{
+    bool live = c->status == CTR_RUNNING || c->status == CTR_PAUSED;
+    return live && c->st->net ? net_endpoint_find(c->st->net, c->id) : NULL;
 }
 
 void ctr_inspect(const struct ctr *c, struct api_container_inspect *out, struct ctr_view *v)
@@ -114,9 +170,10 @@ void ctr_inspect(const struct ctr *c, struct api_container_inspect *out, struct 
     out->merged_dir = v->strs[7] = ctr_path(c, "rootfs/merged");
     out->lower_dir = v->strs[8] = lower_dirs(c);
     struct api_network_settings ns;
-    struct api_endpoint_settings es;
-    const char *name = NULL;
-    network_settings(c, &ns, &es, &name);
+    struct api_endpoint_settings es[NETS_SHOWN];
+    const char *name[NETS_SHOWN] = {NULL};
+    network_settings(c, &ns, es, name);
+    ns.ports = v->json[1] = net_endpoint_ports_inspect(live_endpoint(c));
     out->network_settings = v->json[0] = api_network_settings_encode(&ns);
 }
 
@@ -148,10 +205,11 @@ void ctr_summary(const struct ctr *c, struct api_container_summary *s, struct ct
                           ? c->cfg.host.network_mode
                           : "default";
     struct api_network_settings ns;
-    struct api_endpoint_settings es;
-    const char *name = NULL;
-    network_settings(c, &ns, &es, &name);
+    struct api_endpoint_settings es[NETS_SHOWN];
+    const char *name[NETS_SHOWN] = {NULL};
+    network_settings(c, &ns, es, name);
     s->networks = v->json[1] = api_network_summary_encode(&ns);
+    s->ports = v->json[0] = net_endpoint_ports_summary(live_endpoint(c));
     s->size_rw = -1;
     s->size_root_fs = -1;
 }

@@ -473,7 +473,13 @@ static void handle_exec_start(struct route_req *rr)
         return;
     }
     bool detach = json_is_true(json_object_get(body, "Detach"));
+    int r = x->started ? 0 : ctr_exec_console_size(x, body, &err);
     json_decref(body);
+    if (r < 0) {
+        route_reply_err(rr, err);
+        err_free(err);
+        return;
+    }
     if (x->started) {
         route_reply_errf(rr, ERR_CONFLICT, "Error: Exec command %s has already run", x->id);
         return;

@@ -308,7 +308,7 @@ static void handle_image_inspect(struct route_req *rr)
         .id = (char *)img->id,
         .repo_tags = tags,
         .repo_digests = digests,
-        .parent = "",
+        .parent = (char *)json_string_value(json_object_get(cfg, "parent")), /* commit's */
         .comment = (char *)json_string_value(json_object_get(cfg, "comment")),
         .created = img->created_str,
         .docker_version = (char *)json_string_value(json_object_get(cfg, "docker_version")),
@@ -322,6 +322,8 @@ static void handle_image_inspect(struct route_req *rr)
         .upper_dir = upper,
         .lower_dir = lower,
         .last_tag_time = img->last_tag_time,
+        .container = (char *)json_string_value(json_object_get(cfg, "container")),
+        .container_config = json_object_get(cfg, "container_config"),
     };
     json_t *j = api_image_inspect_encode(&in, rr->version);
     api_strv_free(tags);

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* GET /networks, GET /networks/{id}: the built-in networks (bridge, host, none). */
+/*
+ * /networks: list and inspect (built-in and user-defined networks), create, remove, prune,
+ * connect and disconnect (user-defined bridge networks, daemon/network/usernet.c).
+ */
 #include "daemon/handlers/handlers.h"
 
 #include <string.h>
@@ -27,8 +30,10 @@ static json_t *network_json(const struct handle_env *env, const struct net_netwo
     char **cidrs = xcalloc(cap + 1, sizeof(char *));
     for (size_t i = 0; i < cap; i++) {
         const struct ctr *c = ctr_at(env->ctrs, i);
-        const struct net_endpoint *e = net_endpoint_find(env->net, c->id);
-        if (!e || e->net != n)
+        const struct net_endpoint *e = net_endpoint_next(env->net, c->id, NULL);
+        while (e && (e->net != n || e->joined))
+            e = net_endpoint_next(env->net, c->id, e);
+        if (!e)
             continue;
         names[nc] = xstrdup(c->name);
         cidrs[nc] = e->ip[0] ? xasprintf("%s/%d", e->ip, e->prefix) : xstrdup("");
@@ -39,13 +44,17 @@ static json_t *network_json(const struct handle_env *env, const struct net_netwo
                                                 .ipv4_address = cidrs[nc]};
         nc++;
     }
-    json_auto_t *opts = strcmp(n->driver, "bridge") == 0 ? bridge_options(n) : json_object();
+    json_auto_t *opts =
+        strcmp(n->driver, "bridge") == 0 && !n->user ? bridge_options(n) : json_object();
     struct api_network an = {.name = n->name,
                              .id = n->id,
                              .created = n->created,
                              .driver = n->driver,
                              .subnet = n->subnet,
                              .gateway = n->gateway,
+                             .ip_range = n->ip_range,
+                             .internal = n->internal,
+                             .labels = n->labels,
                              .options = opts,
                              .containers = cs,
                              .ncontainers = nc};
@@ -58,6 +67,15 @@ static json_t *network_json(const struct handle_env *env, const struct net_netwo
     free(cidrs);
     free(cs);
     return j;
+}
+
+/* label=key or label=key=value against a network's labels. */
+static bool label_matches(const json_t *labels, const char *f)
+{
+    const char *eq = strchr(f, '=');
+    _cleanup_free_ char *key = eq ? xstrndup(f, (size_t)(eq - f)) : xstrdup(f);
+    const char *have = json_string_value(json_object_get(labels, key));
+    return have && (!eq || strcmp(have, eq + 1) == 0);
 }
 
 /* The filters docker's CLI sends: name (substring), id (prefix), driver, type. */
@@ -82,7 +100,9 @@ static bool network_matches(const struct net_network *n, const json_t *f)
             else if (strcmp(key, "driver") == 0)
                 any |= strcmp(n->driver, s) == 0;
             else if (strcmp(key, "type") == 0)
-                any |= strcmp(s, "builtin") == 0;
+                any |= strcmp(s, n->user ? "custom" : "builtin") == 0;
+            else if (strcmp(key, "label") == 0)
+                any |= label_matches(n->labels, s);
             else
                 any = true;
         }
@@ -124,8 +144,186 @@ static void handle_network_inspect(struct route_req *rr)
     route_reply_json(rr, 200, network_json(env, n, true));
 }
 
+static void reply_now(struct route_req *rr, struct err *err)
+{
+    route_reply_err(rr, err);
+    err_free(err);
+}
+
+static void created(const struct err *err, const struct net_network *n, void *data)
+{
+    struct httpd_req *req = data;
+    if (err) {
+        route_send_err(req, err);
+        return;
+    }
+    json_auto_t *j = json_pack("{s:s, s:s}", "Id", n->id, "Warning", "");
+    _cleanup_free_ char *s = json_dumps(j, JSON_COMPACT);
+    httpd_resp_send(req, 201, "application/json", s, strlen(s));
+}
+
+static void handle_network_create(struct route_req *rr)
+{
+    const struct handle_env *env = rr->ud;
+    struct err *err = NULL;
+    json_auto_t *body = NULL;
+    struct api_network_create in;
+    if (route_body_json(rr, false, &body, &err) < 0 ||
+        api_network_create_decode(body, &in, &err) < 0) {
+        reply_now(rr, err);
+        return;
+    }
+    struct net_create_req req = {.name = in.name,
+                                 .driver = in.driver,
+                                 .subnet = in.subnet,
+                                 .gateway = in.gateway,
+                                 .ip_range = in.ip_range,
+                                 .internal = in.internal,
+                                 .check_duplicate = in.check_duplicate,
+                                 .labels = in.labels,
+                                 .options = in.options};
+    net_network_create(env->net, &req, created, route_detach(rr));
+}
+
+static void removed(const struct err *err, void *data)
+{
+    struct httpd_req *req = data;
+    if (err)
+        route_send_err(req, err);
+    else
+        httpd_resp_send(req, 204, NULL, NULL, 0);
+}
+
+static void handle_network_remove(struct route_req *rr)
+{
+    const struct handle_env *env = rr->ud;
+    _cleanup_free_ char *name = xstrdup(rr->params[0]);
+    net_network_remove(env->net, name, removed, route_detach(rr));
+}
+
+static void pruned(char **names, void *data)
+{
+    struct route_req *rr = data;
+    json_t *a = json_array();
+    for (char **p = names; p && *p; p++) {
+        json_array_append_new(a, json_string(*p));
+        free(*p);
+    }
+    free(names);
+    route_reply_json(rr, 200, json_pack("{s:o}", "NetworksDeleted", a));
+}
+
+static void handle_network_prune(struct route_req *rr)
+{
+    const struct handle_env *env = rr->ud;
+    json_auto_t *f = NULL;
+    struct err *err = NULL;
+    if (api_filters_parse(route_query(rr, "filters"), &f, &err) < 0) {
+        reply_now(rr, err);
+        return;
+    }
+    net_network_prune(env->net, f, pruned, rr);
+}
+
+/* connect and disconnect answer 200 with no body, as dockerd. */
+static void connected(const struct err *err, void *data)
+{
+    struct httpd_req *req = data;
+    if (err)
+        route_send_err(req, err);
+    else
+        httpd_resp_send(req, 200, NULL, NULL, 0);
+}
+
+/* The running container a connect/disconnect body names; replies and returns NULL otherwise. */
+static struct ctr *running_ctr(struct route_req *rr, const char *name, bool *stopped)
+{
+    const struct handle_env *env = rr->ud;
+    struct err *err = NULL;
+    struct ctr *c = ctr_lookup(env->ctrs, name, &err);
+    if (!c) {
+        reply_now(rr, err);
+        return NULL;
+    }
+    *stopped = c->status != CTR_RUNNING && c->status != CTR_PAUSED;
+    return c;
+}
+
+static void handle_network_connect(struct route_req *rr)
+{
+    const struct handle_env *env = rr->ud;
+    struct err *err = NULL;
+    json_auto_t *body = NULL;
+    struct api_network_connect in;
+    if (route_body_json(rr, false, &body, &err) < 0 ||
+        api_network_connect_decode(body, &in, &err) < 0) {
+        reply_now(rr, err);
+        return;
+    }
+    bool stopped = false;
+    struct ctr *c = running_ctr(rr, in.container, &stopped);
+    if (!c)
+        return;
+    if (stopped) { /* recorded, connected at its next start */
+        const struct net_network *n = net_network_lookup(env->net, rr->params[0], &err);
+        json_auto_t *ep = in.endpoint_config ? json_incref(in.endpoint_config) : json_object();
+        if (!n || ctr_network_record(c, n->name, ep, &err) < 0)
+            reply_now(rr, err);
+        else
+            route_reply_status(rr, 200);
+        return;
+    }
+    json_t *a = json_object_get(in.endpoint_config, "Aliases");
+    size_t na = json_array_size(a), k = 0;
+    _cleanup_free_ char **aliases = xcalloc(na + 1, sizeof(char *));
+    for (size_t i = 0; i < na; i++) {
+        const char *s = json_string_value(json_array_get(a, i));
+        if (s && *s)
+            aliases[k++] = (char *)s;
+    }
+    _cleanup_free_ char *network = xstrdup(rr->params[0]);
+    struct net_connect_req req = {.ctr_id = c->id,
+                                  .ctr_name = c->name,
+                                  .network = network,
+                                  .ip = in.ipv4_address,
+                                  .aliases = aliases};
+    net_connect(env->net, &req, connected, route_detach(rr));
+}
+
+static void handle_network_disconnect(struct route_req *rr)
+{
+    const struct handle_env *env = rr->ud;
+    struct err *err = NULL;
+    json_auto_t *body = NULL;
+    struct api_network_connect in;
+    if (route_body_json(rr, false, &body, &err) < 0 ||
+        api_network_connect_decode(body, &in, &err) < 0) {
+        reply_now(rr, err);
+        return;
+    }
+    bool stopped = false;
+    struct ctr *c = running_ctr(rr, in.container, &stopped);
+    if (!c)
+        return;
+    if (stopped) {
+        const struct net_network *n = net_network_lookup(env->net, rr->params[0], &err);
+        if (!n || ctr_network_record(c, n->name, NULL, &err) < 0)
+            reply_now(rr, err);
+        else
+            route_reply_status(rr, 200);
+        return;
+    }
+    _cleanup_free_ char *network = xstrdup(rr->params[0]);
+    net_disconnect(env->net, c->id, network, connected, route_detach(rr));
+}
+
 const struct route handle_network_routes[] = {
+    {.method = "POST", .pattern = "/networks/{id}/connect", .fn = handle_network_connect},
+    {.method = "POST", .pattern = "/networks/{id}/disconnect", .fn = handle_network_disconnect},
     {.method = "GET", .pattern = "/networks", .fn = handle_networks_list},
     {.method = "GET", .pattern = "/networks/{id}", .fn = handle_network_inspect},
+    {.method = "POST", .pattern = "/networks/create", .fn = handle_network_create},
+    {.method = "POST", .pattern = "/networks/prune", .fn = handle_network_prune},
+    {.method = "DELETE", .pattern = "/networks/{id}", .fn = handle_network_remove},
     {.method = NULL},
 };

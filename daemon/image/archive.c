@@ -66,8 +66,9 @@ static int strv_cmp(const void *a, const void *b)
 struct save_layer {
     char chain[DIGEST_STR_LEN + 1];
     char diff[DIGEST_STR_LEN + 1];
-    char blob[DIGEST_STR_LEN + 1];
-    int64_t size; /* uncompressed tar bytes, once written */
+    char blob[DIGEST_STR_LEN + 1]; /* "" for a committed layer: its tree is packed again */
+    bool stored;                   /* the store has the layer */
+    int64_t size;                  /* uncompressed tar bytes, once written */
 };
 
 struct save_image {
@@ -129,6 +130,7 @@ static struct save_image *save_add(struct image_save *s, const struct image *img
             snprintf(sl->chain, sizeof(sl->chain), "%s", img->chain_ids[i]);
             snprintf(sl->diff, sizeof(sl->diff), "%s", img->diff_ids[i]);
             snprintf(sl->blob, sizeof(sl->blob), "%s", l ? l->blob : "");
+            sl->stored = l != NULL;
         }
     }
     if (tag && !strv_has(si->tags, si->ntags, tag))
@@ -255,16 +257,40 @@ static int save_config(struct save_writer *sw, struct save_image *si, struct err
 }
 
 /*
+ * A committed layer has no blob: its tree, layers/<chain>/diff, is packed again into fd
+ * (layer_pack is deterministic: the same tree gives the same bytes), and the result must hash
+ * to the diff-id, or the save fails rather than write a layer the config does not name.
+ */
+static int save_layer_repack(const char *root, const struct save_layer *sl, int fd,
+                             struct err **err)
+{
+    _cleanup_free_ char *path = xasprintf("%s/layers/%s/diff", root, digest_hex(sl->chain));
+    _cleanup_close_ int top = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (top < 0)
+        return err_set(err, ERR_SYSTEM, errno, "open layer %s", sl->diff);
+    struct layer_pack_opts opts = {.diff = true};
+    char diff[DIGEST_STR_LEN + 1];
+    if (layer_pack(top, fd, &opts, diff, NULL, err) < 0)
+        return err_wrap(err, "pack layer %s", sl->diff);
+    if (strcmp(diff, sl->diff) != 0)
+        return err_set(err, ERR_SYSTEM, 0,
+                       "layer %s cannot be saved: its files pack to %s, not to its diff-id",
+                       sl->diff, diff);
+    return 0;
+}
+
+/*
  * The uncompressed tar of a layer, open at offset 0, and its size. A blob that is the
  * uncompressed tar (loaded layers) is used as is; a compressed one (pulled layers) is
- * decompressed into an unnamed file under tmp/ and checked against its diff-id.
+ * decompressed, and a committed layer's tree packed, into an unnamed file under tmp/ and
+ * checked against its diff-id.
  */
 static int save_layer_open(const char *root, const struct save_layer *sl, int *out_fd,
                            int64_t *size, struct err **err)
 {
     _cleanup_free_ char *blob = xasprintf("%s/blobs/sha256/%s", root, digest_hex(sl->blob));
     _cleanup_close_ int fd = -1;
-    if (strcmp(sl->blob, sl->diff) == 0) {
+    if (sl->blob[0] && strcmp(sl->blob, sl->diff) == 0) {
         fd = open(blob, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
             return err_set(err, ERR_SYSTEM, errno, "open layer %s", sl->diff);
@@ -273,6 +299,13 @@ static int save_layer_open(const char *root, const struct save_layer *sl, int *o
         fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         if (fd < 0)
             return err_set(err, ERR_SYSTEM, errno, "create a scratch file in %s", tmp);
+    }
+    if (!sl->blob[0]) {
+        if (save_layer_repack(root, sl, fd, err) < 0)
+            return -1;
+        if (lseek(fd, 0, SEEK_SET) < 0)
+            return err_set(err, ERR_SYSTEM, errno, "seek");
+    } else if (strcmp(sl->blob, sl->diff) != 0) {
         char diff[DIGEST_STR_LEN + 1];
         if (layer_decompress(blob, fd, diff, err) < 0)
             return err_wrap(err, "layer %s", sl->diff);
@@ -302,8 +335,6 @@ static int save_layer(struct save_writer *sw, struct save_layer *sl, struct err 
             }
         }
     }
-    if (!sl->blob[0])
-        return err_set(err, ERR_INTERNAL, 0, "layer %s has no stored blob to save", sl->diff);
     _cleanup_close_ int fd = -1;
     if (save_layer_open(sw->s->root, sl, &fd, &sl->size, err) < 0)
         return -1;
@@ -561,10 +592,10 @@ struct image_save *image_save_start(struct image_store *st, const char *const *n
     }
     for (size_t i = 0; i < s->nimages; i++) {
         for (size_t j = 0; j < s->images[i].nlayers; j++) {
-            if (s->images[i].layers[j].blob[0])
+            if (s->images[i].layers[j].stored)
                 continue;
-            err_set(err, ERR_INTERNAL, 0, "image %s: layer %s has no stored blob to save",
-                    s->images[i].id, s->images[i].layers[j].diff);
+            err_set(err, ERR_INTERNAL, 0, "image %s: layer %s is not in the store", s->images[i].id,
+                    s->images[i].layers[j].diff);
             save_free(s);
             return NULL;
         }

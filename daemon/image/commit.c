@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * docker commit: a container's upper dir becomes one more layer on its image. The threadpool
- * packs the upper dir (whiteouts and opaque dirs as ".wh." entries) into a tar under tmp/,
- * hashing it on the way (the diff-id); the tar is stored as the layer's blob and unpacked into
- * layers/<chain> the way load does (image_layer_unpack_commit), so the image's own layers are
- * shared, never copied; then the config is written. The loop thread publishes the layer and
- * the image only after all of that is on disk, and the tag last.
+ * copies the upper dir into a scratch directory under tmp/ as the layer's tar would unpack
+ * (whiteouts and opaque dirs as ".wh." entries on the way; layer_pack_unpack: packed and
+ * unpacked at once, hashed on the way for the diff-id, no tar stored), syncs it and renames it
+ * to layers/<chain> (image_layer_commit_dir), so the image's own layers are shared, never
+ * copied; then the config is written. docker save packs the layer's tree again (checked
+ * against the diff-id). The loop thread publishes the layer and the image only after all of
+ * that is on disk, and the tag last.
  */
 #include "daemon/image/internal.h"
 
@@ -13,9 +15,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <linux/fs.h>
 
 #include "daemon/layer/layer.h"
 
@@ -261,6 +261,14 @@ int image_commit_prepare(struct image_store *st, const struct image_commit_opts 
 
 /* ---- the job (threadpool) ---------------------------------------------------------------- */
 
+/* Removes a scratch directory; what cannot be removed goes with tmp/ at the next start. */
+static void commit_remove(const char *dir)
+{
+    struct err *ignored = NULL;
+    (void)fsu_rmtree(dir, &ignored);
+    err_free(ignored);
+}
+
 static bool have_chain(const struct image_commit *c, const char *chain)
 {
     for (size_t i = 0; i < c->nhave; i++) {
@@ -271,86 +279,57 @@ static bool have_chain(const struct image_commit *c, const char *chain)
 }
 
 /*
- * Packs the upper dir into tmp/commit-XXXXXX/layer.tar; *dir and *path get their names. The
- * tar is in a directory of its own so that it, like the unpack directories, lands in a block
- * group of its own (see commit_spread_dirs).
+ * Copies the upper dir into tmp/commit-XXXXXX/diff as the layer its tar makes (whiteouts and
+ * opaque dirs as an unpacked layer has them), packing and unpacking at once through a pipe:
+ * the layer's files are written once and no tar is stored. *dir gets the scratch directory.
  */
-static int commit_pack(struct image_commit *c, char **dir, char **path,
-                       char diff[DIGEST_STR_LEN + 1], struct err **err)
+static int commit_copy(struct image_commit *c, char **dir, struct layer_unpack_result *r,
+                       struct err **err)
 {
     _cleanup_free_ char *tmpdir = xasprintf("%s/tmp/commit-XXXXXX", c->root);
     if (!mkdtemp(tmpdir))
         return err_set(err, ERR_SYSTEM, errno, "create %s", tmpdir);
-    _cleanup_free_ char *tmp = xasprintf("%s/layer.tar", tmpdir);
-    _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    _cleanup_free_ char *diff = xasprintf("%s/diff", tmpdir);
     _cleanup_close_ int top = open(c->upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    _cleanup_close_ int dfd = -1;
     struct layer_pack_opts opts = {.diff = true};
     int rc = 0;
-    if (fd < 0)
-        rc = err_set(err, ERR_SYSTEM, errno, "create %s", tmp);
-    else if (top < 0)
+    if (top < 0)
         rc = err_set(err, errno == ENOENT ? ERR_CONFLICT : ERR_SYSTEM, errno,
                      "the container's filesystem %s", c->upper);
+    else if (mkdir(diff, 0755) < 0 ||
+             (dfd = open(diff, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        rc = err_set(err, ERR_SYSTEM, errno, "create %s", diff);
     else
-        rc = layer_pack_filtered(top, fd, &opts, (const char *const *)c->skip, diff, NULL, err);
+        rc = layer_pack_unpack(top, &opts, (const char *const *)c->skip, dfd, r, err);
     if (rc < 0) {
-        unlink(tmp);
-        rmdir(tmpdir);
+        commit_remove(tmpdir);
         return -1;
     }
     *dir = steal_ptr(&tmpdir);
-    *path = steal_ptr(&tmp);
     return 0;
 }
 
-/*
- * Marks tmp/ (where layers are unpacked before they are renamed into layers/) as the top of a
- * directory hierarchy (chattr +T): ext4 then places each new unpack directory, and so its
- * files, in a block group with room rather than beside the container directories that were
- * just deleted, whose freed inodes a journal-less ext4 scans past one by one on every create.
- * A filesystem without the flag refuses it: nothing changes.
- */
-static void commit_spread_dirs(const char *root)
-{
-    _cleanup_free_ char *tmp = xasprintf("%s/tmp", root);
-    _cleanup_close_ int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    int flags = 0;
-    if (fd < 0 || ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0 || (flags & FS_TOPDIR_FL))
-        return;
-    flags |= FS_TOPDIR_FL;
-    (void)ioctl(fd, FS_IOC_SETFLAGS, &flags);
-}
-
-/* Makes the tar the layer <parent chain> + diff (unless the store has it already). */
-static int commit_layer(struct image_commit *c, char *tar, const char *diff, struct err **err)
+/* Makes the copied tree the layer <parent chain> + diff (unless the store has it already). */
+static int commit_layer(struct image_commit *c, const char *dir, const char *diff, int64_t size,
+                        struct err **err)
 {
     char chain[DIGEST_STR_LEN + 1];
     image_chain_id(c->parent_chain, diff, chain);
     if (have_chain(c, chain)) {
-        unlink(tar); /* the same change committed before: same bytes, same layer */
+        commit_remove(dir); /* the same change committed before: same bytes, same layer */
         return 0;
     }
-    _cleanup_free_ char *blob = xasprintf("%s/blobs/sha256/%s", c->root, digest_hex(diff));
-    struct stat stt;
-    bool had_blob = lstat(blob, &stt) == 0;
     struct image_layer_spec spec = {
         .chain = chain,
         .parent = c->parent_chain,
         .diff = diff,
-        .blob = diff, /* stored uncompressed: the blob's digest is the diff-id */
-        .blob_tmp = tar,
+        .blob = "", /* none stored: docker save packs layers/<chain>/diff again */
     };
-    if (image_layer_unpack_commit(c->root, &spec, NULL, &c->layer, err) < 0) {
-        if (!had_blob)
-            unlink(blob);
-        unlink(tar);
+    if (image_layer_commit_dir(c->root, &spec, dir, size, &c->layer, err) < 0) {
+        commit_remove(dir);
         return -1;
     }
-    /* Only docker save reads the blob again: its pages (clean after the layer's sync) go back
-     * to the page cache's free pool instead of pushing other data out. */
-    _cleanup_close_ int fd = open(blob, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0)
-        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
     return 0;
 }
 
@@ -380,27 +359,22 @@ static double now_ms(void)
 static void commit_work(uv_work_t *w)
 {
     struct image_commit *c = w->data;
-    char diff[DIGEST_STR_LEN + 1];
+    struct layer_unpack_result r = {0};
     _cleanup_free_ char *dir = NULL;
-    _cleanup_free_ char *tar = NULL;
     double t0 = now_ms();
-    commit_spread_dirs(c->root);
-    if (commit_pack(c, &dir, &tar, diff, &c->err) < 0) {
+    if (commit_copy(c, &dir, &r, &c->err) < 0) {
         err_wrap(&c->err, "commit");
         return;
     }
     double t1 = now_ms();
-    int rc = 0;
-    if (strcmp(diff, EMPTY_LAYER) == 0)
-        unlink(tar);
-    else
-        rc = commit_layer(c, tar, diff, &c->err);
-    rmdir(dir); /* the tar was moved to blobs/ or removed */
-    if (rc < 0)
+    if (strcmp(r.diff_id, EMPTY_LAYER) == 0)
+        commit_remove(dir);
+    else if (commit_layer(c, dir, r.diff_id, r.size, &c->err) < 0)
         return;
     double t2 = now_ms();
-    (void)commit_config(c, diff, &c->err);
-    log_debug("commit %.12s: pack %.0f ms, layer %.0f ms, config %.0f ms", digest_hex(diff),
+    (void)commit_config(c, r.diff_id, &c->err);
+    /* pack: the upper dir copied into the layer-to-be; layer: layer.json, sync, rename */
+    log_debug("commit %.12s: pack %.0f ms, layer %.0f ms, config %.0f ms", digest_hex(r.diff_id),
               t1 - t0, t2 - t1, now_ms() - t2);
 }
 

@@ -66,7 +66,8 @@ struct image_layer_spec {
     const char *chain;
     const char *parent;   /* "" for a base layer */
     const char *diff;     /* the diff-id the image config expects */
-    const char *blob;     /* digest of the blob as stored under blobs/sha256/ */
+    const char *blob;     /* digest of the blob as stored under blobs/sha256/; "" for a
+                             committed layer: none is stored, save packs layers/<chain>/diff */
     const char *blob_tmp; /* when set, moved to blobs/sha256/<blob> first */
 };
 /*
@@ -76,6 +77,15 @@ struct image_layer_spec {
  */
 int image_layer_unpack_commit(const char *root, const struct image_layer_spec *spec,
                               _Atomic int64_t *progress, struct layer_rec **out, struct err **err);
+/*
+ * The second half of image_layer_unpack_commit: dest (a directory under tmp/ holding diff/,
+ * the complete layer tree, size bytes of file content) gets layer.json, everything on the
+ * data root's filesystem reaches the disk (one syncfs: measured faster than an fsync per file,
+ * and it covers the directories too), then dest is renamed to layers/<chain>. On failure dest
+ * is left for the caller to remove. Threadpool.
+ */
+int image_layer_commit_dir(const char *root, const struct image_layer_spec *spec, const char *dest,
+                           int64_t size, struct layer_rec **out, struct err **err);
 
 /* refs.c */
 int image_refs_load(struct image_store *st, struct err **err);

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A layer from a blob to layers/<chain>: unpack, verify the diff-id, sync, then make it visible. */
+/*
+ * A layer from a blob (or, for commit, a tree already copied under tmp/) to layers/<chain>:
+ * unpack, verify the diff-id, sync, then make it visible.
+ */
 #include "daemon/image/internal.h"
 
 #include <errno.h>
@@ -10,11 +13,11 @@
 
 #include "daemon/layer/layer.h"
 
-static int commit_dir(const char *root, const struct image_layer_spec *spec, const char *dest,
-                      const struct layer_unpack_result *r, struct layer_rec **out, struct err **err)
+int image_layer_commit_dir(const char *root, const struct image_layer_spec *spec, const char *dest,
+                           int64_t size, struct layer_rec **out, struct err **err)
 {
     json_auto_t *meta = json_pack("{s:s, s:s, s:s, s:I}", "diff_id", spec->diff, "parent",
-                                  spec->parent, "blob", spec->blob, "size", (json_int_t)r->size);
+                                  spec->parent, "blob", spec->blob, "size", (json_int_t)size);
     _cleanup_free_ char *text = json_dumps(meta, JSON_COMPACT);
     _cleanup_free_ char *meta_path = xasprintf("%s/layer.json", dest);
     if (fsu_write_atomic(meta_path, text, strlen(text), 0600, err) < 0)
@@ -40,7 +43,7 @@ static int commit_dir(const char *root, const struct image_layer_spec *spec, con
     snprintf(l->diff_id, sizeof(l->diff_id), "%s", spec->diff);
     snprintf(l->parent, sizeof(l->parent), "%s", spec->parent);
     snprintf(l->blob, sizeof(l->blob), "%s", spec->blob);
-    l->size = r->size;
+    l->size = size;
     *out = l;
     return 0;
 }
@@ -65,7 +68,7 @@ int image_layer_unpack_commit(const char *root, const struct image_layer_spec *s
                      "to %s, the image config says %s",
                      spec->blob, r.diff_id, spec->diff);
     if (rc == 0)
-        rc = commit_dir(root, spec, dest, &r, out, err);
+        rc = image_layer_commit_dir(root, spec, dest, r.size, out, err);
     if (rc < 0) {
         struct err *ignored = NULL;
         (void)fsu_rmtree(dest, &ignored);

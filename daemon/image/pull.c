@@ -165,6 +165,26 @@ static void pull_detach(struct image_pull *p, const struct err *err)
     pull_maybe_free(p);
 }
 
+/*
+ * The start of a completion callback: one operation less is pending. False when the pull goes
+ * no further: it is detached (and freed once nothing is pending any more), or err ends it
+ * through on_err (pull_fail or pull_detach).
+ */
+static bool pull_resume(struct image_pull *p, const struct err *err,
+                        void (*on_err)(struct image_pull *p, const struct err *err))
+{
+    p->pending--;
+    if (p->detached) {
+        pull_maybe_free(p);
+        return false;
+    }
+    if (err) {
+        on_err(p, err);
+        return false;
+    }
+    return true;
+}
+
 /* ---- progress ---------------------------------------------------------------------------- */
 
 static void emit(struct image_pull *p, const char *id, const char *status, bool detail, int64_t cur,
@@ -396,15 +416,8 @@ static void layer_finished(struct pull_layer *pl)
 static void layer_unpacked(struct pull_layer *pl, const struct err *err)
 {
     struct image_pull *p = pl->p;
-    p->pending--;
-    if (p->detached) {
-        pull_maybe_free(p);
+    if (!pull_resume(p, err, pull_fail))
         return;
-    }
-    if (err) {
-        pull_fail(p, err);
-        return;
-    }
     hold_layer(pl);
     emit(p, pl->short_id, "Pull complete", true, 0, 0);
     layer_finished(pl);
@@ -413,16 +426,9 @@ static void layer_unpacked(struct pull_layer *pl, const struct err *err)
 static void layer_fetched(struct pull_layer *pl, const struct err *err, char **blob_path)
 {
     struct image_pull *p = pl->p;
-    p->pending--;
     p->fetching--;
-    if (p->detached) {
-        pull_maybe_free(p);
+    if (!pull_resume(p, err, pull_fail))
         return;
-    }
-    if (err) {
-        pull_fail(p, err);
-        return;
-    }
     emit(p, pl->short_id, "Verifying Checksum", true, 0, 0);
     emit(p, pl->short_id, "Download complete", true, 0, 0);
     /* Another pull may have committed this layer meanwhile. */
@@ -523,15 +529,8 @@ static void commit_work(uv_work_t *w)
 static void refs_saved(const struct err *err, void *data)
 {
     struct image_pull *p = data;
-    p->pending--;
-    if (p->detached) {
-        pull_maybe_free(p);
+    if (!pull_resume(p, err, pull_detach))
         return;
-    }
-    if (err) {
-        pull_detach(p, err);
-        return;
-    }
     _cleanup_free_ char *digest = xasprintf("Digest: %s", p->m->digest);
     emit(p, NULL, digest, false, 0, 0);
     _cleanup_free_ char *fam = reg_ref_familiar(&p->ref);
@@ -694,15 +693,8 @@ static void config_read_after(uv_work_t *w, int status)
 static void config_fetched(const struct err *err, void *data)
 {
     struct image_pull *p = data;
-    p->pending--;
-    if (p->detached) {
-        pull_maybe_free(p);
+    if (!pull_resume(p, err, pull_fail))
         return;
-    }
-    if (err) {
-        pull_fail(p, err);
-        return;
-    }
     struct config_read *cr = xcalloc(1, sizeof(*cr));
     cr->p = p;
     cr->path = xstrdup(p->config_tmp);

@@ -15,6 +15,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include "daemon/layer/dirlist.h"
 #include "daemon/layer/layer.h"
 
 #define OPAQUE_XATTR "trusted.overlay.opaque"
@@ -109,46 +110,12 @@ static void lower_lookup(const struct changes *c, const struct lower_level *l, c
     }
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void names_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
+/* The sorted names in directory fd. */
 static int list_names(int fd, char ***out, size_t *nout, struct err **err)
 {
-    int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-    if (!d) {
-        int e = errno;
-        if (dfd >= 0)
-            close(dfd);
-        return err_set(err, ERR_SYSTEM, e, "diff: open directory");
-    }
-    char **v = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 32;
-            v = xrealloc(v, cap * sizeof(*v));
-        }
-        v[n++] = xstrdup(de->d_name);
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(v, n, sizeof(*v), name_cmp);
-    *out = v;
-    *nout = n;
-    return 0;
+    const char *failed = NULL;
+    int r = layer_dir_names(fd, out, nout, &failed);
+    return r < 0 ? err_set(err, ERR_SYSTEM, -r, "diff: %s", failed) : 0;
 }
 
 /* dockerd's test for a directory that only holds changes: same type, mode, size and mtime. */
@@ -173,7 +140,7 @@ static bool only_skipped(const struct changes *c, int fd, const char *rel)
         _cleanup_free_ char *crel = xasprintf("%s/%s", rel, names[i]);
         only = skipped(c, crel);
     }
-    names_free(names, n);
+    layer_names_free(names, n);
     return only;
 }
 
@@ -243,7 +210,7 @@ static int walk_dir(struct changes *c, int ufd, const char *path, const char *re
     int r = 0;
     for (size_t i = 0; r == 0 && i < n; i++)
         r = walk_entry(c, ufd, names[i], path, rel, low, recorded, err);
-    names_free(names, n);
+    layer_names_free(names, n);
     return r;
 }
 

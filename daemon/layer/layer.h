@@ -106,6 +106,16 @@ int layer_pack_filtered(int top_fd, int out_fd, const struct layer_pack_opts *op
                         const char *const *skip, char diff_id[DIGEST_STR_LEN + 1], int64_t *size,
                         struct err **err);
 
+/*
+ * layer_pack_filtered of top_fd streamed straight into layer_unpack's engine writing into the
+ * directory dest_fd (borrowed, empty): the tree is copied as the layer its tar would make,
+ * without the tar ever being stored. A thread of its own packs into a pipe; the caller's
+ * thread unpacks and hashes, so res->diff_id is the diff-id of the tar layer_pack writes.
+ * On failure dest_fd holds a partial tree for the caller to remove. Blocking; any thread.
+ */
+int layer_pack_unpack(int top_fd, const struct layer_pack_opts *opts, const char *const *skip,
+                      int dest_fd, struct layer_unpack_result *res, struct err **err);
+
 /* ---- changes: what a container changed (changes.c) ---------------------------------------- */
 
 enum layer_change_kind {

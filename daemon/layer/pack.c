@@ -7,8 +7,8 @@
  * times are whole seconds, so the same tree always gives the same bytes (and diff-id).
  *
  * Diff mode reads an overlay upper directory: 0:0 character devices are whiteouts and become
- * ".wh.<name>" entries; a directory with trusted.overlay.opaque=y gets a ".wh..wh..opq" entry
- * right after its own. berth mounts overlay without redirect_dir and metacopy, so an upper
+ * ".wh.<name>" entries (time 0); a directory with trusted.overlay.opaque=y gets a ".wh..wh..opq"
+ * entry right after its own. berth mounts overlay without redirect_dir and metacopy, so an upper
  * directory holds whole files and no redirects: packing it as it is gives the layer.
  */
 #include <dirent.h>
@@ -25,7 +25,10 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "daemon/layer/dirlist.h"
 #include "daemon/layer/layer.h"
+#include "daemon/layer/stream.h"
+#include "daemon/layer/unpack.h"
 
 #define PACK_BUF     (256 * 1024)
 #define HASH_NBUF    4 /* blocks in flight between the writer and the hashing thread */
@@ -101,6 +104,8 @@ static void hasher_start(struct hasher *h)
 
 static void hasher_feed(struct hasher *h, const void *buf, size_t len)
 {
+    if (!h->dg)
+        return; /* nobody wants the diff-id */
     if (!h->running) {
         digest_update(h->dg, buf, len);
         return;
@@ -138,6 +143,8 @@ static void hasher_stop(struct hasher *h)
 
 static void hasher_release(struct hasher *h)
 {
+    if (!h->bufs[0])
+        return; /* never started */
     hasher_stop(h);
     digest_free(h->dg);
     for (size_t i = 0; i < HASH_NBUF; i++)
@@ -426,6 +433,12 @@ static int pack_child(struct pack *p, int dirfd, const char *base, const char *n
         const char *slash = strrchr(name, '/');
         size_t plen = slash ? (size_t)(slash - name) + 1 : 0;
         wh = xasprintf("%.*s" WH_PREFIX "%s", (int)plen, name, name + plen);
+        /*
+         * Time 0, not the whiteout's: unpacking makes a new whiteout (its time is then), so
+         * only a fixed time lets the unpacked layer pack to the same bytes (docker save of a
+         * committed layer packs its tree again and checks the diff-id).
+         */
+        st.st_mtim = (struct timespec){0};
         return pack_empty_file(p, wh, &st, 0600, err);
     }
     if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
@@ -447,48 +460,12 @@ static int pack_child(struct pack *p, int dirfd, const char *base, const char *n
     return pack_regular(p, fd, &now, name, err);
 }
 
-static void names_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 /* The sorted names in directory fd (fd stays open and is not moved). */
 static int pack_list(int fd, const char *name, char ***out, size_t *nout, struct err **err)
 {
-    int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-    if (d == NULL) {
-        int e = errno;
-        if (dfd >= 0)
-            close(dfd);
-        return pack_sys(name, e, "open directory", err);
-    }
-    char **v = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    errno = 0;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 32;
-            v = xrealloc(v, cap * sizeof(*v));
-        }
-        v[n++] = xstrdup(de->d_name);
-    }
-    int e = errno;
-    closedir(d);
-    if (e != 0) {
-        names_free(v, n);
-        return pack_sys(name, e, "read directory", err);
-    }
-    if (n > 1)
-        qsort(v, n, sizeof(*v), pack_name_cmp);
-    *out = v;
-    *nout = n;
-    return 0;
+    const char *failed = NULL;
+    int r = layer_dir_names(fd, out, nout, &failed);
+    return r < 0 ? pack_sys(name, -r, failed, err) : 0;
 }
 
 static bool pack_opaque(int fd)
@@ -550,7 +527,7 @@ static int pack_dir(struct pack *p, int fd, const struct stat *st, const char *n
         _cleanup_free_ char *crel = rel[0] ? xasprintf("%s/%s", rel, names[i]) : NULL;
         r = pack_child(p, fd, names[i], child ? child : names[i], crel ? crel : names[i], err);
     }
-    names_free(names, n);
+    layer_names_free(names, n);
     return r;
 }
 
@@ -619,7 +596,8 @@ int layer_pack_filtered(int top_fd, int out_fd, const struct layer_pack_opts *op
     };
     const char *name = opts && opts->name ? opts->name : "";
     int r = -1;
-    hasher_start(&p.h);
+    if (diff_id)
+        hasher_start(&p.h);
     p.a = archive_write_new();
     if (p.a == NULL) {
         pack_release(&p);
@@ -638,8 +616,6 @@ int layer_pack_filtered(int top_fd, int out_fd, const struct layer_pack_opts *op
         hasher_stop(&p.h);
         if (diff_id)
             digest_final(p.h.dg, diff_id);
-        else
-            digest_free(p.h.dg);
         p.h.dg = NULL;
         if (size)
             *size = p.size;
@@ -652,4 +628,68 @@ int layer_pack(int top_fd, int out_fd, const struct layer_pack_opts *opts,
                char diff_id[DIGEST_STR_LEN + 1], int64_t *size, struct err **err)
 {
     return layer_pack_filtered(top_fd, out_fd, opts, NULL, diff_id, size, err);
+}
+
+/* ---- pack straight into a directory (docker commit) --------------------------------------- */
+
+struct pack_feed {
+    int top_fd;
+    int out_fd; /* the pipe's write end, closed by the thread when it is done */
+    const struct layer_pack_opts *opts;
+    const char *const *skip;
+    int rc;
+    struct err *err;
+};
+
+static void *pack_feed_main(void *arg)
+{
+    struct pack_feed *f = arg;
+    f->rc = layer_pack_filtered(f->top_fd, f->out_fd, f->opts, f->skip, NULL, NULL, &f->err);
+    close(f->out_fd); /* the reader sees the end of the stream */
+    return NULL;
+}
+
+/*
+ * The packer's failure is the cause unless it only saw the reader go away (EPIPE): then the
+ * unpacker's error says why.
+ */
+static int pack_unpack_result(int rc, struct pack_feed *f, struct err **err)
+{
+    if (f->rc == 0 || (rc < 0 && f->err && f->err->errnum == EPIPE)) {
+        err_free(f->err);
+        return rc;
+    }
+    if (rc < 0) {
+        err_free(*err);
+        *err = NULL;
+    }
+    *err = f->err;
+    return -1;
+}
+
+int layer_pack_unpack(int top_fd, const struct layer_pack_opts *opts, const char *const *skip,
+                      int dest_fd, struct layer_unpack_result *res, struct err **err)
+{
+    static const struct unpack_opts layer = {
+        .whiteouts = true, .keep_root = true, .uid = -1, .gid = -1};
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return err_set(err, ERR_SYSTEM, errno, "pipe");
+    /* a larger pipe: fewer switches between the two threads (best effort) */
+    (void)fcntl(fds[1], F_SETPIPE_SZ, 1024 * 1024);
+    struct pack_feed f = {.top_fd = top_fd, .out_fd = fds[1], .opts = opts, .skip = skip};
+    pthread_t thread;
+    int e = pthread_create(&thread, NULL, pack_feed_main, &f);
+    if (e != 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return err_set(err, ERR_SYSTEM, e, "start the packing thread");
+    }
+    _cleanup_(lstream_freep) struct lstream *s = NULL;
+    int rc = lstream_open_fd(fds[0], NULL, &s, err); /* takes fds[0] over */
+    if (rc == 0)
+        rc = unpack_tar(dest_fd, s, &layer, res, err);
+    lstream_freep(&s); /* closes the read end: a packer still writing gets EPIPE */
+    pthread_join(thread, NULL);
+    return pack_unpack_result(rc, &f, err);
 }

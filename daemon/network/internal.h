@@ -136,6 +136,16 @@ void net_sandbox_destroy(const char *path, const char *veth);
 /* iptables: FORWARD accept for the bridge, MASQUERADE for its subnet. */
 int net_iptables_setup(const char *bridge, const char *subnet_cidr, struct err **err);
 int net_ip_forward_enable(struct err **err);
+/* A rule in table: ensured (-C, then -A) when add, else deleted (-D, missing is fine). */
+int net_iptables_rule(const char *table, bool add, char *const *rule, size_t n, struct err **err);
+/* -N chain (an existing one is fine). */
+void net_iptables_chain(const char *table, const char *chain);
+/* A user network's rules: add (ensure) or delete them. internal: no MASQUERADE, forwarding only
+ * within the bridge. Deleting ignores missing rules. */
+int net_iptables_user(bool add, const char *bridge, const char *subnet_cidr, bool internal,
+                      struct err **err);
+/* Deletes a link by name (gone already is fine). */
+void net_link_delete(const char *name);
 
 /* Name files. */
 char *net_hosts_build(const char *addr, const char *hostname, char *const *extra_hosts,
@@ -143,5 +153,85 @@ char *net_hosts_build(const char *addr, const char *hostname, char *const *extra
 /* host_text: the host's resolv.conf (may be NULL). */
 char *net_resolv_build(const char *host_text, char *const *dns, char *const *search,
                        char *const *options);
+
+/* ---- mgr.c accessors for usernet.c and dns.c (loop thread) --------------------------------- */
+
+struct unet_set;
+struct dns_server;
+uv_loop_t *net_mgr_loop(struct net_mgr *m);
+struct unet_set *net_mgr_unets(struct net_mgr *m);
+struct net_endpoint *net_mgr_endpoints(struct net_mgr *m);
+struct net_endpoint **net_mgr_endpoints_head(struct net_mgr *m);
+void net_mgr_save(struct net_mgr *m, void (*cb)(struct net_mgr *, void *, const struct err *),
+                  void *arg);
+/* A new endpoint (on "none", first in the list, not ready); discard undoes it (address freed). */
+struct net_endpoint *net_endpoint_alloc(struct net_mgr *m, const char *ctr_id);
+void net_endpoint_discard(struct net_mgr *m, struct net_endpoint *e);
+/* Marks e releasing and removes its interface (and its sandbox unless joined or secondary). */
+void net_endpoint_teardown(struct net_mgr *m, struct net_endpoint *e);
+bool net_mgr_iptables(const struct net_mgr *m);
+const char *net_mgr_resolv_path(const struct net_mgr *m);
+
+/* ---- user networks (usernet.c) ------------------------------------------------------------- */
+
+/* Start-up (blocking): <dir>/networks.json, bridges and rules ensured. */
+int unet_open(uv_loop_t *loop, const char *dir, bool iptables, struct unet_set **out,
+              struct err **err);
+void unet_free(struct unet_set *s);
+size_t unet_count(const struct unet_set *s);
+struct net_network *unet_at(const struct unet_set *s, size_t i);
+/* By exact name, full id, then unique id prefix; NULL when none (no error set). */
+struct net_network *unet_find(const struct unet_set *s, const char *name);
+struct ipam_pool *unet_pool(const struct net_network *n);
+/* An address on n: want (NULL: the lowest free one in its IPRange or subnet). */
+int unet_alloc(struct net_network *n, const char *owner, const char *want, uint32_t *out,
+               struct err **err);
+
+/* Endpoints on user networks: what mgr.c stores and loads beyond its own fields, the address
+ * and interface of a new one, and the refusal of --ip/--network-alias elsewhere. */
+char **net_strv_copy(char *const *v);
+void net_strv_free(char **v);
+void net_endpoint_encode_extra(const struct net_endpoint *e, json_t *ej);
+void net_endpoint_load_extra(struct net_endpoint *e, struct net_network *user, const json_t *v);
+int net_user_attach_prepare(struct net_mgr *m, const struct net_attach_req *req,
+                            struct net_endpoint *e, struct net_sandbox_spec *spec,
+                            struct err **err);
+int net_user_opts_refuse(const struct net_attach_req *req, struct err **err);
+/* --network container:<x>: an endpoint (first in the list) sharing x's sandbox; ERR_CONFLICT
+ * when x has none. */
+int net_join_prepare(struct net_mgr *m, const struct net_attach_req *req, struct err **err);
+/* One more interface in an existing sandbox (network connect): veth on bridge, ifname inside
+ * with the address, up, no route. Blocking. */
+struct net_iface_spec {
+    const char *path, *veth, *bridge, *ifname;
+    uint32_t addr;
+    int prefix;
+    unsigned char mac[6];
+};
+int net_iface_add(const struct net_iface_spec *sp, struct err **err);
+/* Threadpool: the joined container's name files are copies of the other's. */
+void net_join_copy_files(const char *hosts_from, const char *resolv_from, const char *hosts_to,
+                         const char *resolv_to, struct err **err);
+
+/* ---- embedded DNS (dns.c) ------------------------------------------------------------------ */
+
+/* Starts the server at 127.0.0.11:53 (UDP and TCP) inside e's sandbox; loop thread. */
+void dns_start(struct net_mgr *m, struct net_endpoint *e);
+/* Stops it (handles closed, freed later); e->dns becomes NULL. */
+void dns_stop(struct net_endpoint *e);
+
+/* Packet code (pure, bounds-checked; exposed for tests). */
+struct dns_question {
+    uint16_t id, flags;
+    char name[256]; /* lower case, no trailing dot */
+    uint16_t qtype, qclass;
+    size_t end; /* offset just after the question */
+};
+/* 0, or -1 when buf is not a single-question query. */
+int dns_parse_query(const unsigned char *buf, size_t len, struct dns_question *q);
+/* An answer to q (echoing the question) with n A records (network order addresses) and rcode;
+ * at most cap bytes into out; its length, or 0 when it does not fit. */
+size_t dns_build_answer(const struct dns_question *q, const unsigned char *query, int rcode,
+                        const uint32_t *addrs, size_t n, unsigned char *out, size_t cap);
 
 #endif

@@ -6,6 +6,7 @@
  * blocking parts on the threadpool.
  */
 #include "daemon/network/internal.h"
+#include "daemon/network/ports.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -43,6 +44,9 @@ struct net_mgr {
     uint64_t gen, saved_gen;
     bool saving;
     struct save_wait *save_waits;
+    struct unet_set *unets; /* user-defined networks (usernet.c) */
+    bool iptables;
+    char *resolv_path; /* the host's resolv.conf (BERTH_RESOLV_CONF, test only) */
 };
 
 static void random_hex(char out[65])
@@ -61,17 +65,46 @@ static void now_str(char out[40])
     time_rfc3339nano(&ts, out);
 }
 
+uv_loop_t *net_mgr_loop(struct net_mgr *m)
+{
+    return m->loop;
+}
+
+struct unet_set *net_mgr_unets(struct net_mgr *m)
+{
+    return m->unets;
+}
+
+struct net_endpoint *net_mgr_endpoints(struct net_mgr *m)
+{
+    return m->eps;
+}
+
+struct net_endpoint **net_mgr_endpoints_head(struct net_mgr *m)
+{
+    return &m->eps;
+}
+
+bool net_mgr_iptables(const struct net_mgr *m)
+{
+    return m->iptables;
+}
+
+const char *net_mgr_resolv_path(const struct net_mgr *m)
+{
+    return m->resolv_path;
+}
+
 /* ---- lookups ----------------------------------------------------------------------------- */
 
 size_t net_network_count(const struct net_mgr *m)
 {
-    (void)m;
-    return NET_BUILTIN;
+    return NET_BUILTIN + unet_count(m->unets);
 }
 
 const struct net_network *net_network_at(const struct net_mgr *m, size_t i)
 {
-    return i < NET_BUILTIN ? &m->nets[i] : NULL;
+    return i < NET_BUILTIN ? &m->nets[i] : unet_at(m->unets, i - NET_BUILTIN);
 }
 
 const struct net_network *net_network_lookup(const struct net_mgr *m, const char *name,
@@ -79,13 +112,15 @@ const struct net_network *net_network_lookup(const struct net_mgr *m, const char
 {
     const struct net_network *found = NULL;
     size_t len = name ? strlen(name) : 0, matches = 0;
-    for (size_t i = 0; len && i < NET_BUILTIN; i++) {
-        if (strcmp(m->nets[i].name, name) == 0 || strcmp(m->nets[i].id, name) == 0)
-            return &m->nets[i];
+    for (size_t i = 0; len && i < net_network_count(m); i++) {
+        const struct net_network *n = net_network_at(m, i);
+        if (strcmp(n->name, name) == 0 || strcmp(n->id, name) == 0)
+            return n;
     }
-    for (size_t i = 0; len && i < NET_BUILTIN; i++) {
-        if (strncmp(m->nets[i].id, name, len) == 0) {
-            found = &m->nets[i];
+    for (size_t i = 0; len && i < net_network_count(m); i++) {
+        const struct net_network *n = net_network_at(m, i);
+        if (strncmp(n->id, name, len) == 0) {
+            found = n;
             matches++;
         }
     }
@@ -102,6 +137,16 @@ const struct net_network *net_network_lookup(const struct net_mgr *m, const char
 const struct net_endpoint *net_endpoint_find(const struct net_mgr *m, const char *ctr_id)
 {
     for (struct net_endpoint *e = m ? m->eps : NULL; e; e = e->next) {
+        if (!e->releasing && e->ready && !e->secondary && strcmp(e->ctr_id, ctr_id) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+const struct net_endpoint *net_endpoint_next(const struct net_mgr *m, const char *ctr_id,
+                                             const struct net_endpoint *prev)
+{
+    for (struct net_endpoint *e = prev ? prev->next : m ? m->eps : NULL; e; e = e->next) {
         if (!e->releasing && e->ready && strcmp(e->ctr_id, ctr_id) == 0)
             return e;
     }
@@ -121,11 +166,17 @@ static json_t *state_encode(const struct net_mgr *m)
     }
     json_t *eps = json_object();
     for (const struct net_endpoint *e = m->eps; e; e = e->next) {
-        json_object_set_new(eps, e->ctr_id,
-                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Network",
-                                      e->net->name, "SandboxID", e->sandbox_id, "SandboxKey",
-                                      e->sandbox_key, "EndpointID", e->endpoint_id, "Veth", e->veth,
-                                      "IPAddress", e->ip, "MacAddress", e->mac));
+        json_t *ej =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Network", e->net->name, "SandboxID",
+                      e->sandbox_id, "SandboxKey", e->sandbox_key, "EndpointID", e->endpoint_id,
+                      "Veth", e->veth, "IPAddress", e->ip, "MacAddress", e->mac);
+        net_endpoint_encode_extra(e, ej);
+        if (e->ports)
+            json_object_set_new(ej, "Ports", ports_encode(e->ports));
+        /* a connected network's endpoint: <container id>/<endpoint id> */
+        _cleanup_free_ char *key =
+            e->secondary ? xasprintf("%s/%.12s", e->ctr_id, e->endpoint_id) : xstrdup(e->ctr_id);
+        json_object_set_new(eps, key, ej);
     }
     return json_pack("{s:o, s:o}", "Networks", nets, "Endpoints", eps);
 }
@@ -216,6 +267,12 @@ static void save(struct net_mgr *m, void (*cb)(struct net_mgr *, void *, const s
 
 static void ep_free(struct net_endpoint *e)
 {
+    dns_stop(e);
+    free(e->name);
+    net_strv_free(e->aliases);
+    net_strv_free(e->dns_fwd);
+    net_strv_free(e->dns_names);
+    ports_free(e->ports);
     free(e->sandbox_key);
     free(e);
 }
@@ -260,7 +317,15 @@ struct teardown_op {
 static void teardown_work(uv_work_t *w)
 {
     struct teardown_op *op = w->data;
-    net_sandbox_destroy(op->e->sandbox_key, op->e->veth[0] ? op->e->veth : NULL);
+    /* a joined or connected endpoint's sandbox is another endpoint's */
+    bool own = !op->e->joined && !op->e->secondary;
+    net_sandbox_destroy(own ? op->e->sandbox_key : NULL, op->e->veth[0] ? op->e->veth : NULL);
+}
+
+/* The pool an endpoint's address comes from. */
+static struct ipam_pool *ep_pool(struct net_mgr *m, const struct net_endpoint *e)
+{
+    return e->net->user ? unet_pool(e->net) : &m->pool;
 }
 
 static void teardown_after(uv_work_t *w, int status)
@@ -270,7 +335,7 @@ static void teardown_after(uv_work_t *w, int status)
     struct net_endpoint *e = op->e;
     (void)status;
     if (e->addr)
-        ipam_free(&m->pool, e->addr);
+        ipam_free(ep_pool(m, e), e->addr);
     ep_unlink(m, e);
     save(m, NULL, NULL);
     struct net_waiter *wt = e->waiters;
@@ -287,7 +352,10 @@ static void teardown_after(uv_work_t *w, int status)
 
 static void teardown_start(struct net_mgr *m, struct net_endpoint *e)
 {
+    ports_close(e->ports, m->loop);
+    e->ports = NULL;
     struct teardown_op *op = xcalloc(1, sizeof(*op));
+    dns_stop(e);
     op->m = m;
     op->e = e;
     op->work.data = op;
@@ -305,11 +373,42 @@ static void add_waiter(struct net_endpoint *e, net_done_cb done, void *data)
     e->waiters = w;
 }
 
+void net_endpoint_teardown(struct net_mgr *m, struct net_endpoint *e)
+{
+    e->releasing = true;
+    teardown_start(m, e);
+}
+
+void net_mgr_save(struct net_mgr *m, void (*cb)(struct net_mgr *, void *, const struct err *),
+                  void *arg)
+{
+    save(m, cb, arg);
+}
+
+struct net_endpoint *net_endpoint_alloc(struct net_mgr *m, const char *ctr_id)
+{
+    return ep_new(m, ctr_id, NET_NONE);
+}
+
+void net_endpoint_discard(struct net_mgr *m, struct net_endpoint *e)
+{
+    if (e->addr)
+        ipam_free(ep_pool(m, e), e->addr);
+    ep_unlink(m, e);
+    save(m, NULL, NULL);
+    ep_free(e);
+}
+
 void net_release(struct net_mgr *m, const char *ctr_id, net_done_cb done, void *data)
 {
     struct net_endpoint *busy = NULL;
     for (struct net_endpoint *e = m->eps; e; e = e->next) {
-        if (strcmp(e->ctr_id, ctr_id) != 0)
+        /* the connected networks' interfaces go first, the sandbox with the main one */
+        if (e->secondary && e->ready && !e->releasing && strcmp(e->ctr_id, ctr_id) == 0)
+            net_endpoint_teardown(m, e);
+    }
+    for (struct net_endpoint *e = m->eps; e; e = e->next) {
+        if (strcmp(e->ctr_id, ctr_id) != 0 || e->secondary)
             continue;
         if (!e->releasing) {
             e->releasing = true;
@@ -347,6 +446,10 @@ struct attach_op {
     char *hosts_path, *resolv_path, *hostname;
     char **extra_hosts, **dns, **dns_search, **dns_options;
     bool host_mode;
+    bool embedded_dns; /* a user network: resolv.conf points at 127.0.0.11 */
+    char *host_resolv_path;
+    char *join_hosts_path, *join_resolv_path; /* container: mode */
+    struct net_ports *ports;                  /* to publish once the endpoint is ready */
     net_done_cb done;
     void *data;
     struct err *err;
@@ -374,7 +477,7 @@ static void write_name_files(struct attach_op *op)
 {
     _cleanup_free_ char *host_resolv = NULL;
     _cleanup_free_ char *host_hosts = NULL;
-    (void)fsu_read_file("/etc/resolv.conf", 1 << 20, &host_resolv, NULL);
+    (void)fsu_read_file(op->host_resolv_path, 1 << 20, &host_resolv, NULL);
     _cleanup_free_ char *hosts = NULL, *resolv = NULL;
     if (op->host_mode) {
         /* the host's own files, as docker gives a --network host container */
@@ -388,7 +491,9 @@ static void write_name_files(struct attach_op *op)
             ipam_addr_str(op->spec.gateway, gw);
         }
         hosts = net_hosts_build(addr, op->hostname, op->extra_hosts, gw);
-        resolv = net_resolv_build(host_resolv, op->dns, op->dns_search, op->dns_options);
+        char *embedded[] = {"127.0.0.11", NULL};
+        resolv = net_resolv_build(host_resolv, op->embedded_dns ? embedded : op->dns,
+                                  op->dns_search, op->dns_options);
     }
     if (fsu_write_atomic(op->hosts_path, hosts, strlen(hosts), 0644, &op->err) < 0 ||
         fsu_write_atomic(op->resolv_path, resolv, strlen(resolv), 0644, &op->err) < 0)
@@ -398,6 +503,11 @@ static void write_name_files(struct attach_op *op)
 static void attach_work(uv_work_t *w)
 {
     struct attach_op *op = w->data;
+    if (op->join_hosts_path) {
+        net_join_copy_files(op->join_hosts_path, op->join_resolv_path, op->hosts_path,
+                            op->resolv_path, &op->err);
+        return;
+    }
     if (!op->host_mode && net_sandbox_create(&op->spec, &op->err) < 0)
         return;
     write_name_files(op);
@@ -409,11 +519,15 @@ static void attach_op_free(struct attach_op *op)
 {
     free(op->hosts_path);
     free(op->resolv_path);
+    free(op->host_resolv_path);
+    free(op->join_hosts_path);
+    free(op->join_resolv_path);
     free(op->hostname);
     strv_free(op->extra_hosts);
     strv_free(op->dns);
     strv_free(op->dns_search);
     strv_free(op->dns_options);
+    ports_free(op->ports);
     err_free(op->err);
     free(op);
 }
@@ -427,7 +541,7 @@ static void attach_after(uv_work_t *w, int status)
         err_set(&op->err, ERR_SYSTEM, -status, "network setup");
     if (e && op->err) {
         if (e->addr)
-            ipam_free(&m->pool, e->addr);
+            ipam_free(ep_pool(m, e), e->addr);
         ep_unlink(m, e);
         save(m, NULL, NULL);
         for (struct net_waiter *wt = e->waiters, *next; wt; wt = next) {
@@ -441,6 +555,22 @@ static void attach_after(uv_work_t *w, int status)
         if (e->addr)
             mac_from_ip(e->addr, e->mac);
         e->ready = true;
+        if (e->net->user && !e->releasing)
+            dns_start(m, e);
+        if (!e->releasing && op->ports) {
+            const char *br = e->net->bridge_name ? e->net->bridge_name : m->bridge_name;
+            if (ports_open(op->ports, m->loop, e->ip, br, m->iptables, &op->err) < 0) {
+                err_wrap(&op->err,
+                         "driver failed programming external connectivity on endpoint %.12s (%s)",
+                         e->ctr_id, e->endpoint_id);
+                op->err->kind = ERR_SYSTEM; /* a 500, as dockerd answers it */
+                e->releasing = true;
+            } else {
+                e->ports = op->ports;
+                op->ports = NULL;
+                save(m, NULL, NULL);
+            }
+        }
         if (e->releasing) { /* released while it was being made */
             teardown_start(m, e);
             if (!op->err)
@@ -477,6 +607,8 @@ static int mode_network(const struct net_mgr *m, const struct net_attach_req *re
     const struct net_network *n = net_network_lookup(m, mode, err);
     if (!n)
         return -1;
+    if (n->user)
+        return NET_BUILTIN; /* the caller finds it again */
     return (int)(n - m->nets);
 }
 
@@ -496,6 +628,42 @@ void net_attach(struct net_mgr *m, const struct net_attach_req *req, net_done_cb
     op->dns = strv_copy(req->dns);
     op->dns_search = strv_copy(req->dns_search);
     op->dns_options = strv_copy(req->dns_options);
+    op->host_resolv_path = xstrdup(m->resolv_path);
+    if (req->join_ctr_id) {
+        err_free(err); /* mode_network does not know container: */
+        err = NULL;
+        if (net_join_prepare(m, req, &err) < 0) {
+            op->err = err;
+            attach_after(&op->work, 0);
+            return;
+        }
+        op->join_hosts_path = xstrdup(req->join_hosts_path);
+        op->join_resolv_path = xstrdup(req->join_resolv_path);
+        op->e = m->eps; /* net_join_prepare put it first */
+        save(m, attach_saved, op);
+        return;
+    }
+    if (net >= 0 && net != NET_HOST && net != NET_NONE &&
+        ports_parse(req->port_bindings, req->exposed_ports, req->publish_all, &op->ports,
+                    &op->err) < 0) {
+        err_free(err);
+        attach_after(&op->work, 0);
+        return;
+    }
+    if (net == NET_BUILTIN) {
+        struct net_endpoint *e = ep_new(m, req->ctr_id, NET_NONE);
+        op->e = e;
+        op->spec.path = e->sandbox_key;
+        op->embedded_dns = true;
+        if (net_user_attach_prepare(m, req, e, &op->spec, &op->err) < 0) {
+            attach_after(&op->work, 0);
+            return;
+        }
+        save(m, attach_saved, op);
+        return;
+    }
+    if (net >= 0 && net_user_opts_refuse(req, &err) < 0)
+        net = -1;
     if (net < 0) {
         op->err = err;
         attach_after(&op->work, 0);
@@ -562,17 +730,20 @@ static void endpoints_load(struct net_mgr *m, const json_t *saved)
     json_object_foreach((json_t *)json_object_get(saved, "Endpoints"), id, v)
     {
         const char *net = json_string_value(json_object_get(v, "Network"));
+        struct net_network *user = net ? unet_find(m->unets, net) : NULL;
         const char *key = json_string_value(json_object_get(v, "SandboxKey"));
         const char *sid = json_string_value(json_object_get(v, "SandboxID"));
         const char *eid = json_string_value(json_object_get(v, "EndpointID"));
         const char *veth = json_string_value(json_object_get(v, "Veth"));
         const char *ip = json_string_value(json_object_get(v, "IPAddress"));
         const char *mac = json_string_value(json_object_get(v, "MacAddress"));
-        if (!net || !key || !sid || !eid || !veth || !ip || !mac || strlen(id) != 64)
+        if (!net || !key || !sid || !eid || !veth || !ip || !mac || strlen(id) < 64 ||
+            (id[64] && id[64] != '/'))
             continue;
         size_t n = strcmp(net, "bridge") == 0 ? NET_BRIDGE : NET_NONE;
         struct net_endpoint *e = xcalloc(1, sizeof(*e));
-        snprintf(e->ctr_id, sizeof(e->ctr_id), "%s", id);
+        snprintf(e->ctr_id, sizeof(e->ctr_id), "%.64s", id);
+        e->secondary = id[64] == '/';
         e->net = &m->nets[n];
         snprintf(e->sandbox_id, sizeof(e->sandbox_id), "%s", sid);
         snprintf(e->endpoint_id, sizeof(e->endpoint_id), "%s", eid);
@@ -581,12 +752,22 @@ static void endpoints_load(struct net_mgr *m, const json_t *saved)
         snprintf(e->mac, sizeof(e->mac), "%s", mac);
         e->sandbox_key = xstrdup(key);
         e->ready = true;
-        if (n == NET_BRIDGE && m->bridge_on && ipam_parse_addr(ip, &e->addr) == 0 &&
-            ipam_owner(&m->pool, e->addr)) {
+        e->joined = json_is_true(json_object_get(v, "Joined"));
+        if (user) {
+            net_endpoint_load_extra(e, user, v);
+        } else if (n == NET_BRIDGE && m->bridge_on && ipam_parse_addr(ip, &e->addr) == 0 &&
+                   ipam_owner(&m->pool, e->addr)) {
             ipam_addr_str(m->pool.gateway, e->gateway);
             e->prefix = m->pool.prefix;
         } else {
             e->addr = 0;
+        }
+        e->ports = ports_decode(json_object_get(v, "Ports"));
+        struct err *perr = NULL;
+        if (e->ports &&
+            ports_open(e->ports, m->loop, e->ip, e->ports->bridge, e->ports->rules, &perr) < 0) {
+            log_warn("container %.12s: published ports not restored: %s", e->ctr_id, perr->msg);
+            err_free(perr);
         }
         e->next = m->eps;
         m->eps = e;
@@ -726,6 +907,9 @@ int net_mgr_open(uv_loop_t *loop, const struct net_config *cfg, struct net_mgr *
     m->bridge_on = !(cfg->bridge && strcmp(cfg->bridge, "none") == 0);
     m->bridge_name =
         xstrdup(cfg->bridge && *cfg->bridge && m->bridge_on ? cfg->bridge : NET_DEFAULT_BRIDGE);
+    m->iptables = cfg->iptables;
+    const char *resolv = getenv("BERTH_RESOLV_CONF"); /* test only: another host resolv.conf */
+    m->resolv_path = xstrdup(resolv && *resolv ? resolv : "/etc/resolv.conf");
     if (fsu_mkdir_p(dir, 0700, err) < 0 || fsu_mkdir_p(m->netns_dir, 0700, err) < 0) {
         net_mgr_free(m);
         return -1;
@@ -741,6 +925,10 @@ int net_mgr_open(uv_loop_t *loop, const struct net_config *cfg, struct net_mgr *
         net_mgr_free(m);
         return err_wrap(err, "default bridge");
     }
+    if (unet_open(loop, dir, cfg->iptables, &m->unets, err) < 0) {
+        net_mgr_free(m);
+        return -1;
+    }
     endpoints_load(m, saved);
     drop_unowned(m);
     sweep_orphans(m, index);
@@ -750,8 +938,20 @@ int net_mgr_open(uv_loop_t *loop, const struct net_config *cfg, struct net_mgr *
         net_mgr_free(m);
         return -1;
     }
+    for (struct net_endpoint *e = m->eps; e; e = e->next) {
+        if (e->net->user)
+            dns_start(m, e);
+    }
     *out = m;
     return 0;
+}
+
+void net_mgr_detach(struct net_mgr *m)
+{
+    for (struct net_endpoint *e = m ? m->eps : NULL; e; e = e->next) {
+        ports_detach(e->ports);
+        dns_stop(e); /* its sockets close while the loop still runs */
+    }
 }
 
 void net_mgr_free(struct net_mgr *m)
@@ -773,6 +973,8 @@ void net_mgr_free(struct net_mgr *m)
         free(sw);
     }
     ipam_pool_release(&m->pool);
+    unet_free(m->unets);
+    free(m->resolv_path);
     free(m->state_path);
     free(m->netns_dir);
     free(m->bridge_name);

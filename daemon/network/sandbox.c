@@ -264,6 +264,79 @@ int net_iptables_setup(const char *bridge, const char *subnet_cidr, struct err *
     return 0;
 }
 
+static void drop_rule(const char *table, char *const *rule, size_t n)
+{
+    char *args[24] = {"iptables", "--wait", "-t", (char *)table, "-D"};
+    size_t k = 5;
+    for (size_t i = 0; i < n && k < ARRAY_SIZE(args) - 1; i++)
+        args[k++] = rule[i];
+    args[k] = NULL;
+    int spawn_err = 0;
+    (void)run_iptables(args, &spawn_err);
+}
+
+/* -C (check) first, -I (insert at the top) when missing. */
+static int ensure_first(char *const *rule, size_t n, struct err **err)
+{
+    char *args[24] = {"iptables", "--wait", "-t", "filter", "-C"};
+    size_t k = 5;
+    for (size_t i = 0; i < n && k < ARRAY_SIZE(args) - 1; i++)
+        args[k++] = rule[i];
+    args[k] = NULL;
+    int spawn_err = 0;
+    if (run_iptables(args, &spawn_err) == 0)
+        return 0;
+    args[4] = "-I";
+    int r = run_iptables(args, &spawn_err);
+    if (r != 0)
+        return err_set(err, ERR_SYSTEM, spawn_err, "iptables -I %s failed (status %d)", rule[0], r);
+    return 0;
+}
+
+int net_iptables_user(bool add, const char *bridge, const char *subnet_cidr, bool internal,
+                      struct err **err)
+{
+    /* isolation from the other user networks' bridges (br-*), ahead of every accept; traffic
+     * within the bridge is let through first */
+    char *iso[] = {"FORWARD", "-i", (char *)bridge, "-o", "br+", "-j", "DROP"};
+    char *iso_self[] = {"FORWARD", "-i", (char *)bridge, "-o", (char *)bridge, "-j", "ACCEPT"};
+    if (!add) {
+        drop_rule("filter", iso, ARRAY_SIZE(iso));
+        drop_rule("filter", iso_self, ARRAY_SIZE(iso_self));
+    } else if (ensure_first(iso, ARRAY_SIZE(iso), err) < 0 ||
+               ensure_first(iso_self, ARRAY_SIZE(iso_self), err) < 0) {
+        return -1;
+    }
+    char *br = (char *)bridge;
+    char *masq[] = {"POSTROUTING", "-s", (char *)subnet_cidr, "!", "-o", br, "-j", "MASQUERADE"};
+    char *fwd_out[] = {"FORWARD", "-o", br, "-j", "ACCEPT"};
+    char *fwd_in[] = {"FORWARD", "-i", br, "-j", "ACCEPT"};
+    char *self[] = {"FORWARD", "-i", br, "-o", br, "-j", "ACCEPT"};
+    char *drop_in[] = {"FORWARD", "-i", br, "!", "-o", br, "-j", "DROP"};
+    char *drop_out[] = {"FORWARD", "!", "-i", br, "-o", br, "-j", "DROP"};
+    if (!add) {
+        drop_rule("nat", masq, ARRAY_SIZE(masq));
+        drop_rule("filter", fwd_out, ARRAY_SIZE(fwd_out));
+        drop_rule("filter", fwd_in, ARRAY_SIZE(fwd_in));
+        drop_rule("filter", self, ARRAY_SIZE(self));
+        drop_rule("filter", drop_in, ARRAY_SIZE(drop_in));
+        drop_rule("filter", drop_out, ARRAY_SIZE(drop_out));
+        return 0;
+    }
+    if (internal)
+        return ensure_rule("filter", self, ARRAY_SIZE(self), err) < 0 ||
+                       ensure_rule("filter", drop_in, ARRAY_SIZE(drop_in), err) < 0 ||
+                       ensure_rule("filter", drop_out, ARRAY_SIZE(drop_out), err) < 0
+                   ? -1
+                   : 0;
+    return net_iptables_setup(bridge, subnet_cidr, err);
+}
+
+void net_link_delete(const char *name)
+{
+    net_sandbox_destroy(NULL, name);
+}
+
 int net_ip_forward_enable(struct err **err)
 {
     static const char path[] = "/proc/sys/net/ipv4/ip_forward";
@@ -276,4 +349,21 @@ int net_ip_forward_enable(struct err **err)
     if (pwrite(fd, "1\n", 2, 0) != 2)
         return err_set(err, ERR_SYSTEM, errno, "enable %s", path);
     return 0;
+}
+
+/* For the published ports' rules (ports.c): -C then -A when add, -D when not. */
+int net_iptables_rule(const char *table, bool add, char *const *rule, size_t n, struct err **err)
+{
+    if (!add) {
+        drop_rule(table, rule, n);
+        return 0;
+    }
+    return ensure_rule(table, rule, n, err);
+}
+
+void net_iptables_chain(const char *table, const char *chain)
+{
+    char *args[] = {"iptables", "--wait", "-t", (char *)table, "-N", (char *)chain, NULL};
+    int spawn_err = 0;
+    (void)run_iptables(args, &spawn_err); /* exists already: fine */
 }

@@ -193,6 +193,29 @@ static int child_open_cwd(const struct rt_child *c, const struct rt_user *u, str
     return fd;
 }
 
+int rt_child_exec(const int stdio[3], int keep_fd, bool tty, uint64_t caps, bool no_new_privs,
+                  const struct rt_user *u, char *const argv[], const char *path_env,
+                  char *const envp[], struct rt_cerr *ce)
+{
+    int r;
+    if ((r = rt_child_setup_fds(stdio, keep_fd, ce)) < 0)
+        return r;
+    if (setsid() < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "setsid");
+    if (tty && ioctl(0, TIOCSCTTY, 0) < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "set the controlling terminal");
+    if ((r = rt_child_drop_privs(caps, no_new_privs, u, ce)) < 0)
+        return r;
+    char path[PATH_MAX];
+    if ((r = rt_lookup_exec(argv[0], path_env, path, sizeof(path), ce)) < 0)
+        return r;
+    umask(022);
+    execve(path, argv, envp);
+    char eb[128];
+    return rt_cfail(ce, ERR_INVALID, 0, "exec %.300s: %s", path,
+                    rt_errno_text(errno, eb, sizeof(eb)));
+}
+
 void rt_child_set_home(char **envp, size_t envn, const struct rt_user *u, char *buf, size_t len)
 {
     for (size_t i = 0; i < envn; i++)
@@ -274,23 +297,8 @@ static int child_run(struct rt_child *c, struct rt_cerr *ce)
         if (r < 0 || (!s->privileged && (r = rt_child_dev_console(pts, ce)) < 0))
             return r;
     }
-    if ((r = rt_child_setup_fds(stdio, c->sync_fd, ce)) < 0)
-        return r;
-    if (setsid() < 0)
-        return rt_cfail(ce, ERR_SYSTEM, errno, "setsid");
-    if (s->tty && ioctl(0, TIOCSCTTY, 0) < 0)
-        return rt_cfail(ce, ERR_SYSTEM, errno, "set the controlling terminal");
-    if ((r = rt_child_drop_privs(s->privileged ? RT_ALL_CAPS : s->caps, s->no_new_privs, &u, ce)) <
-        0)
-        return r;
-    char path[PATH_MAX];
-    if ((r = rt_lookup_exec(s->argv[0], c->path_env, path, sizeof(path), ce)) < 0)
-        return r;
-    umask(022);
-    execve(path, s->argv, c->envp);
-    char eb[128];
-    return rt_cfail(ce, ERR_INVALID, 0, "exec %.300s: %s", path,
-                    rt_errno_text(errno, eb, sizeof(eb)));
+    return rt_child_exec(stdio, c->sync_fd, s->tty, s->privileged ? RT_ALL_CAPS : s->caps,
+                         s->no_new_privs, &u, s->argv, c->path_env, c->envp, ce);
 }
 
 static _Noreturn void child_main(struct rt_child *c)

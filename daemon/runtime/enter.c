@@ -125,23 +125,8 @@ static int enter_run(struct enter *e, int sync_fd, struct rt_cerr *ce)
     if (s->tty && (r = rt_child_open_pty(sync_fd, s->console_h, s->console_w, e->stdio, pts,
                                          sizeof(pts), ce)) < 0)
         return r;
-    if ((r = rt_child_setup_fds(e->stdio, sync_fd, ce)) < 0)
-        return r;
-    if (setsid() < 0)
-        return rt_cfail(ce, ERR_SYSTEM, errno, "setsid");
-    if (s->tty && ioctl(0, TIOCSCTTY, 0) < 0)
-        return rt_cfail(ce, ERR_SYSTEM, errno, "set the controlling terminal");
-    if ((r = rt_child_drop_privs(s->privileged ? RT_ALL_CAPS : s->caps, s->no_new_privs, &u, ce)) <
-        0)
-        return r;
-    char path[PATH_MAX];
-    if ((r = rt_lookup_exec(s->argv[0], e->path_env, path, sizeof(path), ce)) < 0)
-        return r;
-    umask(022);
-    execve(path, s->argv, e->envp);
-    char eb[128];
-    return rt_cfail(ce, ERR_INVALID, 0, "exec %.300s: %s", path,
-                    rt_errno_text(errno, eb, sizeof(eb)));
+    return rt_child_exec(e->stdio, sync_fd, s->tty, s->privileged ? RT_ALL_CAPS : s->caps,
+                         s->no_new_privs, &u, s->argv, e->path_env, e->envp, ce);
 }
 
 static _Noreturn void enter_main(struct enter *e)

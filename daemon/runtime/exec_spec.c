@@ -6,19 +6,12 @@
 
 #define EXEC_STRV_MAX 65536 /* argv or env entries */
 
-static void strv_free(char **v)
-{
-    for (char **p = v; p && *p; p++)
-        free(*p);
-    free(v);
-}
-
 void rt_exec_spec_release(struct rt_exec_spec *s)
 {
     if (!s)
         return;
-    strv_free(s->argv);
-    strv_free(s->env);
+    rt_strv_free(s->argv);
+    rt_strv_free(s->env);
     free(s->cwd);
     free(s->user);
     free(s->cgroup_path);
@@ -48,48 +41,30 @@ json_t *rt_exec_spec_encode(const struct rt_exec_spec *s)
     return o;
 }
 
+#define WHAT "exec spec"
+
+/* A missing string is "". */
 static int get_str(const json_t *o, const char *key, char **out, struct err **err)
 {
-    json_t *v = json_object_get(o, key);
-    if (!v || json_is_null(v)) {
+    if (rt_json_str(o, WHAT, key, out, err) < 0)
+        return -1;
+    if (!*out)
         *out = xstrdup("");
-        return 0;
-    }
-    if (!json_is_string(v))
-        return err_set(err, ERR_INVALID, 0, "exec spec field %s: expected a string", key);
-    *out = xstrdup(json_string_value(v));
     return 0;
 }
 
 static int get_bool(const json_t *o, const char *key, bool *out, struct err **err)
 {
-    json_t *v = json_object_get(o, key);
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_boolean(v))
-        return err_set(err, ERR_INVALID, 0, "exec spec field %s: expected a boolean", key);
-    *out = json_is_true(v);
-    return 0;
+    return rt_json_bool(o, WHAT, key, out, err);
 }
 
+/* A missing vector is empty. */
 static int get_strv(const json_t *o, const char *key, char ***out, struct err **err)
 {
-    json_t *v = json_object_get(o, key);
-    size_t n = json_array_size(v);
-    if (v && !json_is_null(v) && (!json_is_array(v) || n > EXEC_STRV_MAX))
-        return err_set(err, ERR_INVALID, 0, "exec spec field %s: expected an array of strings",
-                       key);
-    char **res = xcalloc(n + 1, sizeof(*res));
-    for (size_t i = 0; i < n; i++) {
-        const char *e = json_string_value(json_array_get(v, i));
-        if (!e) {
-            strv_free(res);
-            return err_set(err, ERR_INVALID, 0, "exec spec field %s[%zu]: expected a string", key,
-                           i);
-        }
-        res[i] = xstrdup(e);
-    }
-    *out = res;
+    if (rt_json_strv(o, WHAT, key, EXEC_STRV_MAX, out, err) < 0)
+        return -1;
+    if (!*out)
+        *out = xcalloc(1, sizeof(**out));
     return 0;
 }
 

@@ -120,6 +120,14 @@ int rt_child_drop_privs(uint64_t caps, bool no_new_privs, const struct rt_user *
                         struct rt_cerr *ce);
 /* RLIMIT_NOFILE raised to docker's default (bounded by the hard limit). */
 void rt_child_rlimits(void);
+/*
+ * The last steps of rt_create's init and of rt_exec's process: rt_child_setup_fds, a new
+ * session (with tty, the pty slave on 0 as its controlling terminal), rt_child_drop_privs,
+ * then argv[0] looked up in path_env and exec'd with envp. Returns only on failure.
+ */
+int rt_child_exec(const int stdio[3], int keep_fd, bool tty, uint64_t caps, bool no_new_privs,
+                  const struct rt_user *u, char *const argv[], const char *path_env,
+                  char *const envp[], struct rt_cerr *ce);
 /* HOME=<u->home> into envp[envn] unless envp has HOME (envp has a free slot; buf holds it). */
 void rt_child_set_home(char **envp, size_t envn, const struct rt_user *u, char *buf, size_t len);
 /* Sends ce as "<kind> <errno> <msg>" on the sync socket and exits 127. */
@@ -139,5 +147,20 @@ int rt_await_pty(int fd, const char *who, int *master, struct err **err);
 
 /* Validates a cgroup path relative to the hierarchy roots ("berth/<id>"): no "..", not empty. */
 int rt_cgroup_path_check(const char *path, struct err **err);
+
+/* ---- the specs' JSON form (spec.c, exec_spec.c) ------------------------------------------ */
+
+/* Frees a NULL-terminated string vector (NULL is fine). */
+void rt_strv_free(char **v);
+/*
+ * Field decoders: what names the object in errors ("spec", "exec spec"). A missing or null
+ * field leaves *out alone and returns 0; a field of another type is ERR_INVALID. rt_json_strv
+ * refuses arrays of more than max entries (0: no limit).
+ */
+int rt_json_str(const json_t *o, const char *what, const char *key, char **out, struct err **err);
+int rt_json_bool(const json_t *o, const char *what, const char *key, bool *out, struct err **err);
+int rt_json_int(const json_t *o, const char *what, const char *key, int64_t *out, struct err **err);
+int rt_json_strv(const json_t *o, const char *what, const char *key, size_t max, char ***out,
+                 struct err **err);
 
 #endif

@@ -4,33 +4,26 @@
 
 #include "daemon/runtime/internal.h"
 
-static void strv_free(char **v)
-{
-    for (char **p = v; p && *p; p++)
-        free(*p);
-    free(v);
-}
-
 void rt_spec_release(struct rt_spec *s)
 {
     if (!s)
         return;
     free(s->id);
-    strv_free(s->lowerdirs);
+    rt_strv_free(s->lowerdirs);
     free(s->upperdir);
     free(s->workdir);
     free(s->rootfs);
     free(s->hostname_file);
     free(s->hosts_file);
     free(s->resolv_file);
-    strv_free(s->argv);
-    strv_free(s->env);
+    rt_strv_free(s->argv);
+    rt_strv_free(s->env);
     free(s->cwd);
     free(s->user);
     free(s->hostname);
     free(s->netns_path);
-    strv_free(s->masked_paths);
-    strv_free(s->readonly_paths);
+    rt_strv_free(s->masked_paths);
+    rt_strv_free(s->readonly_paths);
     free(s->cgroup_path);
     memset(s, 0, sizeof(*s));
 }
@@ -108,59 +101,7 @@ json_t *rt_spec_encode(const struct rt_spec *s)
 
 /* ---- decode ------------------------------------------------------------------------------ */
 
-static int get_str(const json_t *o, const char *key, char **out, struct err **err)
-{
-    json_t *v = json_object_get(o, key);
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_string(v))
-        return err_set(err, ERR_INVALID, 0, "spec field %s: expected a string", key);
-    *out = xstrdup(json_string_value(v));
-    return 0;
-}
-
-static int get_bool(const json_t *o, const char *key, bool *out, struct err **err)
-{
-    json_t *v = json_object_get(o, key);
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_boolean(v))
-        return err_set(err, ERR_INVALID, 0, "spec field %s: expected a boolean", key);
-    *out = json_is_true(v);
-    return 0;
-}
-
-static int get_int(const json_t *o, const char *key, int64_t *out, struct err **err)
-{
-    json_t *v = json_object_get(o, key);
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_integer(v))
-        return err_set(err, ERR_INVALID, 0, "spec field %s: expected an integer", key);
-    *out = json_integer_value(v);
-    return 0;
-}
-
-static int get_strv(const json_t *o, const char *key, char ***out, struct err **err)
-{
-    json_t *v = json_object_get(o, key);
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_array(v))
-        return err_set(err, ERR_INVALID, 0, "spec field %s: expected an array of strings", key);
-    size_t n = json_array_size(v);
-    char **res = xcalloc(n + 1, sizeof(*res));
-    for (size_t i = 0; i < n; i++) {
-        json_t *e = json_array_get(v, i);
-        if (!json_is_string(e)) {
-            strv_free(res);
-            return err_set(err, ERR_INVALID, 0, "spec field %s[%zu]: expected a string", key, i);
-        }
-        res[i] = xstrdup(json_string_value(e));
-    }
-    *out = res;
-    return 0;
-}
+#define WHAT "spec" /* in errors: "spec field <key>: ..." */
 
 static int get_namespaces(const json_t *o, unsigned int *out, struct err **err)
 {
@@ -195,12 +136,12 @@ static int get_resources(const json_t *o, struct rt_resources *r, struct err **e
         return 0;
     if (!json_is_object(v))
         return err_set(err, ERR_INVALID, 0, "spec field resources: expected an object");
-    if (get_int(v, "memory", &r->memory, err) < 0 ||
-        get_int(v, "memory_swap", &r->memory_swap, err) < 0 ||
-        get_int(v, "cpu_shares", &r->cpu_shares, err) < 0 ||
-        get_int(v, "cpu_quota", &r->cpu_quota, err) < 0 ||
-        get_int(v, "cpu_period", &r->cpu_period, err) < 0 ||
-        get_int(v, "pids_limit", &r->pids_limit, err) < 0)
+    if (rt_json_int(v, WHAT, "memory", &r->memory, err) < 0 ||
+        rt_json_int(v, WHAT, "memory_swap", &r->memory_swap, err) < 0 ||
+        rt_json_int(v, WHAT, "cpu_shares", &r->cpu_shares, err) < 0 ||
+        rt_json_int(v, WHAT, "cpu_quota", &r->cpu_quota, err) < 0 ||
+        rt_json_int(v, WHAT, "cpu_period", &r->cpu_period, err) < 0 ||
+        rt_json_int(v, WHAT, "pids_limit", &r->pids_limit, err) < 0)
         return err_wrap(err, "resources");
     return 0;
 }
@@ -208,24 +149,31 @@ static int get_resources(const json_t *o, struct rt_resources *r, struct err **e
 static int decode_fields(const json_t *j, struct rt_spec *s, struct err **err)
 {
     int64_t caps = 0;
-    if (get_str(j, "id", &s->id, err) < 0 || get_strv(j, "lowerdirs", &s->lowerdirs, err) < 0 ||
-        get_str(j, "upperdir", &s->upperdir, err) < 0 ||
-        get_str(j, "workdir", &s->workdir, err) < 0 || get_str(j, "rootfs", &s->rootfs, err) < 0 ||
-        get_bool(j, "readonly_rootfs", &s->readonly_rootfs, err) < 0 ||
-        get_str(j, "hostname_file", &s->hostname_file, err) < 0 ||
-        get_str(j, "hosts_file", &s->hosts_file, err) < 0 ||
-        get_str(j, "resolv_file", &s->resolv_file, err) < 0 ||
-        get_strv(j, "argv", &s->argv, err) < 0 || get_strv(j, "env", &s->env, err) < 0 ||
-        get_str(j, "cwd", &s->cwd, err) < 0 || get_str(j, "user", &s->user, err) < 0 ||
-        get_str(j, "hostname", &s->hostname, err) < 0 || get_bool(j, "tty", &s->tty, err) < 0 ||
+    if (rt_json_str(j, WHAT, "id", &s->id, err) < 0 ||
+        rt_json_strv(j, WHAT, "lowerdirs", 0, &s->lowerdirs, err) < 0 ||
+        rt_json_str(j, WHAT, "upperdir", &s->upperdir, err) < 0 ||
+        rt_json_str(j, WHAT, "workdir", &s->workdir, err) < 0 ||
+        rt_json_str(j, WHAT, "rootfs", &s->rootfs, err) < 0 ||
+        rt_json_bool(j, WHAT, "readonly_rootfs", &s->readonly_rootfs, err) < 0 ||
+        rt_json_str(j, WHAT, "hostname_file", &s->hostname_file, err) < 0 ||
+        rt_json_str(j, WHAT, "hosts_file", &s->hosts_file, err) < 0 ||
+        rt_json_str(j, WHAT, "resolv_file", &s->resolv_file, err) < 0 ||
+        rt_json_strv(j, WHAT, "argv", 0, &s->argv, err) < 0 ||
+        rt_json_strv(j, WHAT, "env", 0, &s->env, err) < 0 ||
+        rt_json_str(j, WHAT, "cwd", &s->cwd, err) < 0 ||
+        rt_json_str(j, WHAT, "user", &s->user, err) < 0 ||
+        rt_json_str(j, WHAT, "hostname", &s->hostname, err) < 0 ||
+        rt_json_bool(j, WHAT, "tty", &s->tty, err) < 0 ||
         get_namespaces(j, &s->namespaces, err) < 0 ||
-        get_str(j, "netns_path", &s->netns_path, err) < 0 || get_int(j, "caps", &caps, err) < 0 ||
-        get_bool(j, "no_new_privs", &s->no_new_privs, err) < 0 ||
-        get_bool(j, "privileged", &s->privileged, err) < 0 ||
-        get_strv(j, "masked_paths", &s->masked_paths, err) < 0 ||
-        get_strv(j, "readonly_paths", &s->readonly_paths, err) < 0 ||
-        get_str(j, "cgroup_path", &s->cgroup_path, err) < 0 ||
-        get_resources(j, &s->resources, err) < 0 || get_int(j, "shm_size", &s->shm_size, err) < 0)
+        rt_json_str(j, WHAT, "netns_path", &s->netns_path, err) < 0 ||
+        rt_json_int(j, WHAT, "caps", &caps, err) < 0 ||
+        rt_json_bool(j, WHAT, "no_new_privs", &s->no_new_privs, err) < 0 ||
+        rt_json_bool(j, WHAT, "privileged", &s->privileged, err) < 0 ||
+        rt_json_strv(j, WHAT, "masked_paths", 0, &s->masked_paths, err) < 0 ||
+        rt_json_strv(j, WHAT, "readonly_paths", 0, &s->readonly_paths, err) < 0 ||
+        rt_json_str(j, WHAT, "cgroup_path", &s->cgroup_path, err) < 0 ||
+        get_resources(j, &s->resources, err) < 0 ||
+        rt_json_int(j, WHAT, "shm_size", &s->shm_size, err) < 0)
         return -1;
     if (caps < 0 || (uint64_t)caps & ~RT_ALL_CAPS)
         return err_set(err, ERR_INVALID, 0, "spec field caps: unknown capability bits");

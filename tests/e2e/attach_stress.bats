@@ -12,9 +12,7 @@ load ctr_common
 
 bats_require_minimum_version 1.5.0
 
-setup_file() {
-    fixtures_build
-}
+ctr_file_hooks
 
 setup() {
     ctr_dir
@@ -83,11 +81,7 @@ rss_kib() {
     docker -H "unix://$SOCK" attach --no-stdin --sig-proxy=false big1 >/dev/null 2>&1 &
     local dpid=$!
     STOPPED_PIDS+=("$dpid")
-    local i
-    for ((i = 0; i < 50; i++)); do
-        [[ "$(fd_count)" -ge $((FD_BASE + 4)) ]] && break
-        sleep 0.1
-    done
+    wait_fds_above 4
     sleep 0.5
     kill -STOP "$dpid"
     local rss0 peak r t0 st=""
@@ -129,11 +123,7 @@ rss_kib() {
     wait_file "$T/noread.ready" attached 10
     attach_client count "$SOCK" mix1 >"$T/count" &
     local cpid=$!
-    local i
-    for ((i = 0; i < 50; i++)); do
-        [[ "$(fd_count)" -ge $((FD_BASE + 2)) ]] && break
-        sleep 0.1
-    done
+    wait_fds_above 2
     sleep 0.3
     docker_t exec mix1 touch /go
     local rc=0

@@ -12,17 +12,7 @@ load ctr_common
 
 bats_require_minimum_version 1.5.0
 
-setup_file() {
-    fixtures_build
-}
-
-setup() {
-    ctr_dir
-}
-
-teardown() {
-    ctr_teardown
-}
+ctr_file_hooks
 
 layer_count() {
     find "$DATA/layers" -mindepth 1 -maxdepth 1 -type d | wc -l
@@ -133,6 +123,24 @@ layer_count() {
     assert_eq "$(layer_count)" "$before"
     run docker_t commit two 'Bad:Name'
     assert_failed
+    # Parent is the image committed from; history shows each commit's comment, newest first.
+    local id1 id2 cid2
+    id1="$(docker_t image inspect -f '{{.Id}}' stack:1)"
+    id2="$(docker_t image inspect -f '{{.Id}}' stack:2)"
+    cid2="$(docker_t inspect -f '{{.Id}}' two)"
+    assert_eq "$(docker_t image inspect -f '{{.Parent}}' stack:2)" "$id1"
+    assert_eq "$(docker_t image inspect -f '{{.Parent}}' busybox)" ""
+    run docker_t history --no-trunc --format '{{.ID}}|{{.Comment}}' stack:2
+    assert_status 0
+    assert_eq "$(head -n2 <<<"$output")" "$id2|second layer"$'\n'"<missing>|"
+    # Container and ContainerConfig (the container's config) until API 1.45, as dockerd.
+    run curl_b "http://x/v1.44/images/stack:2/json"
+    assert_contains "$output" "\"Container\":\"$cid2\""
+    assert_contains "$output" '"Parent":"'"$id1"'"'
+    assert_eq "$(jq -c '.ContainerConfig.Cmd' <<<"$output")" '["sh","-c","echo 2 > /two; rm /one; echo 3 > /x"]'
+    run curl_b "http://x/v1.45/images/stack:2/json"
+    assert_not_contains "$output" '"Container"'
+    assert_not_contains "$output" '"ContainerConfig"'
     docker_t rm one two >/dev/null
 }
 
@@ -160,6 +168,88 @@ layer_count() {
     assert_fd_baseline
 }
 
+# freezer_state ID: FROZEN, FREEZING or THAWED from the container's freezer cgroup (v1), or
+# FROZEN / THAWED from cgroup.events (v2). Reads with the read builtin: no fork per poll.
+freezer_state() {
+    local f line
+    if [[ "$(host_cgroup_version)" == 1 ]]; then
+        read -r line <"/sys/fs/cgroup/freezer/berth/$1/freezer.state" || return 1
+        echo "$line"
+        return 0
+    fi
+    f="/sys/fs/cgroup/berth/$1/cgroup.events"
+    while read -r line; do
+        [[ "$line" == "frozen 1" ]] && { echo FROZEN; return 0; }
+    done <"$f"
+    echo THAWED
+}
+
+# commit_watch ID ARGS...: runs `docker commit ARGS...` in the background and polls the
+# container's freezer state until it ends; prints the states seen (each once, in the order
+# seen), then "rc=<the commit's exit status>".
+commit_watch() {
+    local id=$1 pid s line
+    shift
+    local states="" cg
+    if [[ "$(host_cgroup_version)" == 1 ]]; then
+        cg="/sys/fs/cgroup/freezer/berth/$id/freezer.state"
+    else
+        cg="/sys/fs/cgroup/berth/$id/cgroup.events"
+    fi
+    [[ -e "$cg" ]] || fail "no freezer file $cg"
+    docker_t commit "$@" >"$T/commit.out" 2>&1 &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        if [[ "$(host_cgroup_version)" == 1 ]]; then
+            read -r s <"$cg" || true
+        else
+            s=THAWED
+            while read -r line; do [[ "$line" == "frozen 1" ]] && s=FROZEN; done <"$cg"
+        fi
+        [[ "$states" == *"$s"* ]] || states+="$s "
+    done
+    local rc=0
+    wait "$pid" || rc=$?
+    echo "$states"
+    echo "rc=$rc"
+}
+
+@test "commit freezes the container while it copies (pause defaults to true), never with --pause=false" {
+    ctr_start
+    # 100 MB in the upper dir makes the copy last long enough to be seen; the loop appends a
+    # counter every few ms.
+    docker_t run -d --name busy busybox sh -c \
+        'head -c 100000000 /dev/zero > /big; i=0; while :; do i=$((i+1)); echo $i >> /count; usleep 2000; done' \
+        >/dev/null
+    local id n0 n1 n2
+    id="$(docker_t inspect -f '{{.Id}}' busy)"
+    # Wait for the loop to be counting.
+    for ((n0 = 0; n0 < 200; n0++)); do
+        docker_t exec busy test -s /count 2>/dev/null && break
+        sleep 0.1
+    done
+    assert_eq "$(freezer_state "$id")" THAWED
+    run commit_watch "$id" busy busy:paused
+    assert_contains "$output" FROZEN
+    assert_contains "$output" rc=0
+    # The container is running again and still counting.
+    assert_eq "$(docker_t inspect -f '{{.State.Status}}' busy)" running
+    assert_eq "$(freezer_state "$id")" THAWED
+    n1="$(docker_t exec busy tail -n1 /count)"
+    sleep 0.3
+    n2="$(docker_t exec busy tail -n1 /count)"
+    ((n2 > n1)) || fail "the counter stopped after the commit: $n1 then $n2"
+    # The committed image holds the counter file up to a whole line.
+    run docker_t run --rm busy:paused sh -c 'tail -c 1 /count | od -An -c'
+    assert_contains "$output" '\n'
+    # --pause=false: the freezer is never engaged.
+    run commit_watch "$id" --pause=false busy busy:live
+    assert_not_contains "$output" FROZEN
+    assert_contains "$output" THAWED
+    assert_contains "$output" rc=0
+    docker_t rm -f busy >/dev/null
+}
+
 @test "berth diff and berth commit" {
     ctr_start
     docker_t run --name b1 busybox sh -c 'echo hi > /tmp/hi; rm /bin/vi' >/dev/null
@@ -178,6 +268,26 @@ layer_count() {
     assert_status 0
     assert_match "$output" '^sha256:[0-9a-f]{64}$'
     assert_eq "$(docker_t image inspect -f '{{len .RepoTags}}' "$output")" 0
+    # The same commands under `berth container`.
+    run berth_t container diff b1
+    assert_status 0
+    assert_eq "$output" $'C /bin\nD /bin/vi\nC /tmp\nA /tmp/hi'
+    run berth_t container commit -m via-container b1 berthimg:2
+    assert_status 0
+    assert_eq "$(docker_t image inspect -f '{{.Id}}|{{.Comment}}' berthimg:2)" "$output|via-container"
+    run berth_t container cp b1:/tmp/hi "$T/hi-out"
+    assert_status 0
+    assert_eq "$(cat "$T/hi-out")" hi
+    echo there >"$T/there"
+    run berth_t container cp "$T/there" b1:/tmp/there
+    assert_status 0
+    run berth_t container export -o "$T/b1.tar" b1
+    assert_status 0
+    run tar -xOf "$T/b1.tar" tmp/there
+    assert_eq "$output" there
+    run berth_t container commit --help
+    assert_contains "$output" "Usage:  berth container commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]"
+    assert_contains "$output" "--pause"
     docker_t rm b1 >/dev/null
 }
 
@@ -199,6 +309,18 @@ layer_count() {
     # The layer digests skopeo computed are the diff-ids berthd recorded.
     run skopeo inspect --config "oci:$T/oci:saved"
     assert_contains "$output" "$(docker_t image inspect -f '{{index .RootFS.Layers 1}}' saved:1)"
+    # No tar is kept for a committed layer: save packs the layer's files again, and files that
+    # no longer pack to the diff-id fail the save rather than give a layer the config does not
+    # name (the status went out already: the transfer is cut, the reason is in the log).
+    local diff dir
+    diff="$(docker_t image inspect -f '{{index .RootFS.Layers 1}}' saved:1)"
+    [[ ! -e "$DATA/blobs/sha256/${diff#sha256:}" ]] || fail "a blob was stored for the commit"
+    dir="$(grep -l "\"$diff\"" "$DATA"/layers/*/layer.json | head -n1)"
+    [[ -n "$dir" ]] || fail "no layer dir with diff-id $diff"
+    echo changed >"$(dirname "$dir")/diff/root/hello-docker"
+    run docker_t save -o "$T/bad.tar" saved:1
+    assert_failed
+    assert_contains "$(cat "$LOG")" "layer $diff cannot be saved: its files pack to sha256:"
     docker_t rm s1 >/dev/null
 }
 

@@ -12,26 +12,8 @@ load ctr_common
 
 bats_require_minimum_version 1.5.0
 
-setup_file() {
-    fixtures_build
-    REG_PORT="$(free_port)"
-    registry_start "$BATS_FILE_TMPDIR/reg" "$REG_PORT"
-    REG="$REG_ADDR"
-    registry_push_fixtures "$REG" >/dev/null
-    export REG
-}
-
-teardown_file() {
-    registry_stop "$BATS_FILE_TMPDIR/reg" || true
-}
-
-setup() {
-    ctr_dir
-}
-
-teardown() {
-    ctr_teardown
-}
+ctr_file_hooks
+registry_file_hooks
 
 # ---------------------------------------------------------------------------------------------
 

@@ -11,17 +11,7 @@ load ctr_common
 
 bats_require_minimum_version 1.5.0
 
-setup_file() {
-    fixtures_build
-}
-
-setup() {
-    ctr_dir
-}
-
-teardown() {
-    ctr_teardown
-}
+ctr_file_hooks
 
 # host_marker: a file on the host whose content and checksum the tests compare before and after.
 host_marker() {

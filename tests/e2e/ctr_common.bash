@@ -3,16 +3,6 @@
 # Helpers shared by containers.bats, isolation.bats and restore.bats (issue 4). Load after
 # helpers and registry.
 
-# docker_t ARGS...: docker_b under a timeout, so nothing can hang the test.
-docker_t() {
-    timeout 60 env DOCKER_CONFIG="$T/docker-config" docker -H "unix://$SOCK" "$@"
-}
-
-# berth_t ARGS...: the berth CLI under a timeout.
-berth_t() {
-    timeout 60 "$BERTH" -H "unix://$SOCK" "$@"
-}
-
 # fd_count: the daemon's open fds now.
 fd_count() {
     find "/proc/$BERTHD_PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l
@@ -22,6 +12,22 @@ fd_count() {
 # <id>/shim.sock is appended, which the daemon must cope with).
 ctr_dir() {
     berthd_dir
+}
+
+# ctr_file_hooks: define the usual hooks of a container test file: setup_file builds the
+# fixtures, setup makes the test's daemon directories (ctr_dir), teardown is ctr_teardown. Call
+# it at the top level after the loads; a file that needs more redefines that hook after the call.
+# shellcheck disable=SC2317 # the hooks are called by bats
+ctr_file_hooks() {
+    setup_file() {
+        fixtures_build
+    }
+    setup() {
+        ctr_dir
+    }
+    teardown() {
+        ctr_teardown
+    }
 }
 
 # ctr_start [BERTHD ARGS...]: start the daemon, load the busybox fixture as busybox:latest and
@@ -37,6 +43,17 @@ ctr_start() {
 fd_settle_base() {
     sleep 0.2
     FD_BASE="$(fd_count)"
+}
+
+# wait_fds_above N: wait up to 5 s until the daemon has FD_BASE + N fds open or more (e.g. once
+# N/2 attach clients are connected); no failure when it does not.
+wait_fds_above() {
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [[ "$(fd_count)" -ge $((FD_BASE + $1)) ]] && return 0
+        sleep 0.1
+    done
+    return 0
 }
 
 # assert_fd_baseline: the daemon's fd count comes back to FD_BASE within 5 s.

@@ -221,6 +221,16 @@ berth_b() {
     "$BERTH" -H "unix://$SOCK" "$@"
 }
 
+# docker_t ARGS...: docker_b under a timeout, so nothing (a CLI prompt) can hang the test.
+docker_t() {
+    timeout 60 env DOCKER_CONFIG="$T/docker-config" docker -H "unix://$SOCK" "$@"
+}
+
+# berth_t ARGS...: berth_b under a timeout.
+berth_t() {
+    timeout 60 "$BERTH" -H "unix://$SOCK" "$@"
+}
+
 # raw_http [e2e.py raw options...] < request: send raw bytes to $SOCK (or $RAW_SOCK), print the
 # reply. `--mark` appends '#rawhttp: closed|reset|open'.
 raw_http() {

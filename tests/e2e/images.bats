@@ -8,12 +8,7 @@ load helpers
 load registry
 
 setup_file() {
-    fixtures_build
-    REG_PORT="$(free_port)"
-    registry_start "$BATS_FILE_TMPDIR/reg" "$REG_PORT"
-    REG="$REG_ADDR"
-    REGD="$REG_DIR"
-    registry_push_fixtures "$REG" >/dev/null
+    registry_file_start
     TREG_PORT="$(free_port)"
     TOKEN_PORT="$(free_port)"
     while [[ "$TOKEN_PORT" == "$TREG_PORT" ]]; do TOKEN_PORT="$(free_port)"; done
@@ -25,7 +20,7 @@ setup_file() {
 }
 
 teardown_file() {
-    registry_stop "$BATS_FILE_TMPDIR/reg" || true
+    registry_file_stop
     registry_stop "$BATS_FILE_TMPDIR/treg" || true
 }
 
@@ -45,16 +40,6 @@ fx() {
 # hex DIGEST: the hex part of sha256:<hex>.
 hex() {
     echo "${1#sha256:}"
-}
-
-# docker_t ARGS...: docker_b under a timeout, so a CLI prompt can never hang the test.
-docker_t() {
-    timeout 60 env DOCKER_CONFIG="$T/docker-config" docker -H "unix://$SOCK" "$@"
-}
-
-# berth_t ARGS...: the berth CLI under a timeout.
-berth_t() {
-    timeout 60 "$BERTH" -H "unix://$SOCK" "$@"
 }
 
 # urlenc STRING: percent-encode for a query value.

@@ -17,13 +17,7 @@ bats_require_minimum_version 1.5.0
 
 DEFAULT_CAPS=00000000a80425fb
 
-setup_file() {
-    fixtures_build
-}
-
-setup() {
-    ctr_dir
-}
+ctr_file_hooks
 
 teardown() {
     tm_teardown
@@ -222,11 +216,7 @@ outer_modes() {
     docker_b attach --no-stdin two1 >"$T/b.out" 2>"$T/b.err" &
     local pb=$!
     # Both clients are attached once the daemon holds two more connections than at rest.
-    local i
-    for ((i = 0; i < 50; i++)); do
-        [[ "$(fd_count)" -ge $((FD_BASE + 4)) ]] && break
-        sleep 0.1
-    done
+    wait_fds_above 4
     sleep 0.5
     docker_t exec two1 touch /go
     local rc=0
@@ -508,4 +498,26 @@ outer_modes() {
     docker_t rm -f bt1 bt2 >/dev/null
     no_containers
     assert_fd_baseline
+}
+
+@test "exec: ConsoleSize of the start body sizes the exec's tty before it runs" {
+    ctr_start
+    docker_t run -d --name cs1 busybox sleep 1000 >/dev/null
+    local eid out
+    eid="$(curl_b -X POST -H 'Content-Type: application/json' \
+        -d '{"Cmd":["stty","size"],"Tty":true,"AttachStdout":true}' \
+        http://x/containers/cs1/exec | json_get 'j["Id"]')"
+    out="$(curl_b --max-time 10 -X POST -H 'Content-Type: application/json' \
+        -d '{"Detach":false,"Tty":true,"ConsoleSize":[33,111]}' "http://x/exec/$eid/start")"
+    assert_eq "$(tr -d '\r' <<<"$out")" "33 111"
+    # and from the create body, as API 1.42+ also allows
+    eid="$(curl_b -X POST -H 'Content-Type: application/json' \
+        -d '{"Cmd":["stty","size"],"Tty":true,"AttachStdout":true,"ConsoleSize":[21,77]}' \
+        http://x/containers/cs1/exec | json_get 'j["Id"]')"
+    out="$(curl_b --max-time 10 -X POST -H 'Content-Type: application/json' \
+        -d '{"Detach":false,"Tty":true}' "http://x/exec/$eid/start")"
+    assert_eq "$(tr -d '\r' <<<"$out")" "21 77"
+    assert_eq "$(http_status "http://x/containers/cs1/exec" -X POST -H 'Content-Type: application/json' \
+        -d '{"Cmd":["true"],"ConsoleSize":[1]}')" 400
+    docker_t rm -f cs1 >/dev/null
 }

@@ -13,6 +13,8 @@ load ctr_common
 
 bats_require_minimum_version 1.5.0
 
+ctr_file_hooks
+
 # Docker's default capability set (moby oci/caps/defaults.go).
 DEFAULT_CAPS=00000000a80425fb
 
@@ -29,10 +31,6 @@ setup_file() {
             --layer-dir "$BATS_FILE_TMPDIR/bad$d/rootfs" --cmd '["true"]' \
             --docker-archive "$BATS_FILE_TMPDIR/bad$d.tar" --repo-tag "bad$d:latest" >/dev/null
     done
-}
-
-setup() {
-    ctr_dir
 }
 
 teardown() {

@@ -14,17 +14,7 @@ load ctr_common
 
 bats_require_minimum_version 1.5.0
 
-setup_file() {
-    fixtures_build
-}
-
-setup() {
-    ctr_dir
-}
-
-teardown() {
-    ctr_teardown
-}
+ctr_file_hooks
 
 # ip_of NAME: the container's address as docker inspect shows it.
 ip_of() {

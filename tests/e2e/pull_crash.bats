@@ -8,18 +8,7 @@
 load helpers
 load registry
 
-setup_file() {
-    fixtures_build --bench
-    REG_PORT="$(free_port)"
-    registry_start "$BATS_FILE_TMPDIR/reg" "$REG_PORT"
-    REGD="$REG_DIR"
-    registry_push_fixtures "$REG_ADDR" >/dev/null
-    export REG_PORT REGD
-}
-
-teardown_file() {
-    registry_stop "$BATS_FILE_TMPDIR/reg" || true
-}
+registry_file_hooks --bench
 
 setup() {
     berthd_dir
@@ -32,10 +21,6 @@ teardown() {
 
 fx() {
     fixture_get "$1"
-}
-
-docker_t() {
-    timeout 60 env DOCKER_CONFIG="$T/docker-config" docker -H "unix://$SOCK" "$@"
 }
 
 # proxy_start RULES_JSON: a proxy to the registry holding transfers as RULES_JSON says (see

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck disable=SC2153 # REG and REGD come from registry_file_start
 # Pull security (TEST-PLAN.md §2 L1-L12, §3 D1-D3, D6): tampered blobs and manifests in the
 # registry's storage, malicious layers (tests/fixtures/evil_layers.py), and names that try to
 # leave the data root. Every refusal must leave no image, no layer and nothing in tmp/, and
@@ -8,19 +9,7 @@
 load helpers
 load registry
 
-setup_file() {
-    fixtures_build
-    REG_PORT="$(free_port)"
-    registry_start "$BATS_FILE_TMPDIR/reg" "$REG_PORT"
-    REG="$REG_ADDR"
-    REGD="$REG_DIR"
-    registry_push_fixtures "$REG" >/dev/null
-    export REG REGD
-}
-
-teardown_file() {
-    registry_stop "$BATS_FILE_TMPDIR/reg" || true
-}
+registry_file_hooks
 
 setup() {
     berthd_dir
@@ -39,10 +28,6 @@ fx() {
 
 hex() {
     echo "${1#sha256:}"
-}
-
-docker_t() {
-    timeout 60 env DOCKER_CONFIG="$T/docker-config" docker -H "unix://$SOCK" "$@"
 }
 
 # chain_ids KEY: the chain ids (hex) of fixture KEY's layers, bottom first.

@@ -69,6 +69,37 @@ registry_start() {
     fi
 }
 
+# registry_file_start [fixtures_build ARGS...]: the usual setup_file of a file that pulls:
+# build the fixtures, start a registry on a free port with storage in $BATS_FILE_TMPDIR/reg and
+# push the fixtures to it. Sets and exports REG_PORT, REG (host:port) and REGD (its storage).
+registry_file_start() {
+    fixtures_build "$@"
+    REG_PORT="$(free_port)"
+    registry_start "$BATS_FILE_TMPDIR/reg" "$REG_PORT"
+    REG="$REG_ADDR"
+    REGD="$REG_DIR"
+    registry_push_fixtures "$REG" >/dev/null
+    export REG_PORT REG REGD
+}
+
+# registry_file_stop: the teardown_file matching registry_file_start.
+registry_file_stop() {
+    registry_stop "$BATS_FILE_TMPDIR/reg" || true
+}
+
+# registry_file_hooks [fixtures_build ARGS...]: define setup_file as registry_file_start ARGS
+# and teardown_file as registry_file_stop. Call it at the top level after the loads.
+# shellcheck disable=SC2317 # the hooks are called by bats
+registry_file_hooks() {
+    REG_FILE_ARGS=("$@")
+    setup_file() {
+        registry_file_start "${REG_FILE_ARGS[@]}"
+    }
+    teardown_file() {
+        registry_file_stop
+    }
+}
+
 # registry_gen_pki PKI IP: a test PKI for an HTTPS registry on IP (tests/fixtures/registry.sh
 # gen-pki): ca.crt, server.crt/.key, clientca.crt, client.cert/.key. Start the registry with
 # `REGISTRY_HOST=IP registry_start DIR PORT tls PKI` (clientca.crt in PKI: client certs

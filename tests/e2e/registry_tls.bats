@@ -65,11 +65,6 @@ teardown() {
     berthd_teardown
 }
 
-# docker_t ARGS...: docker_b under a timeout.
-docker_t() {
-    timeout 60 env DOCKER_CONFIG="$T/docker-config" docker -H "unix://$SOCK" "$@"
-}
-
 # trust HOSTPORT FILE...: put FILEs from the PKI into $CERTS/HOSTPORT/.
 trust() {
     local hp="$1" f

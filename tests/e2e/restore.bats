@@ -16,17 +16,7 @@ bats_require_minimum_version 1.5.0
 # A container that prints 1, 2, 3, ... every 0.2 s.
 COUNTER='i=0; while :; do i=$((i+1)); echo $i; sleep 0.2; done'
 
-setup_file() {
-    fixtures_build
-}
-
-setup() {
-    ctr_dir
-}
-
-teardown() {
-    ctr_teardown
-}
+ctr_file_hooks
 
 # daemon_kill9: SIGKILL the test's daemon (by its PID) and reap it.
 daemon_kill9() {

@@ -21,10 +21,6 @@ teardown() {
     berthd_teardown
 }
 
-docker_t() {
-    timeout 60 env DOCKER_CONFIG="$T/docker-config" docker -H "unix://$SOCK" "$@"
-}
-
 # drop_layer_blobs: remove every stored blob but the image config, so a save can start (the
 # image and its config are there) and fails when it reaches the first layer.
 drop_layer_blobs() {

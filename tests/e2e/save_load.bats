@@ -8,18 +8,7 @@
 load helpers
 load registry
 
-setup_file() {
-    fixtures_build --bench
-    REG_PORT="$(free_port)"
-    registry_start "$BATS_FILE_TMPDIR/reg" "$REG_PORT"
-    REG="$REG_ADDR"
-    registry_push_fixtures "$REG" >/dev/null
-    export REG
-}
-
-teardown_file() {
-    registry_stop "$BATS_FILE_TMPDIR/reg" || true
-}
+registry_file_hooks --bench
 
 setup() {
     berthd_dir
@@ -32,14 +21,6 @@ teardown() {
         umount -l "$TMPFS" || true
     fi
     berthd_teardown
-}
-
-docker_t() {
-    timeout 60 env DOCKER_CONFIG="$T/docker-config" docker -H "unix://$SOCK" "$@"
-}
-
-berth_t() {
-    timeout 60 "$BERTH" -H "unix://$SOCK" "$@"
 }
 
 # store_state: what the store holds on disk (images, layers, blobs, refs) and tmp/'s content.

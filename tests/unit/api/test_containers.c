@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "api/containers.h"
+#include "tests/unit/testutil.h"
 
 static char *dump(json_t *j)
 {
@@ -23,48 +24,6 @@ static json_t *parse(const char *s)
     return j;
 }
 
-/* docker run -i -t --name x busybox /bin/sh, as CLI 28.2.2 sent it (1734 bytes with its '\n'). */
-static const char body_1734[] =
-    "{\"Hostname\":\"\",\"Domainname\":\"\",\"User\":\"\",\"AttachStdin\":true,\"AttachStdout\":"
-    "true,\"AttachS"
-    "tderr\":true,\"Tty\":true,\"OpenStdin\":true,\"StdinOnce\":true,\"Env\":null,\"Cmd\":[\"/bin/"
-    "sh\"],\"I"
-    "mage\":\"busybox\",\"Volumes\":{},\"WorkingDir\":\"\",\"Entrypoint\":null,\"OnBuild\":null,"
-    "\"Labels\":{"
-    "},\"HostConfig\":{\"Binds\":null,\"ContainerIDFile\":\"\",\"LogConfig\":{\"Type\":\"\","
-    "\"Config\":{}},\"N"
-    "etworkMode\":\"default\",\"PortBindings\":{},\"RestartPolicy\":{\"Name\":\"no\","
-    "\"MaximumRetryCount\""
-    ":0},\"AutoRemove\":false,\"VolumeDriver\":\"\",\"VolumesFrom\":null,\"ConsoleSize\":[40,120],"
-    "\"CapA"
-    "dd\":null,\"CapDrop\":null,\"CgroupnsMode\":\"\",\"Dns\":[],\"DnsOptions\":[],\"DnsSearch\":[]"
-    ",\"Extra"
-    "Hosts\":null,\"GroupAdd\":null,\"IpcMode\":\"\",\"Cgroup\":\"\",\"Links\":null,"
-    "\"OomScoreAdj\":0,\"PidMo"
-    "de\":\"\",\"Privileged\":false,\"PublishAllPorts\":false,\"ReadonlyRootfs\":false,"
-    "\"SecurityOpt\":n"
-    "ull,\"UTSMode\":\"\",\"UsernsMode\":\"\",\"ShmSize\":0,\"Isolation\":\"\",\"CpuShares\":0,"
-    "\"Memory\":0,\"Na"
-    "noCpus\":0,\"CgroupParent\":\"\",\"BlkioWeight\":0,\"BlkioWeightDevice\":[],"
-    "\"BlkioDeviceReadBps\":"
-    "[],\"BlkioDeviceWriteBps\":[],\"BlkioDeviceReadIOps\":[],\"BlkioDeviceWriteIOps\":[],"
-    "\"CpuPerio"
-    "d\":0,\"CpuQuota\":0,\"CpuRealtimePeriod\":0,\"CpuRealtimeRuntime\":0,\"CpusetCpus\":\"\","
-    "\"CpusetMe"
-    "ms\":\"\",\"Devices\":[],\"DeviceCgroupRules\":null,\"DeviceRequests\":null,"
-    "\"MemoryReservation\":0"
-    ",\"MemorySwap\":0,\"MemorySwappiness\":-1,\"OomKillDisable\":false,\"PidsLimit\":0,"
-    "\"Ulimits\":[],"
-    "\"CpuCount\":0,\"CpuPercent\":0,\"IOMaximumIOps\":0,\"IOMaximumBandwidth\":0,\"MaskedPaths\":"
-    "null,"
-    "\"ReadonlyPaths\":null},\"NetworkingConfig\":{\"EndpointsConfig\":{\"default\":{"
-    "\"IPAMConfig\":nul"
-    "l,\"Links\":null,\"Aliases\":null,\"MacAddress\":\"\",\"DriverOpts\":null,\"GwPriority\":0,"
-    "\"NetworkI"
-    "D\":\"\",\"EndpointID\":\"\",\"Gateway\":\"\",\"IPAddress\":\"\",\"IPPrefixLen\":0,"
-    "\"IPv6Gateway\":\"\",\"Glob"
-    "alIPv6Address\":\"\",\"GlobalIPv6PrefixLen\":0,\"DNSNames\":null}}}}";
-
 static const char body_dockerpy[] =
     "{\"Tty\": false, \"OpenStdin\": false, \"StdinOnce\": false, \"AttachStdin\": false, "
     "\"AttachStdout\": true, \"AttachStderr\": true, \"Cmd\": [\"echo\", \"hi\"], "
@@ -76,8 +35,8 @@ static const char body_dockerpy[] =
 static void test_create_body_round_trip(void **state)
 {
     (void)state;
-    assert_int_equal(strlen(body_1734) + 1, 1734);
-    json_auto_t *j = parse(body_1734);
+    assert_int_equal(strlen(tu_create_body_1734) + 1, 1734);
+    json_auto_t *j = parse(tu_create_body_1734);
     struct api_container_config c;
     struct err *err = NULL;
     assert_int_equal(api_container_config_decode(j, &c, &err), 0);
@@ -97,7 +56,7 @@ static void test_create_body_round_trip(void **state)
     assert_int_equal(c.stop_timeout, -1);
     json_auto_t *again = api_container_create_encode(&c);
     char *txt = dump(again);
-    assert_string_equal(txt, body_1734);
+    assert_string_equal(txt, tu_create_body_1734);
     free(txt);
     api_container_config_release(&c);
 }

@@ -12,48 +12,7 @@
 
 #include "api/containers.h"
 #include "client/containers.h"
-
-/* docker run -i -t --name x busybox /bin/sh, as CLI 28.2.2 sent it (API.md 3.7). */
-static const char body_1734[] =
-    "{\"Hostname\":\"\",\"Domainname\":\"\",\"User\":\"\",\"AttachStdin\":true,\"AttachStdout\":"
-    "true,\"AttachS"
-    "tderr\":true,\"Tty\":true,\"OpenStdin\":true,\"StdinOnce\":true,\"Env\":null,\"Cmd\":[\"/bin/"
-    "sh\"],\"I"
-    "mage\":\"busybox\",\"Volumes\":{},\"WorkingDir\":\"\",\"Entrypoint\":null,\"OnBuild\":null,"
-    "\"Labels\":{"
-    "},\"HostConfig\":{\"Binds\":null,\"ContainerIDFile\":\"\",\"LogConfig\":{\"Type\":\"\","
-    "\"Config\":{}},\"N"
-    "etworkMode\":\"default\",\"PortBindings\":{},\"RestartPolicy\":{\"Name\":\"no\","
-    "\"MaximumRetryCount\""
-    ":0},\"AutoRemove\":false,\"VolumeDriver\":\"\",\"VolumesFrom\":null,\"ConsoleSize\":[40,120],"
-    "\"CapA"
-    "dd\":null,\"CapDrop\":null,\"CgroupnsMode\":\"\",\"Dns\":[],\"DnsOptions\":[],\"DnsSearch\":[]"
-    ",\"Extra"
-    "Hosts\":null,\"GroupAdd\":null,\"IpcMode\":\"\",\"Cgroup\":\"\",\"Links\":null,"
-    "\"OomScoreAdj\":0,\"PidMo"
-    "de\":\"\",\"Privileged\":false,\"PublishAllPorts\":false,\"ReadonlyRootfs\":false,"
-    "\"SecurityOpt\":n"
-    "ull,\"UTSMode\":\"\",\"UsernsMode\":\"\",\"ShmSize\":0,\"Isolation\":\"\",\"CpuShares\":0,"
-    "\"Memory\":0,\"Na"
-    "noCpus\":0,\"CgroupParent\":\"\",\"BlkioWeight\":0,\"BlkioWeightDevice\":[],"
-    "\"BlkioDeviceReadBps\":"
-    "[],\"BlkioDeviceWriteBps\":[],\"BlkioDeviceReadIOps\":[],\"BlkioDeviceWriteIOps\":[],"
-    "\"CpuPerio"
-    "d\":0,\"CpuQuota\":0,\"CpuRealtimePeriod\":0,\"CpuRealtimeRuntime\":0,\"CpusetCpus\":\"\","
-    "\"CpusetMe"
-    "ms\":\"\",\"Devices\":[],\"DeviceCgroupRules\":null,\"DeviceRequests\":null,"
-    "\"MemoryReservation\":0"
-    ",\"MemorySwap\":0,\"MemorySwappiness\":-1,\"OomKillDisable\":false,\"PidsLimit\":0,"
-    "\"Ulimits\":[],"
-    "\"CpuCount\":0,\"CpuPercent\":0,\"IOMaximumIOps\":0,\"IOMaximumBandwidth\":0,\"MaskedPaths\":"
-    "null,"
-    "\"ReadonlyPaths\":null},\"NetworkingConfig\":{\"EndpointsConfig\":{\"default\":{"
-    "\"IPAMConfig\":nul"
-    "l,\"Links\":null,\"Aliases\":null,\"MacAddress\":\"\",\"DriverOpts\":null,\"GwPriority\":0,"
-    "\"NetworkI"
-    "D\":\"\",\"EndpointID\":\"\",\"Gateway\":\"\",\"IPAddress\":\"\",\"IPPrefixLen\":0,"
-    "\"IPv6Gateway\":\"\",\"Glob"
-    "alIPv6Address\":\"\",\"GlobalIPv6PrefixLen\":0,\"DNSNames\":null}}}}";
+#include "tests/unit/testutil.h"
 
 /* main.c's, which the library leaves out: these tests never reach a daemon. */
 int cli_ctx_client(struct cli_ctx *ctx, struct cli_client **out, struct err **err)
@@ -126,7 +85,7 @@ static void test_body_it_matches_docker(void **state)
     char *argv[] = {"-i", "-t", "--name", "x", "busybox", "/bin/sh"};
     json_auto_t *body = body_for("run", 6, argv, false, 40, 120);
     char *txt = dump(body);
-    assert_string_equal(txt, body_1734);
+    assert_string_equal(txt, tu_create_body_1734);
     free(txt);
 }
 
@@ -135,7 +94,7 @@ static void test_body_detached(void **state)
     (void)state;
     char *argv[] = {"-d", "--name", "d1", "busybox", "sleep", "1000"};
     json_auto_t *body = body_for("run", 6, argv, true, 0, 0);
-    json_auto_t *want = parse(body_1734);
+    json_auto_t *want = parse(tu_create_body_1734);
     json_object_set_new(want, "AttachStdin", json_false());
     json_object_set_new(want, "AttachStdout", json_false());
     json_object_set_new(want, "AttachStderr", json_false());

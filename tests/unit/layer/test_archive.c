@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "daemon/layer/layer.h"
+#include "tests/unit/testutil.h"
 
 struct fx {
     char base[64];
@@ -23,26 +24,12 @@ struct fx {
     char out[96];
 };
 
-static void run(const char *fmt, ...) _printf_(1, 2);
-static void run(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    _cleanup_free_ char *cmd = xvasprintf(fmt, ap);
-    va_end(ap);
-    int r = system(cmd);
-    if (r != 0)
-        fail_msg("command failed (%d): %s", r, cmd);
-}
-
 static int setup(void **state)
 {
     struct fx *fx = xcalloc(1, sizeof(*fx));
-    strcpy(fx->base, "/tmp/berth-archive-XXXXXX");
-    assert_non_null(mkdtemp(fx->base));
-    snprintf(fx->tar, sizeof(fx->tar), "%s/a.tar", fx->base);
-    snprintf(fx->out, sizeof(fx->out), "%s/out", fx->base);
-    assert_int_equal(mkdir(fx->out, 0700), 0);
+    tu_mkdtemp(fx->base, sizeof(fx->base), "archive");
+    tu_path(fx->tar, sizeof(fx->tar), fx->base, "a.tar", 0);
+    tu_path(fx->out, sizeof(fx->out), fx->base, "out", 0700);
     *state = fx;
     return 0;
 }
@@ -50,7 +37,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *fx = *state;
-    run("rm -rf '%s'", fx->base);
+    tu_run("rm -rf '%s'", fx->base);
     free(fx);
     return 0;
 }
@@ -71,12 +58,12 @@ static void mktar(const struct fx *fx, const char *mode, const char *body)
             "%s\n",
             fx->tar, mode, body);
     fclose(f);
-    run("python3 '%s'", py);
+    tu_run("python3 '%s'", py);
 }
 
 static int extract(const struct fx *fx, int64_t max, struct layer_archive **a, struct err **err)
 {
-    run("rm -rf '%s' && mkdir '%s'", fx->out, fx->out); /* the caller's job after a failure */
+    tu_run("rm -rf '%s' && mkdir '%s'", fx->out, fx->out); /* the caller's job after a failure */
     return layer_archive_extract(fx->tar, fx->out, max, a, err);
 }
 
@@ -131,8 +118,8 @@ static void test_writer_round_trip(void **state)
 
     /* GNU tar agrees on order, owners, times and modes */
     _cleanup_free_ char *list = xasprintf("%s/list", fx->base);
-    run("tar --numeric-owner --full-time -tvf '%s' | awk '{print $1, $2, $3, $4, $6}' > '%s'",
-        fx->tar, list);
+    tu_run("tar --numeric-owner --full-time -tvf '%s' | awk '{print $1, $2, $3, $4, $6}' > '%s'",
+           fx->tar, list);
     _cleanup_free_ char *text = NULL;
     size_t len = 0;
     assert_int_equal(fsu_read_file(list, 4096, &text, &len), 0);
@@ -225,7 +212,7 @@ static void test_reader_refuses(void **state)
     expect_refused(fx, ERR_INVALID, "");
     mktar(fx, "w:xz", "    add(t, 'x', b'1')");
     expect_refused(fx, ERR_INVALID, "");
-    run("head -c 4096 /dev/urandom > '%s'", fx->tar);
+    tu_run("head -c 4096 /dev/urandom > '%s'", fx->tar);
     expect_refused(fx, ERR_INVALID, "");
     mktar(fx, "w", "    add(t, 'big', b'x' * 2000000)");
     expect_refused(fx, ERR_TOO_LARGE, "more than");
@@ -246,7 +233,7 @@ static void test_reader_gzip(void **state)
     assert_int_equal(f->size, 2);
     layer_archive_free(a);
     /* gzip inside gzip is one level too many */
-    run("gzip -c '%s' > '%s.gz' && mv '%s.gz' '%s'", fx->tar, fx->tar, fx->tar, fx->tar);
+    tu_run("gzip -c '%s' > '%s.gz' && mv '%s.gz' '%s'", fx->tar, fx->tar, fx->tar, fx->tar);
     expect_refused(fx, ERR_INVALID, "");
 }
 

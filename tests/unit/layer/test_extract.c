@@ -16,32 +16,20 @@
 #include <cmocka.h>
 
 #include "daemon/layer/layer.h"
+#include "tests/unit/testutil.h"
 
 struct fx {
     char root[64];
     int root_fd;
 };
 
-static void run(const char *fmt, ...) _printf_(1, 2);
-static void run(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    _cleanup_free_ char *cmd = xvasprintf(fmt, ap);
-    va_end(ap);
-    int r = system(cmd);
-    if (r != 0)
-        fail_msg("command failed (%d): %s", r, cmd);
-}
-
 static int setup(void **state)
 {
     struct fx *fx = xcalloc(1, sizeof(*fx));
-    strcpy(fx->root, "/tmp/berth-extract-XXXXXX");
-    assert_non_null(mkdtemp(fx->root));
-    run("cd %s && mkdir -p etc dest tmp && echo inroot > etc/passwd && ln -s /etc a && "
-        "ln -s ../../../../.. up && ln -s a b && ln -s /etc/passwd plink && echo f > file",
-        fx->root);
+    tu_mkdtemp(fx->root, sizeof(fx->root), "extract");
+    tu_run("cd %s && mkdir -p etc dest tmp && echo inroot > etc/passwd && ln -s /etc a && "
+           "ln -s ../../../../.. up && ln -s a b && ln -s /etc/passwd plink && echo f > file",
+           fx->root);
     fx->root_fd = open(fx->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     assert_true(fx->root_fd >= 0);
     *state = fx;
@@ -52,7 +40,7 @@ static int teardown(void **state)
 {
     struct fx *fx = *state;
     close(fx->root_fd);
-    run("rm -rf %s", fx->root);
+    tu_run("rm -rf %s", fx->root);
     free(fx);
     return 0;
 }
@@ -130,7 +118,7 @@ static void test_realpath(void **state)
         free(out);
     }
     /* a loop is an error, not a hang */
-    run("cd %s && ln -s loop2 loop1 && ln -s loop1 loop2", fx->root);
+    tu_run("cd %s && ln -s loop2 loop1 && ln -s loop1 loop2", fx->root);
     char *out = NULL;
     assert_int_equal(layer_root_realpath(fx->root_fd, "/loop1", &out, &err), -1);
     err_free(err);
@@ -140,7 +128,8 @@ static void test_realpath(void **state)
 static char *mktar(struct fx *fx, const char *name, const char *specs, const char *compress)
 {
     char *path = xasprintf("%s/%s", fx->root, name);
-    run("python3 - %s '%s' %s <<'EOF'\n"
+    tu_run(
+        "python3 - %s '%s' %s <<'EOF'\n"
         "import io, sys, tarfile, gzip, bz2\n"
         "out, specs, comp = sys.argv[1], sys.argv[2].split(), sys.argv[3]\n"
         "b = io.BytesIO()\n"
@@ -185,7 +174,7 @@ static void test_extract(void **state)
     struct stat st;
     char p[256];
     chmod(fx->root, 0755);
-    run("chmod 0700 %s/dest", fx->root);
+    tu_run("chmod 0700 %s/dest", fx->root);
     _cleanup_free_ char *ok = mktar(fx, "ok.tar", "dir:./ file:x/y file:.wh.z sym:l:/etc", "none");
     assert_int_equal(extract(fx, ok, "/dest", true, -1, &err), 0);
     snprintf(p, sizeof(p), "%s/dest/x/y", fx->root);
@@ -239,7 +228,7 @@ static void test_extract_refused(void **state)
     }
     assert_int_equal(access("/tmp/berth-extract-escape", F_OK), -1);
     /* noOverwriteDirNonDir, both ways, with docker's words */
-    run("mkdir -p %s/dest/adir && echo f > %s/dest/afile", fx->root, fx->root);
+    tu_run("mkdir -p %s/dest/adir && echo f > %s/dest/afile", fx->root, fx->root);
     struct err *err = NULL;
     _cleanup_free_ char *f = mktar(fx, "fod.tar", "file:adir", "none");
     assert_int_equal(extract(fx, f, "/dest", true, -1, &err), -1);

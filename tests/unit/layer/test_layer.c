@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "daemon/layer/layer.h"
+#include "tests/unit/testutil.h"
 
 struct fx {
     char base[64];
@@ -30,40 +31,15 @@ struct fx {
     nlink_t shadow_nlink;
 };
 
-static void run(const char *fmt, ...) _printf_(1, 2);
-static void run(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    _cleanup_free_ char *cmd = xvasprintf(fmt, ap);
-    va_end(ap);
-    int r = system(cmd);
-    if (r != 0)
-        fail_msg("command failed (%d): %s", r, cmd);
-}
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-    for (struct dirent *de; (de = readdir(d)) != NULL;)
-        n += de->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
 static int setup(void **state)
 {
     struct fx *fx = xcalloc(1, sizeof(*fx));
     struct stat st;
-    strcpy(fx->base, "/tmp/berth-layer-XXXXXX");
-    assert_non_null(mkdtemp(fx->base));
-    snprintf(fx->dest, sizeof(fx->dest), "%s/dest", fx->base);
-    snprintf(fx->victim, sizeof(fx->victim), "%s/victim", fx->base);
-    snprintf(fx->tar, sizeof(fx->tar), "%s/layer.tar", fx->base);
-    assert_int_equal(mkdir(fx->dest, 0755), 0);
-    assert_int_equal(mkdir(fx->victim, 0755), 0);
-    run("printf 'victim\\n' > %s/hello", fx->victim);
+    tu_mkdtemp(fx->base, sizeof(fx->base), "layer");
+    tu_path(fx->dest, sizeof(fx->dest), fx->base, "dest", 0755);
+    tu_path(fx->victim, sizeof(fx->victim), fx->base, "victim", 0755);
+    tu_path(fx->tar, sizeof(fx->tar), fx->base, "layer.tar", 0);
+    tu_run("printf 'victim\\n' > %s/hello", fx->victim);
     assert_int_equal(stat("/etc/shadow", &st), 0);
     fx->shadow_nlink = st.st_nlink;
     *state = fx;
@@ -73,7 +49,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *fx = *state;
-    run("rm -rf %s", fx->base);
+    tu_run("rm -rf %s", fx->base);
     free(fx);
     return 0;
 }
@@ -116,12 +92,12 @@ static void assert_confined(struct fx *fx)
 
 static void reset_dest(struct fx *fx)
 {
-    run("rm -rf %s && mkdir %s", fx->dest, fx->dest);
+    tu_run("rm -rf %s && mkdir %s", fx->dest, fx->dest);
 }
 
 static void make_case(struct fx *fx, const char *name)
 {
-    run("python3 %s %s %s", MKTAR, name, fx->tar);
+    tu_run("python3 %s %s %s", MKTAR, name, fx->tar);
 }
 
 static int unpack_case(struct fx *fx, const char *name, struct layer_unpack_result *res,
@@ -130,18 +106,6 @@ static int unpack_case(struct fx *fx, const char *name, struct layer_unpack_resu
     reset_dest(fx);
     make_case(fx, name);
     return layer_unpack(fx->tar, fx->dest, NULL, res, err);
-}
-
-/* sha256sum of a file as "sha256:<hex>" */
-static void sha256sum(const char *path, char out[DIGEST_STR_LEN + 1])
-{
-    _cleanup_free_ char *cmd = xasprintf("sha256sum %s", path);
-    FILE *p = popen(cmd, "r");
-    char hex[DIGEST_HEX_LEN + 1] = {0};
-    assert_non_null(p);
-    assert_int_equal(fread(hex, 1, DIGEST_HEX_LEN, p), DIGEST_HEX_LEN);
-    pclose(p);
-    snprintf(out, DIGEST_STR_LEN + 1, "sha256:%s", hex);
 }
 
 static bool exists(struct fx *fx, const char *rel)
@@ -224,13 +188,13 @@ static void test_basic(void **state)
     struct err *err = NULL;
     struct stat st;
     char buf[64];
-    int fds = count_fds();
+    int fds = tu_count_fds();
 
     if (unpack_case(fx, "basic", &res, &err) < 0)
         fail_msg("unpack: %s", err->msg);
-    assert_int_equal(count_fds(), fds);
+    assert_int_equal(tu_count_fds(), fds);
     char want[DIGEST_STR_LEN + 1];
-    sha256sum(fx->tar, want);
+    tu_sha256sum(fx->tar, want);
     assert_string_equal(res.diff_id, want);
     assert_int_equal(res.size, 6 + 12 + 1 + 1 + 1 + 4 + 1 + 1);
 
@@ -315,9 +279,10 @@ static void test_compression(void **state)
 
     make_case(fx, "basic");
     /* trailing bytes after the end-of-archive blocks belong to the stream and to its diff-id */
-    run("head -c 3000 /dev/urandom >> %s", fx->tar);
-    sha256sum(fx->tar, want);
-    run("gzip -9 -c %s > %s.gz && zstd -q -19 -c %s > %s.zst", fx->tar, fx->tar, fx->tar, fx->tar);
+    tu_run("head -c 3000 /dev/urandom >> %s", fx->tar);
+    tu_sha256sum(fx->tar, want);
+    tu_run("gzip -9 -c %s > %s.gz && zstd -q -19 -c %s > %s.zst", fx->tar, fx->tar, fx->tar,
+           fx->tar);
     for (size_t i = 0; i < ARRAY_SIZE(variants); i++) {
         _cleanup_free_ char *blob = xasprintf("%s%s", fx->tar, variants[i]);
         struct stat st;
@@ -336,7 +301,7 @@ static void test_compression(void **state)
             fail_msg("decompress %s: %s", blob, err->msg);
         close(fd);
         assert_string_equal(got, want);
-        run("cmp -s %s %s", out, fx->tar);
+        tu_run("cmp -s %s %s", out, fx->tar);
     }
     assert_confined(fx);
 }
@@ -360,13 +325,13 @@ static void test_bad_blobs(void **state)
         "open(sys.argv[2], \"wb\").write(d)' $T.plain $T",
     };
     _cleanup_free_ char *plain = xasprintf("%s.plain", fx->tar);
-    run("python3 %s basic %s", MKTAR, plain);
+    tu_run("python3 %s basic %s", MKTAR, plain);
     for (size_t i = 0; i < ARRAY_SIZE(recipes); i++) {
         struct err *err = NULL;
         const char *cmd = recipes[i];
         if (strstr(cmd, "xz") != NULL && system("command -v xz >/dev/null") != 0)
             continue;
-        run("T=%s; %s", fx->tar, cmd);
+        tu_run("T=%s; %s", fx->tar, cmd);
         reset_dest(fx);
         assert_int_equal(layer_unpack(fx->tar, fx->dest, NULL, &res, &err), -1);
         if (err->kind != ERR_INVALID)
@@ -424,7 +389,7 @@ static void test_refused(void **state)
         {"longcomp", "component too long"},
         {"selflink", "hardlink to itself"},
     };
-    int fds = count_fds();
+    int fds = tu_count_fds();
 
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         struct layer_unpack_result res = {0};
@@ -436,7 +401,7 @@ static void test_refused(void **state)
         err_freep(&err);
         assert_confined(fx);
     }
-    assert_int_equal(count_fds(), fds);
+    assert_int_equal(tu_count_fds(), fds);
 }
 
 /* L4f: a hardlink to an in-root symlink that points out links the symlink itself */
@@ -558,10 +523,10 @@ static void test_sparse(void **state)
     struct stat st;
 
     reset_dest(fx);
-    run("mkdir -p %1$s/layersrc && truncate -s 1G %1$s/layersrc/sp && "
-        "printf data | dd of=%1$s/layersrc/sp bs=1 seek=5000000 conv=notrunc status=none && "
-        "tar -C %1$s/layersrc --sparse -cf %2$s sp && rm -rf %1$s/layersrc",
-        fx->base, fx->tar);
+    tu_run("mkdir -p %1$s/layersrc && truncate -s 1G %1$s/layersrc/sp && "
+           "printf data | dd of=%1$s/layersrc/sp bs=1 seek=5000000 conv=notrunc status=none && "
+           "tar -C %1$s/layersrc --sparse -cf %2$s sp && rm -rf %1$s/layersrc",
+           fx->base, fx->tar);
     if (layer_unpack(fx->tar, fx->dest, NULL, &res, &err) < 0)
         fail_msg("unpack: %s", err->msg);
     st = lst(fx, "sp");
@@ -569,7 +534,7 @@ static void test_sparse(void **state)
     assert_true(st.st_blocks * 512 < (1 << 20));
     assert_true(res.size < (1 << 20));
     char want[DIGEST_STR_LEN + 1];
-    sha256sum(fx->tar, want);
+    tu_sha256sum(fx->tar, want);
     assert_string_equal(res.diff_id, want);
 }
 
@@ -586,13 +551,13 @@ static void test_enospc(void **state)
     assert_int_equal(mkdir(small, 0755), 0);
     assert_int_equal(mount("tmpfs", small, "tmpfs", 0, "size=1m"), 0);
     make_case(fx, "big");
-    int fds = count_fds();
+    int fds = tu_count_fds();
     assert_int_equal(layer_unpack(fx->tar, small, NULL, &res, &err), -1);
     assert_int_equal(err->kind, ERR_SYSTEM);
     assert_int_equal(err->errnum, ENOSPC);
     assert_non_null(strstr(err->msg, "\"big\""));
     err_freep(&err);
-    assert_int_equal(count_fds(), fds);
+    assert_int_equal(tu_count_fds(), fds);
     assert_int_equal(umount(small), 0);
 }
 

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "daemon/layer/layer.h"
+#include "tests/unit/testutil.h"
 
 struct fx {
     char base[64];
@@ -29,28 +30,13 @@ struct fx {
     char tar[96];
 };
 
-static void run(const char *fmt, ...) _printf_(1, 2);
-static void run(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    _cleanup_free_ char *cmd = xvasprintf(fmt, ap);
-    va_end(ap);
-    int r = system(cmd);
-    if (r != 0)
-        fail_msg("command failed (%d): %s", r, cmd);
-}
-
 static int setup(void **state)
 {
     struct fx *fx = xcalloc(1, sizeof(*fx));
-    strcpy(fx->base, "/tmp/berth-pack-XXXXXX");
-    assert_non_null(mkdtemp(fx->base));
-    snprintf(fx->src, sizeof(fx->src), "%s/src", fx->base);
-    snprintf(fx->dest, sizeof(fx->dest), "%s/dest", fx->base);
-    snprintf(fx->tar, sizeof(fx->tar), "%s/layer.tar", fx->base);
-    assert_int_equal(mkdir(fx->src, 0755), 0);
-    assert_int_equal(mkdir(fx->dest, 0755), 0);
+    tu_mkdtemp(fx->base, sizeof(fx->base), "pack");
+    tu_path(fx->src, sizeof(fx->src), fx->base, "src", 0755);
+    tu_path(fx->dest, sizeof(fx->dest), fx->base, "dest", 0755);
+    tu_path(fx->tar, sizeof(fx->tar), fx->base, "layer.tar", 0);
     *state = fx;
     return 0;
 }
@@ -58,7 +44,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *fx = *state;
-    run("rm -rf %s", fx->base);
+    tu_run("rm -rf %s", fx->base);
     free(fx);
     return 0;
 }
@@ -75,17 +61,6 @@ static int pack_path(struct fx *fx, const char *path, const struct layer_pack_op
     close(fd);
     close(top);
     return r;
-}
-
-static void sha256sum(const char *path, char out[DIGEST_STR_LEN + 1])
-{
-    _cleanup_free_ char *cmd = xasprintf("sha256sum %s", path);
-    FILE *p = popen(cmd, "r");
-    char hex[DIGEST_HEX_LEN + 1] = {0};
-    assert_non_null(p);
-    assert_int_equal(fread(hex, 1, DIGEST_HEX_LEN, p), DIGEST_HEX_LEN);
-    pclose(p);
-    snprintf(out, DIGEST_STR_LEN + 1, "sha256:%s", hex);
 }
 
 /* The tar's member list as "tar -tv" would not show it: name and type letter per line. */
@@ -177,7 +152,7 @@ static void cmp_tree_at(const char *a, const char *b, bool top)
         cmp_xattrs(a, b);
     if (S_ISREG(sa.st_mode)) {
         assert_int_equal(sa.st_size, sb.st_size);
-        run("cmp -s '%s' '%s'", a, b);
+        tu_run("cmp -s '%s' '%s'", a, b);
     } else if (S_ISLNK(sa.st_mode)) {
         char ta[256] = {0}, tb[256] = {0};
         assert_true(readlink(a, ta, sizeof(ta) - 1) > 0);
@@ -205,17 +180,17 @@ static void setx(const char *dir, const char *rel, const char *name, const char 
 
 static void make_tree(const char *d)
 {
-    run("cd %s && mkdir -p a/b 'sp ace' && printf hello > a/b/f && printf x > 'sp ace/ü' && "
-        "chown 1000:2000 a/b/f && chmod 4750 a/b/f && "
-        "dd if=/dev/urandom of=big bs=64k count=20 status=none && "
-        "printf link > h1 && ln h1 a/h2 && ln -s ../h1 a/sym && ln -s /etc/passwd esc && "
-        "mknod a/null c 1 3 && mkfifo a/fifo && chmod 0600 a/fifo && chown 5:6 a && "
-        "chmod 0700 'sp ace'",
-        d);
+    tu_run("cd %s && mkdir -p a/b 'sp ace' && printf hello > a/b/f && printf x > 'sp ace/ü' && "
+           "chown 1000:2000 a/b/f && chmod 4750 a/b/f && "
+           "dd if=/dev/urandom of=big bs=64k count=20 status=none && "
+           "printf link > h1 && ln h1 a/h2 && ln -s ../h1 a/sym && ln -s /etc/passwd esc && "
+           "mknod a/null c 1 3 && mkfifo a/fifo && chmod 0600 a/fifo && chown 5:6 a && "
+           "chmod 0700 'sp ace'",
+           d);
     setx(d, "a/b/f", "user.one", "v1");
     setx(d, "a", "user.two", "v2");
     setx(d, "a/b/f", "trusted.secret", "no");
-    run("cd %s && find . -exec touch -h -d @1000000000 {} +", d);
+    tu_run("cd %s && find . -exec touch -h -d @1000000000 {} +", d);
 }
 
 static void test_round_trip(void **state)
@@ -227,7 +202,7 @@ static void test_round_trip(void **state)
     make_tree(fx->src);
     struct layer_pack_opts o = {0};
     assert_int_equal(pack_path(fx, fx->src, &o, diff, &size, &err), 0);
-    sha256sum(fx->tar, file_hash);
+    tu_sha256sum(fx->tar, file_hash);
     assert_string_equal(diff, file_hash);
     assert_int_equal(size, 5 + 1 + 20 * 65536 + 4); /* h1 and a/h2 counted once */
     struct layer_unpack_result res;
@@ -260,12 +235,12 @@ static void test_determinism(void **state)
     struct layer_pack_opts o = {0};
     assert_int_equal(pack_path(fx, fx->src, &o, d1, NULL, &err), 0);
     /* reading the files and a new inode order (same content) change nothing */
-    run("cat %s/big > /dev/null && cd %s && cp -a big big2 && rm big && mv big2 big && "
-        "touch -d @1000000000 .",
-        fx->src, fx->src);
+    tu_run("cat %s/big > /dev/null && cd %s && cp -a big big2 && rm big && mv big2 big && "
+           "touch -d @1000000000 .",
+           fx->src, fx->src);
     assert_int_equal(pack_path(fx, fx->src, &o, d2, NULL, &err), 0);
     assert_string_equal(d1, d2);
-    run("echo more >> %s/a/b/f", fx->src);
+    tu_run("echo more >> %s/a/b/f", fx->src);
     assert_int_equal(pack_path(fx, fx->src, &o, d2, NULL, &err), 0);
     assert_string_not_equal(d1, d2);
 }
@@ -275,9 +250,9 @@ static void test_diff_whiteouts(void **state)
     struct fx *fx = *state;
     char diff[DIGEST_STR_LEN + 1];
     struct err *err = NULL;
-    run("cd %s && mkdir -p opq/keep etc && printf n > opq/new && mknod -m 000 etc/gone c 0 0 && "
-        "mknod -m 000 gone2 c 0 0 && printf s > etc/kept",
-        fx->src);
+    tu_run("cd %s && mkdir -p opq/keep etc && printf n > opq/new && mknod -m 000 etc/gone c 0 0 && "
+           "mknod -m 000 gone2 c 0 0 && printf s > etc/kept",
+           fx->src);
     setx(fx->src, "opq", "trusted.overlay.opaque", "y");
     struct layer_pack_opts o = {.diff = true};
     assert_int_equal(pack_path(fx, fx->src, &o, diff, NULL, &err), 0);
@@ -304,7 +279,8 @@ static void test_name_rebase(void **state)
     struct fx *fx = *state;
     char diff[DIGEST_STR_LEN + 1];
     struct err *err = NULL;
-    run("cd %s && mkdir -p d/e && printf 1 > d/e/f && printf 2 > file && ln -s d/e lnk", fx->src);
+    tu_run("cd %s && mkdir -p d/e && printf 1 > d/e/f && printf 2 > file && ln -s d/e lnk",
+           fx->src);
     _cleanup_free_ char *d = xasprintf("%s/d", fx->src);
     struct layer_pack_opts o = {.name = "copied"};
     assert_int_equal(pack_path(fx, d, &o, diff, NULL, &err), 0);
@@ -337,11 +313,11 @@ static void test_one_filesystem(void **state)
         skip(); /* needs root for a private mount namespace */
         return;
     }
-    run("mkdir -p %s/mnt %s/keep && printf k > %s/keep/k && printf host > %s/hostfile", fx->src,
-        fx->src, fx->src, fx->base);
+    tu_run("mkdir -p %s/mnt %s/keep && printf k > %s/keep/k && printf host > %s/hostfile", fx->src,
+           fx->src, fx->src, fx->base);
     _cleanup_free_ char *mnt = xasprintf("%s/mnt", fx->src);
     assert_int_equal(mount("tmpfs", mnt, "tmpfs", 0, "mode=0751"), 0);
-    run("printf secret > %s/secret && touch %s/keep/bound", mnt, fx->src);
+    tu_run("printf secret > %s/secret && touch %s/keep/bound", mnt, fx->src);
     _cleanup_free_ char *hostfile = xasprintf("%s/hostfile", fx->base);
     _cleanup_free_ char *bound = xasprintf("%s/keep/bound", fx->src);
     assert_int_equal(mount(hostfile, bound, NULL, MS_BIND, NULL), 0);
@@ -349,10 +325,10 @@ static void test_one_filesystem(void **state)
     assert_int_equal(pack_path(fx, fx->src, &o, diff, NULL, &err), 0);
     _cleanup_free_ char *l1 = listing(fx);
     assert_string_equal(l1, "keep 5 \nkeep/bound 0 \nkeep/k 0 \nmnt 5 \n");
-    run("python3 -c 'import tarfile,sys\n"
-        "t=tarfile.open(sys.argv[1]); m=t.getmember(\"mnt\"); b=t.getmember(\"keep/bound\")\n"
-        "assert m.mode == 0o751 and b.size == 0, (oct(m.mode), b.size)' %s",
-        fx->tar);
+    tu_run("python3 -c 'import tarfile,sys\n"
+           "t=tarfile.open(sys.argv[1]); m=t.getmember(\"mnt\"); b=t.getmember(\"keep/bound\")\n"
+           "assert m.mode == 0o751 and b.size == 0, (oct(m.mode), b.size)' %s",
+           fx->tar);
     o.one_filesystem = false;
     assert_int_equal(pack_path(fx, fx->src, &o, diff, NULL, &err), 0);
     _cleanup_free_ char *l2 = listing(fx);
@@ -367,7 +343,7 @@ static void test_epipe(void **state)
     char diff[DIGEST_STR_LEN + 1];
     struct err *err = NULL;
     int p[2];
-    run("dd if=/dev/zero of=%s/z bs=1M count=2 status=none", fx->src);
+    tu_run("dd if=/dev/zero of=%s/z bs=1M count=2 status=none", fx->src);
     assert_int_equal(pipe2(p, O_CLOEXEC), 0);
     close(p[0]);
     int top = open(fx->src, O_PATH | O_CLOEXEC);
@@ -386,9 +362,9 @@ static void test_skip(void **state)
     struct fx *fx = *state;
     char diff[DIGEST_STR_LEN + 1];
     struct err *err = NULL;
-    run("cd %s && mkdir -p etc proc keep && touch etc/hostname etc/hosts keep/hosts && "
-        "printf x > keep/x",
-        fx->src);
+    tu_run("cd %s && mkdir -p etc proc keep && touch etc/hostname etc/hosts keep/hosts && "
+           "printf x > keep/x",
+           fx->src);
     static const char *const skip[] = {"etc/hostname", "etc/hosts", "proc", NULL};
     int top = open(fx->src, O_PATH | O_CLOEXEC);
     int fd = open(fx->tar, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -398,7 +374,7 @@ static void test_skip(void **state)
     _cleanup_free_ char *l1 = listing(fx);
     assert_string_equal(l1, "keep 5 \nkeep/hosts 0 \nkeep/x 0 \n");
     /* with something else in it, the directory is a change again */
-    run("printf p > %s/etc/passwd", fx->src);
+    tu_run("printf p > %s/etc/passwd", fx->src);
     fd = open(fx->tar, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     assert_int_equal(layer_pack_filtered(top, fd, &o, skip, diff, NULL, &err), 0);
     close(fd);
@@ -406,7 +382,7 @@ static void test_skip(void **state)
     _cleanup_free_ char *l2 = listing(fx);
     assert_string_equal(l2, "etc 5 \netc/passwd 0 \nkeep 5 \nkeep/hosts 0 \nkeep/x 0 \n");
     /* an empty diff is the 1024-byte empty tar dockerd knows as the empty layer */
-    run("rm -rf %s/etc/passwd %s/keep", fx->src, fx->src);
+    tu_run("rm -rf %s/etc/passwd %s/keep", fx->src, fx->src);
     top = open(fx->src, O_PATH | O_CLOEXEC);
     fd = open(fx->tar, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     assert_int_equal(layer_pack_filtered(top, fd, &o, skip, diff, NULL, &err), 0);
@@ -414,6 +390,78 @@ static void test_skip(void **state)
     close(top);
     assert_string_equal(diff,
                         "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef");
+}
+
+/*
+ * layer_pack_unpack (docker commit): the tree it writes is the tree the packed tar unpacks to,
+ * its diff-id is the packed tar's, and packing the result again gives the same bytes (what
+ * docker save of a committed layer relies on).
+ */
+static void test_pack_unpack(void **state)
+{
+    struct fx *fx = *state;
+    char diff[DIGEST_STR_LEN + 1], again[DIGEST_STR_LEN + 1];
+    struct err *err = NULL;
+    make_tree(fx->src);
+    tu_run("cd %s && mkdir -p opq/keep && printf n > opq/new && mknod -m 000 a/gone c 0 0 && "
+           "find . -exec touch -h -d @1000000000 {} +",
+           fx->src);
+    setx(fx->src, "opq", "trusted.overlay.opaque", "y");
+    struct layer_pack_opts o = {.diff = true};
+    assert_int_equal(pack_path(fx, fx->src, &o, diff, NULL, &err), 0);
+    int top = open(fx->src, O_PATH | O_CLOEXEC);
+    int dest = open(fx->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct layer_unpack_result res = {0};
+    assert_int_equal(layer_pack_unpack(top, &o, NULL, dest, &res, &err), 0);
+    assert_string_equal(res.diff_id, diff);
+    assert_int_equal(res.size, 5 + 1 + 20 * 65536 + 4 + 1);
+    cmp_tree(fx->src, fx->dest); /* whiteouts and the opaque dir in overlay form again */
+    assert_int_equal(pack_path(fx, fx->dest, &o, again, NULL, &err), 0);
+    assert_string_equal(again, diff);
+    /* skipped entries stay out, and the diff-id is layer_pack_filtered's */
+    static const char *const skip[] = {"sp ace", "a/b", NULL};
+    int fd = open(fx->tar, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_int_equal(layer_pack_filtered(top, fd, &o, skip, diff, NULL, &err), 0);
+    close(fd);
+    tu_run("rm -rf %s && mkdir %s", fx->dest, fx->dest);
+    close(dest);
+    dest = open(fx->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_int_equal(layer_pack_unpack(top, &o, skip, dest, &res, &err), 0);
+    assert_string_equal(res.diff_id, diff);
+    _cleanup_free_ char *gone = xasprintf("%s/a/b", fx->dest);
+    struct stat st;
+    assert_int_equal(lstat(gone, &st), -1);
+    close(dest);
+    close(top);
+}
+
+/* Either side failing fails the whole copy with the cause, and nothing hangs. */
+static void test_pack_unpack_errors(void **state)
+{
+    struct fx *fx = *state;
+    struct err *err = NULL;
+    struct layer_unpack_result res = {0};
+    struct layer_pack_opts o = {.diff = true};
+    /* the packer fails: its message, not the unpacker's view of a cut stream */
+    tu_run("printf x > %s/file", fx->src);
+    _cleanup_free_ char *file = xasprintf("%s/file", fx->src);
+    int top = open(file, O_PATH | O_CLOEXEC);
+    int dest = open(fx->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_int_equal(layer_pack_unpack(top, &o, NULL, dest, &res, &err), -1);
+    assert_non_null(strstr(err->msg, "only a directory can be packed without a name"));
+    err_free(err);
+    err = NULL;
+    close(top);
+    /* the unpacker fails (a directory is never replaced by a file) while the packer still
+     * has megabytes to write: the unpacker's error, and the packer ends on EPIPE */
+    tu_run("dd if=/dev/zero of=%s/a bs=1M count=8 status=none && mkdir %s/a", fx->src, fx->dest);
+    top = open(fx->src, O_PATH | O_CLOEXEC);
+    assert_int_equal(layer_pack_unpack(top, &o, NULL, dest, &res, &err), -1);
+    assert_int_equal(err->kind, ERR_INVALID);
+    assert_null(strstr(err->msg, "pipe"));
+    err_free(err);
+    close(top);
+    close(dest);
 }
 
 /* ---- changes ----------------------------------------------------------------------------- */
@@ -436,20 +484,20 @@ static void test_changes(void **state)
 {
     struct fx *fx = *state;
     /* lower1 below lower0 (top); upper is what a container wrote */
-    run("cd %s && mkdir -p l1/bin l1/etc l1/root l1/old/sub l1/same l1/gone-dir l0/etc "
-        "l0/newdir up && printf sh > l1/bin/sh && printf vi > l1/bin/vi && "
-        "printf p > l1/etc/passwd && printf o > l1/old/sub/x && printf z > l1/same/z && "
-        "mknod l0/gone-dir c 0 0 && "
-        "touch -d @1000 l1/bin l1/etc l1/root l1/old l1/same l0/etc",
-        fx->base);
+    tu_run("cd %s && mkdir -p l1/bin l1/etc l1/root l1/old/sub l1/same l1/gone-dir l0/etc "
+           "l0/newdir up && printf sh > l1/bin/sh && printf vi > l1/bin/vi && "
+           "printf p > l1/etc/passwd && printf o > l1/old/sub/x && printf z > l1/same/z && "
+           "mknod l0/gone-dir c 0 0 && "
+           "touch -d @1000 l1/bin l1/etc l1/root l1/old l1/same l0/etc",
+           fx->base);
     /* the container: rm /bin/vi, echo > /root/new, rm -rf /old && mkdir /old && touch
      * /old/y, touch /same/z (a copy-up), a new /gone-dir (the lower deleted it), /etc only
      * has the runtime's mount point, and the dir-sorted walk order of "a-b" and "a/" */
-    run("cd %s/up && mkdir -p bin root old same gone-dir etc a a-b && mknod bin/vi c 0 0 && "
-        "printf n > root/new && printf y > old/y && printf zz > same/z && touch etc/hostname && "
-        "printf 1 > a/x && "
-        "printf 2 > a-b/x && touch -d @1000 same && touch -d @2000 bin root etc",
-        fx->base);
+    tu_run("cd %s/up && mkdir -p bin root old same gone-dir etc a a-b && mknod bin/vi c 0 0 && "
+           "printf n > root/new && printf y > old/y && printf zz > same/z && touch etc/hostname && "
+           "printf 1 > a/x && "
+           "printf 2 > a-b/x && touch -d @1000 same && touch -d @2000 bin root etc",
+           fx->base);
     _cleanup_free_ char *up = xasprintf("%s/up", fx->base);
     setx(up, "old", "trusted.overlay.opaque", "y");
     _cleanup_free_ char *l0 = xasprintf("%s/l0", fx->base);
@@ -473,7 +521,7 @@ static void test_changes(void **state)
     _cleanup_free_ char *all = changes_text(up, lowers, 2, NULL);
     assert_non_null(strstr(all, "C /etc\nA /etc/hostname\n"));
     /* an unchanged parent is listed before an added child; a missing upper dir is no change */
-    run("cd %s && touch -d @1000 up/root", fx->base);
+    tu_run("cd %s && touch -d @1000 up/root", fx->base);
     _cleanup_free_ char *again = changes_text(up, lowers, 2, skip);
     assert_non_null(strstr(again, "C /root\nA /root/new\n"));
     _cleanup_free_ char *missing = xasprintf("%s/nope", fx->base);
@@ -491,6 +539,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_name_rebase, setup, teardown),
         cmocka_unit_test_setup_teardown(test_epipe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_skip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pack_unpack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pack_unpack_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
         /* last: it moves the test into its own mount namespace */
         cmocka_unit_test_setup_teardown(test_one_filesystem, setup, teardown),

@@ -10,29 +10,19 @@
 #include <cmocka.h>
 
 #include "daemon/logs/logs.h"
+#include "tests/unit/testutil.h"
 
 #define T0 1704164645LL /* 2024-01-02T03:04:05Z */
 
-struct fixture {
-    char dir[64];
-    char path[128];
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    strcpy(f->dir, "/tmp/berth-logr-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof(f->path), "%s/c-json.log", f->dir);
-    *state = f;
+    *state = tu_tmpfile_new("logr", "c-json.log");
     return 0;
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    fsu_rmtree(f->dir, NULL);
-    free(f);
+    tu_tmpfile_free(*state);
     return 0;
 }
 
@@ -80,7 +70,7 @@ static const struct logs_query ALL = {.out = true, .err = true, .tail = -1};
 
 static void test_read_all_and_times(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_tmpfile *f = *state;
     for (int i = 0; i < 10; i++)
         append_entry(f->path, i);
     struct got g = {0};
@@ -100,7 +90,7 @@ static void test_read_all_and_times(void **state)
 
 static void test_tail_since_until_streams(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_tmpfile *f = *state;
     for (int i = 0; i < 20; i++)
         append_entry(f->path, i);
     struct got g = {0};
@@ -157,7 +147,7 @@ static void test_tail_since_until_streams(void **state)
 
 static void test_escapes_decoded(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_tmpfile *f = *state;
     append(f->path,
            "{\"log\":\"\\u003cb\\u003e \\u0026 \\\"\\\\\\/\\t\\r\\n\\u00e9\\ud83d\\ude00"
            "\\ufffd\\u2028\\ud800x\",\"stream\":\"stdout\",\"time\":"
@@ -172,7 +162,7 @@ static void test_escapes_decoded(void **state)
 
 static void test_corrupt_and_torn_lines(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_tmpfile *f = *state;
     append_entry(f->path, 0);
     append(f->path, "garbage\n");
     append(f->path, "{\"log\":\"no time\\n\",\"stream\":\"stdout\"}\n");
@@ -208,7 +198,7 @@ static void test_corrupt_and_torn_lines(void **state)
 
 static void test_rotated_files(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_tmpfile *f = *state;
     char p1[160], p2[160];
     snprintf(p1, sizeof(p1), "%s.1", f->path);
     snprintf(p2, sizeof(p2), "%s.2", f->path);
@@ -237,7 +227,7 @@ static void test_rotated_files(void **state)
 
 static void test_follow(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_tmpfile *f = *state;
     append_entry(f->path, 0);
     struct got g = {0};
     struct logs_pos pos = {0};
@@ -313,7 +303,7 @@ static int count_cb(const struct logs_entry *e, void *data)
 /* Writer to reader: bytes survive (invalid UTF-8 as U+FFFD); long lines come back split. */
 static void test_round_trip_and_big(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_tmpfile *f = *state;
     struct logs_writer *w = NULL;
     assert_int_equal(logs_writer_open(f->path, 0, 1, &w, NULL), 0);
     const char in[] = "a<b>\t\xc3\xa9\xff\n";
@@ -345,7 +335,7 @@ static void test_round_trip_and_big(void **state)
 
 static void test_missing_file(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_tmpfile *f = *state;
     struct err *err = NULL;
     assert_int_equal(logs_read(f->path, &ALL, count_cb, NULL, NULL, &err), -1);
     assert_int_equal(err->kind, ERR_NOT_FOUND);

@@ -13,27 +13,17 @@
 #include <cmocka.h>
 
 #include "daemon/logs/logs.h"
-
-struct fixture {
-    char dir[64];
-    char path[128];
-};
+#include "tests/unit/testutil.h"
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    strcpy(f->dir, "/tmp/berth-logs-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof(f->path), "%s/c-json.log", f->dir);
-    *state = f;
+    *state = tu_tmpfile_new("logs", "c-json.log");
     return 0;
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    fsu_rmtree(f->dir, NULL);
-    free(f);
+    tu_tmpfile_free(*state);
     return 0;
 }
 
@@ -80,7 +70,7 @@ static void write_all(struct logs_writer *w, enum logs_stream s, const char *dat
 
 static void test_line_format(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_tmpfile *f = *state;
     struct logs_writer *w = NULL;
     struct err *err = NULL;
     assert_int_equal(logs_writer_open(f->path, 0, 1, &w, &err), 0);
@@ -107,7 +97,7 @@ static void test_line_format(void **state)
 
 static void test_escaping_like_go(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_tmpfile *f = *state;
     struct logs_writer *w = NULL;
     assert_int_equal(logs_writer_open(f->path, 0, 1, &w, NULL), 0);
     static const char in[] = "<a>&\"q\"\\\t\r\x01\x1f\x7f"
@@ -137,7 +127,7 @@ static void test_escaping_like_go(void **state)
 
 static void test_partial_lines(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_tmpfile *f = *state;
     struct logs_writer *w = NULL;
     struct err *err = NULL;
     assert_int_equal(logs_writer_open(f->path, 0, 1, &w, NULL), 0);
@@ -165,7 +155,7 @@ static void test_partial_lines(void **state)
 /* Lines are split at 16 KiB, whatever the read sizes were (moby's copier buffer). */
 static void test_split_16k(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_tmpfile *f = *state;
     struct logs_writer *w = NULL;
     assert_int_equal(logs_writer_open(f->path, 0, 1, &w, NULL), 0);
     size_t big = 40000;
@@ -202,7 +192,7 @@ static void test_split_16k(void **state)
 
 static void test_rotation(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_tmpfile *f = *state;
     struct logs_writer *w = NULL;
     assert_int_equal(logs_writer_open(f->path, 1000, 3, &w, NULL), 0);
     char line[64];
@@ -242,7 +232,7 @@ static void test_rotation(void **state)
 
 static void test_max_files_1_truncates(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_tmpfile *f = *state;
     struct logs_writer *w = NULL;
     assert_int_equal(logs_writer_open(f->path, 500, 1, &w, NULL), 0);
     for (int i = 0; i < 50; i++)
@@ -263,7 +253,7 @@ static void test_max_files_1_truncates(void **state)
 
 static void test_torn_tail_cut_at_open(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_tmpfile *f = *state;
     const char *old =
         "{\"log\":\"ok\\n\",\"stream\":\"stdout\",\"time\":\"2024-01-02T03:04:05Z\"}\n"
         "{\"log\":\"tor";
@@ -296,7 +286,7 @@ static void test_torn_tail_cut_at_open(void **state)
  */
 static void test_full_disk_no_torn_lines(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_tmpfile *f = *state;
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {

@@ -21,73 +21,23 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "daemon/runtime/internal.h"
-
-#define CG_PARENT "berth-test"
-
-struct fx {
-    char dir[64];
-    char upper[96], work[96], merged[96];
-    char cgroup[64];
-    char *lowers[2];
-    char *env[3];
-    struct rt_spec spec;
-};
-
-static const char *busybox_rootfs(void)
-{
-    const char *e = getenv("BERTH_BUSYBOX_ROOTFS");
-    return e && *e ? e : BUSYBOX_ROOTFS;
-}
-
-static void mkdirf(const char *path)
-{
-    assert_int_equal(mkdir(path, 0755), 0);
-}
+#include "tests/unit/runtime/rt_fixture.h"
 
 static int fx_setup(void **state)
 {
-    if (geteuid() != 0 || access(busybox_rootfs(), F_OK) != 0) {
-        print_message("skipped: needs root and %s (tests/fixtures/build.sh)\n", busybox_rootfs());
-        skip();
-    }
-    struct fx *f = xcalloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/berth-rt-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->upper, sizeof(f->upper), "%s/upper", f->dir);
-    snprintf(f->work, sizeof(f->work), "%s/work", f->dir);
-    snprintf(f->merged, sizeof(f->merged), "%s/merged", f->dir);
-    mkdirf(f->upper);
-    mkdirf(f->work);
-    mkdirf(f->merged);
-    snprintf(f->cgroup, sizeof(f->cgroup), CG_PARENT "/%s", f->dir + strlen("/tmp/"));
-    f->lowers[0] = (char *)busybox_rootfs();
-    f->env[0] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    f->env[1] = "TERM=xterm";
-    f->spec = (struct rt_spec){
-        .id = "test",
-        .lowerdirs = f->lowers,
-        .upperdir = f->upper,
-        .workdir = f->work,
-        .rootfs = f->merged,
-        .env = f->env,
-        .cwd = "/",
-        .user = "",
-        .hostname = "rt-test",
-        .namespaces = RT_NS_PID | RT_NS_MOUNT | RT_NS_UTS | RT_NS_IPC | RT_NS_NET | RT_NS_CGROUP,
-        .caps = RT_DEFAULT_CAPS,
-    };
+    rtf_require();
+    struct rt_fixture *f = xcalloc(1, sizeof(*f));
+    rtf_init(f, "rt", "rt-test");
     *state = f;
     return 0;
 }
 
 static int fx_teardown(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     if (!f)
         return 0;
-    rt_cgroup_destroy(f->cgroup, NULL);
-    fsu_rmtree(f->dir, NULL);
+    rtf_cleanup(f);
     free(f);
     return 0;
 }
@@ -119,7 +69,7 @@ static char *read_output(int fd, const char *until)
 }
 
 /* Starts argv; *outfd is the read end of the container's stdout+stderr. */
-static int start(struct fx *f, char **argv, pid_t *pid, int *outfd, struct err **err)
+static int start(struct rt_fixture *f, char **argv, pid_t *pid, int *outfd, struct err **err)
 {
     int p[2];
     assert_int_equal(pipe2(p, O_CLOEXEC), 0);
@@ -142,7 +92,7 @@ static int wait_exit(pid_t pid)
 }
 
 /* Runs argv to completion: its output (caller frees) and wait status. */
-static char *run(struct fx *f, char **argv, int *status)
+static char *run(struct rt_fixture *f, char **argv, int *status)
 {
     pid_t pid = 0;
     int fd = -1;
@@ -157,14 +107,14 @@ static char *run(struct fx *f, char **argv, int *status)
     return out;
 }
 
-static char *sh(struct fx *f, const char *script, int *status)
+static char *sh(struct rt_fixture *f, const char *script, int *status)
 {
     char *argv[] = {"sh", "-c", (char *)script, NULL};
     return run(f, argv, status);
 }
 
 /* rt_create must fail; returns the message (caller frees). */
-static char *run_fail(struct fx *f, char **argv)
+static char *run_fail(struct rt_fixture *f, char **argv)
 {
     pid_t pid = 0;
     int fd = -1;
@@ -197,7 +147,7 @@ static bool cg_exists(const char *ctrl, const char *path)
 
 static void test_caps_and_status(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     _cleanup_free_ char *out = sh(f, "grep -E '^(Cap|NoNewPrivs)' /proc/self/status", NULL);
     assert_contains(out, "CapEff:\t00000000a80425fb");
     assert_contains(out, "CapPrm:\t00000000a80425fb");
@@ -215,7 +165,7 @@ static void test_caps_and_status(void **state)
 
 static void test_pid1_hostname_fds(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     _cleanup_free_ char *out = sh(f,
                                   "echo pid=$$; hostname; ls /proc/self/fd | tr '\\n' ' '; "
                                   "echo; ls /proc | grep -c '^[0-9]'",
@@ -228,7 +178,7 @@ static void test_pid1_hostname_fds(void **state)
 
 static void test_proc_sys_masks(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     _cleanup_free_ char *out =
         sh(f,
            "echo keys=$(wc -c < /proc/keys); echo timers=$(wc -c < /proc/timer_list); "
@@ -252,7 +202,7 @@ static void test_proc_sys_masks(void **state)
 
 static void test_dev(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     f->spec.cgroup_path = f->cgroup;
     _cleanup_free_ char *out =
         sh(f,
@@ -280,7 +230,7 @@ static void test_dev(void **state)
 
 static void test_user_cwd(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     f->spec.user = "nobody";
     f->spec.cwd = "/work/new";
     _cleanup_free_ char *out = sh(f,
@@ -306,7 +256,7 @@ static void test_user_cwd(void **state)
 
 static void test_cwd_escape(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     char *argv[] = {"pwd", NULL};
     f->spec.cwd = "/proc/self/fd/3";
     _cleanup_free_ char *msg = run_fail(f, argv);
@@ -329,7 +279,7 @@ static void test_cwd_escape(void **state)
 
 static void test_exec_errors(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     char *a1[] = {"/nonexistent", NULL};
     char *a2[] = {"nonexistent", NULL};
     char *a3[] = {"/etc", NULL};
@@ -346,7 +296,7 @@ static void test_exec_errors(void **state)
 
 static void test_proc_symlink_refused(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     char p[128];
     snprintf(p, sizeof(p), "%s/proc", f->upper);
     assert_int_equal(symlink("/tmp", p), 0);
@@ -362,10 +312,10 @@ static void test_proc_symlink_refused(void **state)
 
 static void test_passwd_fifo(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     char p[128];
     snprintf(p, sizeof(p), "%s/etc", f->upper);
-    mkdirf(p);
+    rtf_mkdir(p);
     snprintf(p, sizeof(p), "%s/etc/passwd", f->upper);
     assert_int_equal(mkfifo(p, 0644), 0);
     f->spec.user = "nobody";
@@ -376,7 +326,7 @@ static void test_passwd_fifo(void **state)
 
 static void test_files_and_readonly_root(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     char hosts[128], hn[128];
     snprintf(hosts, sizeof(hosts), "%s/hosts", f->dir);
     snprintf(hn, sizeof(hn), "%s/hostname", f->dir);
@@ -389,7 +339,7 @@ static void test_files_and_readonly_root(void **state)
     /* the image's /etc/hosts is a dangling absolute symlink: the target is created inside */
     char link[128];
     snprintf(link, sizeof(link), "%s/etc", f->upper);
-    mkdirf(link);
+    rtf_mkdir(link);
     snprintf(link, sizeof(link), "%s/etc/hosts", f->upper);
     assert_int_equal(symlink("/berth-rt-hosts-target", link), 0);
     f->spec.hosts_file = hosts;
@@ -407,18 +357,18 @@ static void test_files_and_readonly_root(void **state)
 
 static void test_many_layers(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     enum { N = 120 };
     char **lowers = xcalloc(N + 2, sizeof(*lowers));
     for (int i = 0; i < N; i++) {
         lowers[i] = xasprintf("%s/layer-with-a-rather-long-directory-name-%03d", f->dir, i);
-        mkdirf(lowers[i]);
+        rtf_mkdir(lowers[i]);
     }
     char *marker = xasprintf("%s/marker", lowers[7]);
     FILE *fp = fopen(marker, "w");
     fputs("from layer 7\n", fp);
     fclose(fp);
-    lowers[N] = (char *)busybox_rootfs();
+    lowers[N] = (char *)rtf_busybox_rootfs();
     f->spec.lowerdirs = lowers;
     _cleanup_free_ char *out = sh(f, "cat /marker", NULL);
     assert_string_equal(out, "from layer 7\n");
@@ -430,7 +380,7 @@ static void test_many_layers(void **state)
 
 static void test_privileged(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     f->spec.privileged = true;
     f->spec.cgroup_path = f->cgroup;
     _cleanup_free_ char *out = sh(f,
@@ -453,7 +403,7 @@ static void test_privileged(void **state)
 
 static void test_host_namespaces(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     char host[256] = "";
     gethostname(host, sizeof(host));
     f->spec.namespaces = RT_NS_MOUNT;
@@ -476,7 +426,7 @@ static void test_host_namespaces(void **state)
 
 static void test_tty(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     f->spec.tty = true;
     f->spec.console_h = 33;
     f->spec.console_w = 111;
@@ -502,7 +452,7 @@ static void test_tty(void **state)
 
 static void test_cgroup_files(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     assert_int_equal(rt_cgroup_version(), 1);
     struct rt_resources res = {
         .memory = 64 << 20, .cpu_shares = 512, .cpu_quota = 50000, .pids_limit = 100};
@@ -541,7 +491,7 @@ static void test_cgroup_files(void **state)
 
 static void test_oom(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     f->spec.cgroup_path = f->cgroup;
     f->spec.resources.memory = 32 << 20;
     int st = 0;
@@ -559,7 +509,7 @@ static void test_oom(void **state)
 
 static void test_pids_limit(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     f->spec.cgroup_path = f->cgroup;
     f->spec.resources.pids_limit = 20;
     char *argv[] = {"sh", "-c",
@@ -590,7 +540,7 @@ static void test_pids_limit(void **state)
 
 static void test_freeze(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     f->spec.cgroup_path = f->cgroup;
     char *argv[] = {"sh", "-c", "echo up; while :; do sleep 0.01; done", NULL};
     pid_t pid = 0;
@@ -622,7 +572,7 @@ static void test_freeze(void **state)
 
 static void test_failed_create_cleans_cgroup(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     f->spec.cgroup_path = f->cgroup;
     char *argv[] = {"/nonexistent", NULL};
     _cleanup_free_ char *msg = run_fail(f, argv);
@@ -636,7 +586,7 @@ static void test_failed_create_cleans_cgroup(void **state)
  * freeze/thaw through cgroup.freeze, pids, cgroup.kill and rmdir, and a container's read-only
  * cgroup2 mount. Runs in a forked process; the exit code says which step failed.
  */
-static int v2_steps(struct fx *f)
+static int v2_steps(struct rt_fixture *f)
 {
     if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
         mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL) < 0)
@@ -697,7 +647,7 @@ static int v2_steps(struct fx *f)
 
 static void test_cgroup_v2_paths(void **state)
 {
-    struct fx *f = *state;
+    struct rt_fixture *f = *state;
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0)
@@ -716,7 +666,7 @@ static int group_teardown(void **state)
                            "freezer", "devices", "cpuset",  "blkio"};
     for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
         char p[128];
-        snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/" CG_PARENT, ctrls[i]);
+        snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/" RTF_CG_PARENT, ctrls[i]);
         rmdir(p);
     }
     return 0;

@@ -18,76 +18,31 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "daemon/runtime/internal.h"
-
-#define CG_PARENT "berth-test"
+#include "tests/unit/runtime/rt_fixture.h"
 
 struct fx {
-    char dir[64];
-    char upper[96], work[96], merged[96];
-    char cgroup[64];
-    char *lowers[2];
-    char *env[3];
-    struct rt_spec spec;
+    struct rt_fixture rt;
     pid_t init;
     struct rt_exec_spec ex;
 };
 
-static const char *busybox_rootfs(void)
-{
-    const char *e = getenv("BERTH_BUSYBOX_ROOTFS");
-    return e && *e ? e : BUSYBOX_ROOTFS;
-}
-
-static void mkdirf(const char *path)
-{
-    assert_int_equal(mkdir(path, 0755), 0);
-}
-
 static int fx_setup(void **state)
 {
-    if (geteuid() != 0 || access(busybox_rootfs(), F_OK) != 0) {
-        print_message("skipped: needs root and %s (tests/fixtures/build.sh)\n", busybox_rootfs());
-        skip();
-    }
+    rtf_require();
     struct fx *f = xcalloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/berth-rtx-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->upper, sizeof(f->upper), "%s/upper", f->dir);
-    snprintf(f->work, sizeof(f->work), "%s/work", f->dir);
-    snprintf(f->merged, sizeof(f->merged), "%s/merged", f->dir);
-    mkdirf(f->upper);
-    mkdirf(f->work);
-    mkdirf(f->merged);
-    snprintf(f->cgroup, sizeof(f->cgroup), CG_PARENT "/%s", f->dir + strlen("/tmp/"));
-    f->lowers[0] = (char *)busybox_rootfs();
-    f->env[0] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    f->env[1] = "TERM=xterm";
+    rtf_init(&f->rt, "rtx", "rtx-test");
     static char *argv[] = {"sleep", "1000", NULL};
-    f->spec = (struct rt_spec){
-        .id = "test",
-        .lowerdirs = f->lowers,
-        .upperdir = f->upper,
-        .workdir = f->work,
-        .rootfs = f->merged,
-        .argv = argv,
-        .env = f->env,
-        .cwd = "/",
-        .user = "",
-        .hostname = "rtx-test",
-        .namespaces = RT_NS_PID | RT_NS_MOUNT | RT_NS_UTS | RT_NS_IPC | RT_NS_NET | RT_NS_CGROUP,
-        .caps = RT_DEFAULT_CAPS,
-        .cgroup_path = f->cgroup,
-    };
+    f->rt.spec.argv = argv;
+    f->rt.spec.cgroup_path = f->rt.cgroup;
     struct err *e = NULL;
-    if (rt_create(&f->spec, -1, -1, -1, &f->init, NULL, &e) < 0)
+    if (rt_create(&f->rt.spec, -1, -1, -1, &f->init, NULL, &e) < 0)
         fail_msg("rt_create: %s", e->msg);
     f->ex = (struct rt_exec_spec){
-        .env = f->env,
+        .env = f->rt.env,
         .cwd = "",
         .user = "",
         .caps = RT_DEFAULT_CAPS,
-        .cgroup_path = f->cgroup,
+        .cgroup_path = f->rt.cgroup,
     };
     *state = f;
     return 0;
@@ -102,8 +57,7 @@ static int fx_teardown(void **state)
         kill(f->init, SIGKILL);
         waitpid(f->init, NULL, 0);
     }
-    rt_cgroup_destroy(f->cgroup, NULL);
-    fsu_rmtree(f->dir, NULL);
+    rtf_cleanup(&f->rt);
     free(f);
     return 0;
 }
@@ -186,7 +140,7 @@ static void test_namespaces(void **state)
              "hostname; echo pid=$$; ps -o pid,args | grep -c '^ *1 sleep 1000$'; "
              "test -x /bin/busybox && test ! -e %s && echo root=container; "
              "pwd; grep ':pids:' /proc/self/cgroup; exit 7",
-             f->dir);
+             f->rt.dir);
     _cleanup_free_ char *out = xsh(f, script, &st);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 7);
@@ -200,9 +154,9 @@ static void test_namespaces(void **state)
     /* the exec is in the container's cgroup on the host side */
     char procs[256];
     if (rt_cgroup_version() == 2)
-        snprintf(procs, sizeof(procs), "/sys/fs/cgroup/%s/cgroup.procs", f->cgroup);
+        snprintf(procs, sizeof(procs), "/sys/fs/cgroup/%s/cgroup.procs", f->rt.cgroup);
     else
-        snprintf(procs, sizeof(procs), "/sys/fs/cgroup/pids/%s/cgroup.procs", f->cgroup);
+        snprintf(procs, sizeof(procs), "/sys/fs/cgroup/pids/%s/cgroup.procs", f->rt.cgroup);
     int p[2];
     assert_int_equal(pipe2(p, O_CLOEXEC), 0);
     char *argv[] = {"sleep", "5", NULL};
@@ -352,10 +306,10 @@ static int group_teardown(void **state)
                            "freezer", "devices", "cpuset",  "blkio"};
     for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
         char p[128];
-        snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/" CG_PARENT, ctrls[i]);
+        snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/" RTF_CG_PARENT, ctrls[i]);
         rmdir(p);
     }
-    rmdir("/sys/fs/cgroup/" CG_PARENT);
+    rmdir("/sys/fs/cgroup/" RTF_CG_PARENT);
     return 0;
 }
 

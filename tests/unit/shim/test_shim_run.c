@@ -360,6 +360,26 @@ static void read_log(struct env *e, struct collected *c)
     assert_int_equal(logs_read(e->log, &q, collect, c, NULL, NULL), 0);
 }
 
+/* What the container wrote to stdout, as its log file has it, is want. */
+static void assert_log_out(struct env *e, const char *want)
+{
+    struct collected c;
+    read_log(e, &c);
+    assert_string_equal(sb_str(&c.out), want);
+    sb_release(&c.out);
+    sb_release(&c.err);
+}
+
+/* A "state" request on fd answers status. */
+static void assert_state(int fd, const char *status)
+{
+    struct api_shim_msg m;
+    send_req(fd, "state", 0);
+    recv_msg(fd, &m, 5000);
+    assert_string_equal(m.status, status);
+    api_shim_release(&m);
+}
+
 static void test_exit_code_logs_and_cleanup(void **state)
 {
     struct env *e = *state;
@@ -482,10 +502,7 @@ static void test_client_disconnects_mid_wait(void **state)
         send_req(silent, "state", 0);
     int fd = shim_connect(e);
     struct api_shim_msg m;
-    send_req(fd, "state", 0);
-    recv_msg(fd, &m, 5000);
-    assert_string_equal(m.status, "running");
-    api_shim_release(&m);
+    assert_state(fd, "running");
     int waiter = shim_connect(e);
     send_req(waiter, "wait", 0);
     send_req(fd, "kill", SIGKILL);
@@ -558,12 +575,8 @@ static void test_tty(void **state)
     api_shim_release(&m);
     close(fd);
     assert_shim_gone(e);
-    struct collected c;
-    read_log(e, &c);
     /* the pty's onlcr, as docker logs it; the pty is the container's own devpts's */
-    assert_string_equal(sb_str(&c.out), "tty\r\n/dev/pts/0\r\n");
-    sb_release(&c.out);
-    sb_release(&c.err);
+    assert_log_out(e, "tty\r\n/dev/pts/0\r\n");
 }
 
 /* Nobody connected (berthd away): the exit is still recorded, and the shim goes. */
@@ -575,11 +588,7 @@ static void test_exit_with_nobody_listening(void **state)
     start_ok(e);
     assert_shim_gone(e);
     assert_exit_file(e, 7);
-    struct collected c;
-    read_log(e, &c);
-    assert_string_equal(sb_str(&c.out), "bye\n");
-    sb_release(&c.out);
-    sb_release(&c.err);
+    assert_log_out(e, "bye\n");
 }
 
 /*
@@ -607,11 +616,7 @@ static void test_lingering_writer_pid_host(void **state)
     fprintf(stderr, "exit reported after %.2f s\n", secs);
     assert_true(secs > 1.5 && secs < 5);
     assert_shim_gone(e); /* and the cgroup, with the sleep in it, is gone */
-    struct collected c;
-    read_log(e, &c);
-    assert_string_equal(sb_str(&c.out), "main done\n");
-    sb_release(&c.out);
-    sb_release(&c.err);
+    assert_log_out(e, "main done\n");
 }
 
 static void test_start_failure(void **state)
@@ -663,10 +668,7 @@ static void op_start_ok(struct env *e)
 {
     int fd = shim_connect(e);
     struct api_shim_msg m;
-    send_req(fd, "state", 0);
-    recv_msg(fd, &m, 5000);
-    assert_string_equal(m.status, "created");
-    api_shim_release(&m);
+    assert_state(fd, "created");
     send_req(fd, "kill", SIGKILL);
     recv_msg(fd, &m, 5000);
     assert_non_null(m.error); /* nothing to kill yet */
