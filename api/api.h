@@ -368,6 +368,31 @@ void api_shim_release(struct api_shim_msg *m);
  */
 int api_filters_parse(const char *raw, json_t **out, struct err **err);
 
+/* ---- times (timeparse.c) ----------------------------------------------------------------- */
+
+/*
+ * Go's time.ParseDuration: "10m", "1h30m", "1.5h", "-2s", "300ms", "0"; units ns, us (µs, μs),
+ * ms, s, m, h. 0 with *ns set, or -1 when s is not one (no unit, an unknown unit, overflow).
+ */
+int api_duration_parse(const char *s, int64_t *ns);
+/*
+ * The RFC 3339 forms docker's GetTimestamp accepts: 2006-01-02[T15[:04[:05[.frac]]]] then
+ * nothing (local time), Z, or +hh:mm/-hh:mm. 0 with the Unix time in *sec and *nsec (the
+ * fraction's first nine digits), or -1.
+ */
+int api_rfc3339_parse(const char *s, int64_t *sec, long *nsec);
+/*
+ * Unix "[-]seconds[.fraction]", as docker's ParseTimestamps: the fraction's first nine digits
+ * as *nsec, added to *sec whatever its sign ("-5.5" is -5 s + 0.5 s, as dockerd). 0 or -1.
+ */
+int api_unix_time_parse(const char *s, int64_t *sec, long *nsec);
+/*
+ * docker's GetTimestamp, for --since/--until and the until filter: a duration before now
+ * (Unix seconds, "%lld"), an RFC 3339 time ("%lld.%09ld"), or Unix seconds[.fraction] (value
+ * itself). now is Unix seconds; the caller frees *out. ERR_INVALID otherwise.
+ */
+int api_timestamp_get(const char *value, int64_t now, char **out, struct err **err);
+
 /* ---- helpers for decoders ---------------------------------------------------------------- */
 
 /* A NULL-terminated string vector as a JSON array (NULL gives []). */

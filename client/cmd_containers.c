@@ -342,7 +342,7 @@ static int logs_time(const struct cli_args *args, const char *flag, struct sb *q
     if (!v || !*v)
         return 0;
     _cleanup_free_ char *ts = NULL;
-    if (cli_parse_timestamp(v, time(NULL), &ts, err) < 0)
+    if (api_timestamp_get(v, (int64_t)time(NULL), &ts, err) < 0)
         return -1;
     sb_addf(q, "&%s=", flag);
     cli_query_escape(ts, q);

@@ -32,14 +32,6 @@ int cli_parse_restart(const char *s, char **name, int64_t *max_retry, struct err
 int cli_kv_file_read(const char *path, bool lookup, char ***v, size_t *n, struct err **err);
 /* nat.ParsePortSpec: adds "80/tcp":{} to exposed and the bindings to bindings. */
 int cli_parse_port_spec(const char *spec, json_t *exposed, json_t *bindings, struct err **err);
-/* Go's time.ParseDuration ("10m", "1h30m", "1.5s"); -1 when s is not one. */
-int cli_go_duration(const char *s, int64_t *ns);
-/*
- * timetypes.GetTimestamp: --since/--until as the API wants them. A duration is taken back from
- * now ("1700000000"), an RFC 3339 time becomes "sec.nanosec", Unix seconds pass through.
- * Caller frees *out.
- */
-int cli_parse_timestamp(const char *value, time_t now, char **out, struct err **err);
 
 /*
  * The create body from `berth run`/`berth create` flags: args->argv[0] is the image, the rest

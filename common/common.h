@@ -7,6 +7,7 @@
 #ifndef BERTH_COMMON_H
 #define BERTH_COMMON_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -140,6 +141,13 @@ int fsu_read_file(const char *path, size_t max, char **out, size_t *outlen);
  */
 int fsu_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err **err);
 /*
+ * The same without the fsyncs, for files rebuilt before every use (a container's hosts and
+ * resolv.conf, written at each start): readers never see a half-written file, but a crash may
+ * leave the previous content or, for a new file, nothing. That is all such a file needs.
+ */
+int fsu_write_replace(const char *path, const void *data, size_t len, mode_t mode,
+                      struct err **err);
+/*
  * Removes path and everything below it without following symlinks or crossing mounts; a
  * missing path is success. Blocking: start-up or the threadpool.
  */
@@ -175,6 +183,36 @@ void digest_buf(const void *data, size_t len, char out[DIGEST_STR_LEN + 1]);
 bool digest_valid(const char *s);
 /* The hex part of a valid digest (points into s). */
 const char *digest_hex(const char *s);
+
+/* ---- libraries loaded at first use (any thread) ----------------------------------------- */
+
+/*
+ * libcurl and libarchive, with the libraries they pull in, are about 7 MiB of resident pages
+ * once loaded, and an idle daemon needs neither. Their modules call them through wrappers
+ * (daemon/registry/curl_lazy.c, daemon/layer/archive_lazy.c) that load the library with dlopen
+ * at the first call. Calling a function of theirs that has no wrapper is a link error.
+ */
+struct lazy_lib {
+    const char *soname;
+    void *handle;
+    pthread_mutex_t lock;
+};
+#define LAZY_LIB_INIT(so)                                                                          \
+    {                                                                                              \
+        .soname = (so), .handle = NULL, .lock = PTHREAD_MUTEX_INITIALIZER                          \
+    }
+/* The address of name in lib, loading lib first. A library or symbol that cannot be found is
+ * an installation error: logged with its name, then abort(). */
+void *lazy_sym(struct lazy_lib *lib, const char *name);
+/* In a wrapper named f: declares lazy_f_, the real f (looked up once, then cached). */
+#define LAZY_FN(lib, f)                                                                            \
+    static __typeof__(&f) lazy_p_;                                                                 \
+    __typeof__(&f) lazy_f_ = __atomic_load_n(&lazy_p_, __ATOMIC_ACQUIRE);                          \
+    if (!lazy_f_) {                                                                                \
+        void *lazy_s_ = lazy_sym((lib), #f);                                                       \
+        memcpy(&lazy_f_, &lazy_s_, sizeof(lazy_f_));                                               \
+        __atomic_store_n(&lazy_p_, lazy_f_, __ATOMIC_RELEASE);                                     \
+    }
 
 /* ---- base64 (any thread) ----------------------------------------------------------------- */
 

@@ -6,8 +6,10 @@
 # (static, copied into a busybox container with docker cp; 2 accepting processes): GET /big
 # answers 200 MiB, anything else a 100-byte body, one request per connection. Measured per
 # daemon, one after the other:
-#   - throughput: one GET /big through the published port on 127.0.0.1 (the userland proxy:
-#     berthd's own on its loop, dockerd's docker-proxy), MB/s, median of BENCH_RUNS;
+#   - throughput: one GET /big through the published port on 127.0.0.1 (each daemon's default
+#     path: berthd DNATs loopback in the kernel, see loopback_rules in
+#     daemon/network/sandbox.c; dockerd sends it through docker-proxy), MB/s, median of
+#     BENCH_RUNS;
 #   - connection rate: BENCH_CONNS client processes, each connect + GET /small + read to EOF +
 #     close in a loop for BENCH_SECS seconds through the same port, connections/s, median of
 #     BENCH_RUNS;
@@ -20,7 +22,8 @@
 # Run as root. Everything runs inside `unshare --net --mount --fork` with private tmpfs mounts
 # over /run, /etc/docker and /opt (bench/lib.sh); both daemons keep their default iptables
 # setting (on), so dockerd adds its DNAT rules and runs docker-proxy for loopback, berthd adds
-# its DNAT rules and proxies loopback itself. Only processes this script started are stopped,
+# its DNAT rules, loopback included (its proxy listens too, but with iptables on the kernel
+# DNATs every connection before it would reach the proxy). Only processes this script started are stopped,
 # by PID.
 #
 # Environment:
@@ -291,7 +294,7 @@ report()
         "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
     echo "load average: $load_at_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end" \
         "(anything above 0.5 means other work shared the CPUs: re-run when the machine is idle)"
-    echo "berthd: $(r berthd.version) ($berthd_bin), its own proxy on the loop + DNAT rules"
+    echo "berthd: $(r berthd.version) ($berthd_bin), DNAT rules for loopback too (defaults)"
     echo "dockerd: $(r dockerd.version), docker-proxy + DNAT rules (defaults)"
     echo "method: bench/net/netbench.c as server (2 processes) in a busybox container published" \
         "on 127.0.0.1:$port; $runs runs each, medians; rate: $conns client processes x ${secs}s," \
@@ -312,7 +315,8 @@ report()
     row "host to container, no proxy (MB/s)" "$(r berthd.direct)" "$(r dockerd.direct)" \
         "$(ratio_ok direct 0 | cut -d' ' -f1)" info
     echo "(proxy CPU: user + system time of berthd, or of dockerd's docker-proxy processes, over" \
-        "the rate runs, per connection; the ceiling: the rate without any proxy on this machine)"
+        "the rate runs, per connection (berthd's: near 0, the kernel forwards); the ceiling: the" \
+        "rate without any proxy on this machine)"
     echo "(failed connections in the rate runs: berthd $(r berthd.rate_errors), dockerd" \
         "$(r dockerd.rate_errors))"
     echo

@@ -232,11 +232,15 @@ static void create_work(uv_work_t *w)
             goto fail;
         }
     }
+    /* Only config.json is synced: the state of a new container is what the loader assumes when
+     * state.json is unreadable (every later state is written atomically), and the name files
+     * are rebuilt. config.json goes last, so its sync commits the other entries too and the
+     * directory's sync finds little left to do. */
     if (write_file(tmpdir, "hostname", hostname, 0644, false, &op->err) < 0 ||
         write_file(tmpdir, "hosts", hosts, 0644, false, &op->err) < 0 ||
         write_file(tmpdir, "resolv.conf", "", 0644, false, &op->err) < 0 ||
+        write_file(tmpdir, "state.json", op->state_text, 0600, false, &op->err) < 0 ||
         write_file(tmpdir, "config.json", op->config_text, 0600, true, &op->err) < 0 ||
-        write_file(tmpdir, "state.json", op->state_text, 0600, true, &op->err) < 0 ||
         fsu_sync_dir(tmpdir, &op->err) < 0)
         goto fail;
     /* The container appears on disk whole, or not at all. */

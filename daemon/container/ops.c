@@ -456,6 +456,7 @@ int ctr_rename(struct ctr_store *st, struct ctr *c, const char *new_name, struct
                        n, other->id);
     free(c->name);
     c->name = xstrdup(n);
+    net_rename(st->net, c->id, c->name); /* the embedded DNS answers to the new name */
     struct config_write *cw = xcalloc(1, sizeof(*cw));
     cw->c = c;
     ctr_ref(c);

@@ -273,9 +273,13 @@ static struct ctr *load_one(struct ctr_store *st, const char *id)
     _cleanup_free_ char *cpath = xasprintf("%s/config.json", dir);
     _cleanup_free_ char *spath = xasprintf("%s/state.json", dir);
     json_auto_t *cj = read_json(cpath);
-    json_auto_t *sj = read_json(spath);
-    if (!cj || !sj)
+    if (!cj)
         return NULL;
+    /* The state written at create is not synced (create.c): after a crash it may be empty,
+     * which can only mean the container was never started. */
+    json_auto_t *sj = read_json(spath);
+    if (!sj)
+        sj = json_pack("{s:s}", "Status", "created");
     struct ctr *c = xcalloc(1, sizeof(*c));
     struct err *err = NULL;
     if (api_container_config_decode(json_object_get(cj, "Config"), &c->cfg, &err) < 0) {

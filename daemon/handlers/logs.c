@@ -3,7 +3,6 @@
 #include "daemon/handlers/handlers.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,20 +41,19 @@ struct logs_read {
     struct err *err;
 };
 
-static int64_t parse_time_ns(const char *s, bool *ok)
+/* since/until: Unix seconds[.fraction] as the docker CLI sends them (GetTimestamp's result), or
+ * an RFC 3339 time; -1 otherwise. Absent or empty is 0 (no bound). */
+static int parse_time_ns(const char *s, int64_t *ns)
 {
-    *ok = true;
+    int64_t sec;
+    long nsec;
+    *ns = 0;
     if (!s || !s[0])
         return 0;
-    char *end = NULL;
-    double v = strtod(s, &end);
-    if (end != s && *end == '\0' && isfinite(v) && v >= 0)
-        return (int64_t)(v * 1e9);
-    struct tm tm = {0};
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (p && (*p == 'Z' || *p == '.' || *p == '\0'))
-        return (int64_t)timegm(&tm) * 1000000000;
-    *ok = false;
+    if ((api_unix_time_parse(s, &sec, &nsec) < 0 || sec < 0) &&
+        api_rfc3339_parse(s, &sec, &nsec) < 0)
+        return -1;
+    *ns = sec * 1000000000 + nsec;
     return 0;
 }
 
@@ -221,12 +219,13 @@ static int logs_params(struct route_req *rr, struct logs_ctx *lc, struct err **e
             return err_set(err, ERR_INVALID, 0, "invalid value for tail: %s", tail);
         lc->q.tail = n < 0 ? -1 : n;
     }
-    bool ok1, ok2;
-    lc->q.since_ns = parse_time_ns(route_query(rr, "since"), &ok1);
-    lc->q.until_ns = parse_time_ns(route_query(rr, "until"), &ok2);
-    if (!ok1 || !ok2)
-        return err_set(err, ERR_INVALID, 0, "invalid value for %s: %s", ok1 ? "until" : "since",
-                       route_query(rr, ok1 ? "until" : "since"));
+    static const char *const keys[] = {"since", "until"};
+    int64_t *dst[] = {&lc->q.since_ns, &lc->q.until_ns};
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        if (parse_time_ns(route_query(rr, keys[i]), dst[i]) < 0)
+            return err_set(err, ERR_INVALID, 0, "invalid value for %s: %s", keys[i],
+                           route_query(rr, keys[i]));
+    }
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "daemon/handlers/handlers.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "api/networks.h"
 #include "daemon/network/network.h"
@@ -213,16 +214,85 @@ static void pruned(char **names, void *data)
     route_reply_json(rr, 200, json_pack("{s:o}", "NetworksDeleted", a));
 }
 
+/* ---- prune filters: label, label!, until (docker's GetTimestamp forms) ------------------- */
+
+/* until's value, as dockerd reads it: GetTimestamp's forms, then ParseTimestamps. */
+static int until_parse(const char *v, int64_t *out, struct err **err)
+{
+    _cleanup_free_ char *ts = NULL;
+    int64_t sec;
+    long nsec;
+    if (api_timestamp_get(v, (int64_t)time(NULL), &ts, err) < 0)
+        return -1;
+    if (api_unix_time_parse(ts, &sec, &nsec) < 0)
+        return err_set(err, ERR_INVALID, 0, "failed to parse value as time or duration: \"%s\"", v);
+    *out = sec * 1000000000 + nsec;
+    return 0;
+}
+
+struct prune_filter {
+    const json_t *f;
+    bool until_set;
+    int64_t until_ns;
+};
+
+/* moby's matchLabels: every label= matches, and not every label!= does. */
+static bool prune_match(const struct net_network *n, void *arg)
+{
+    const struct prune_filter *pf = arg;
+    const json_t *not = json_object_get(pf->f, "label!");
+    bool all_not = json_array_size(not ) > 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(pf->f, "label"), i, v)
+    {
+        if (json_string_value(v) && !label_matches(n->labels, json_string_value(v)))
+            return false;
+    }
+    json_array_foreach(not, i, v)
+    {
+        const char *l = json_string_value(v);
+        all_not &= !l || label_matches(n->labels, l);
+    }
+    if (all_not)
+        return false;
+    int64_t sec;
+    long nsec;
+    return !pf->until_set || (api_rfc3339_parse(n->created, &sec, &nsec) == 0 &&
+                              sec * 1000000000 + nsec <= pf->until_ns);
+}
+
+static int prune_filter_init(struct prune_filter *pf, const json_t *f, struct err **err)
+{
+    const char *key;
+    json_t *vals;
+    json_object_foreach((json_t *)f, key, vals)
+    {
+        if (strcmp(key, "label") != 0 && strcmp(key, "label!") != 0 && strcmp(key, "until") != 0)
+            return err_set(err, ERR_INVALID, 0, "invalid filter '%s'", key);
+    }
+    pf->f = f;
+    const json_t *until = json_object_get(f, "until");
+    if (json_array_size(until) > 1)
+        return err_set(err, ERR_INVALID, 0, "more than one until filter specified");
+    if (json_array_size(until) == 0)
+        return 0;
+    pf->until_set = true;
+    return until_parse(json_string_value(json_array_get(until, 0)), &pf->until_ns, err);
+}
+
 static void handle_network_prune(struct route_req *rr)
 {
     const struct handle_env *env = rr->ud;
     json_auto_t *f = NULL;
     struct err *err = NULL;
-    if (api_filters_parse(route_query(rr, "filters"), &f, &err) < 0) {
+    struct prune_filter pf = {0};
+    if (api_filters_parse(route_query(rr, "filters"), &f, &err) < 0 ||
+        prune_filter_init(&pf, f, &err) < 0) {
         reply_now(rr, err);
         return;
     }
-    net_network_prune(env->net, f, pruned, rr);
+    net_network_prune(env->net, prune_match, &pf, pruned, rr);
 }
 
 /* connect and disconnect answer 200 with no body, as dockerd. */

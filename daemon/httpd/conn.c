@@ -209,6 +209,8 @@ void conn_write(struct conn *c, struct sb *data)
         sb_release(data);
         return;
     }
+    if (c->h)
+        httpd_spin(c->h);
     /* Nothing queued: write now. A response that fits the socket buffer needs no write
      * request, which also spares libuv a poll re-arm per response. */
     size_t off = 0;
@@ -347,6 +349,8 @@ static void conn_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     struct conn *c = container_of((uv_pipe_t *)s, struct conn, pipe);
     if (n == 0)
         return;
+    if (n > 0 && c->h)
+        httpd_spin_hit(c->h);
     if (n < 0 && n != UV_EOF) {
         conn_close(c);
         return;

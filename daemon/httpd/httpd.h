@@ -26,9 +26,11 @@ struct httpd_limits {
     unsigned int header_timeout_ms; /* a started request must have its headers within this */
     unsigned int idle_timeout_ms;   /* keep-alive connection with no request in progress */
     unsigned int max_conns;         /* over it, new connections get 503 and are closed */
+    unsigned int spin_us; /* after a response, poll without sleeping this long (0: never) */
 };
 
-/* Defaults: 64 KiB headers, 8 MiB body, 60 s header timeout, 300 s idle, 4096 connections. */
+/* Defaults: 64 KiB headers, 8 MiB body, 60 s header timeout, 300 s idle, 4096 connections,
+ * 50 us of polling after a response. */
 void httpd_limits_default(struct httpd_limits *l);
 
 struct httpd_ops {

@@ -17,6 +17,7 @@ void httpd_limits_default(struct httpd_limits *l)
     l->header_timeout_ms = 60 * 1000;
     l->idle_timeout_ms = 300 * 1000;
     l->max_conns = 4096;
+    l->spin_us = 50;
 }
 
 struct httpd *httpd_new(uv_loop_t *loop, const struct httpd_limits *limits,
@@ -32,6 +33,8 @@ struct httpd *httpd_new(uv_loop_t *loop, const struct httpd_limits *limits,
     h->ud = ud;
     uv_timer_init(loop, &h->grace);
     h->grace.data = h;
+    uv_idle_init(loop, &h->spin);
+    h->spin.data = h;
     return h;
 }
 
@@ -70,13 +73,53 @@ static void httpd_on_grace_closed(uv_handle_t *hd)
     free(h);
 }
 
+static void httpd_on_spin_closed(uv_handle_t *hd)
+{
+    struct httpd *h = hd->data;
+    uv_close((uv_handle_t *)&h->grace, httpd_on_grace_closed);
+}
+
 static void httpd_maybe_finish(struct httpd *h)
 {
     if (!h->stopping || h->grace_closing || h->nlisteners > 0 || h->nconns > 0)
         return;
     h->grace_closing = true;
     uv_timer_stop(&h->grace);
-    uv_close((uv_handle_t *)&h->grace, httpd_on_grace_closed);
+    uv_close((uv_handle_t *)&h->spin, httpd_on_spin_closed);
+}
+
+#define SPIN_SCORE_MAX 8
+#define SPIN_PROBE     16
+
+static void httpd_on_spin(uv_idle_t *i)
+{
+    struct httpd *h = i->data;
+    if (uv_hrtime() < h->spin_until)
+        return;
+    uv_idle_stop(i); /* nothing came: a miss */
+    if (h->spin_score > -SPIN_SCORE_MAX)
+        h->spin_score--;
+}
+
+void httpd_spin_hit(struct httpd *h)
+{
+    if (!uv_is_active((uv_handle_t *)&h->spin))
+        return;
+    uv_idle_stop(&h->spin); /* the response re-arms it */
+    if (h->spin_score < SPIN_SCORE_MAX)
+        h->spin_score++;
+}
+
+void httpd_spin(struct httpd *h)
+{
+    if (!h->lim.spin_us || h->stopping)
+        return;
+    if (h->spin_score < 0 && ++h->spin_skipped < SPIN_PROBE)
+        return;
+    h->spin_skipped = 0;
+    h->spin_until = uv_hrtime() + (uint64_t)h->lim.spin_us * 1000;
+    if (!uv_is_active((uv_handle_t *)&h->spin))
+        uv_idle_start(&h->spin, httpd_on_spin);
 }
 
 void httpd_conn_gone(struct httpd *h, struct conn *c)
@@ -243,6 +286,7 @@ void httpd_shutdown(struct httpd *h, unsigned int grace_ms, void (*done)(void *u
     if (h->stopping)
         return;
     h->stopping = true;
+    uv_idle_stop(&h->spin);
     h->done = done;
     h->done_ud = ud;
     while (h->listeners)

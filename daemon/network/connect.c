@@ -182,9 +182,22 @@ static int connect_check(struct net_mgr *m, const struct net_connect_req *req,
         return err_set(err, ERR_INVALID, 0,
                        "container sharing network namespace with another container or host "
                        "cannot be connected to any other network");
-    if (!n->user)
+    bool bridge = net_is_default_bridge(m, n);
+    if (strcmp((*primary)->net->name, "none") == 0 || strcmp(n->name, "none") == 0)
         return err_set(err, ERR_INVALID, 0,
-                       "connecting a running container to network %s is not supported", n->name);
+                       "container cannot be connected to multiple networks with one of the "
+                       "networks in private (none) mode");
+    if (!n->user && !bridge)
+        return err_set(err, ERR_INVALID, 0,
+                       "container cannot be disconnected from host network or connected to host "
+                       "network");
+    if (bridge && req->ip && *req->ip)
+        return err_set(err, ERR_INVALID, 0,
+                       "user specified IP address is supported on user defined networks only");
+    if (bridge && req->aliases && req->aliases[0])
+        return err_set(err, ERR_INVALID, 0,
+                       "network-scoped alias is supported only for containers in user defined "
+                       "networks");
     for (const struct net_endpoint *e = net_endpoint_next(m, req->ctr_id, NULL); e;
          e = net_endpoint_next(m, req->ctr_id, e)) {
         if (e->net == n)
@@ -192,7 +205,7 @@ static int connect_check(struct net_mgr *m, const struct net_connect_req *req,
                            "endpoint with name %s already exists in network %s", req->ctr_name,
                            n->name);
     }
-    *net = unet_find(net_mgr_unets(m), n->id);
+    *net = bridge ? (struct net_network *)n : unet_find(net_mgr_unets(m), n->id);
     return 0;
 }
 
@@ -229,7 +242,9 @@ void net_connect(struct net_mgr *m, const struct net_connect_req *req, net_done_
     ar.endpoints = eps;
     ar.mode = n->name;
     struct net_sandbox_spec spec = {0};
-    if (net_user_attach_prepare(m, &ar, e, &spec, &err) < 0) {
+    int r = n->user ? net_user_attach_prepare(m, &ar, e, &spec, &err)
+                    : net_bridge_connect_prepare(m, req->ctr_id, e, &spec, &err);
+    if (r < 0) {
         net_endpoint_discard(m, e);
         done(err, data);
         err_free(err);

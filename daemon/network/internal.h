@@ -135,6 +135,8 @@ void net_sandbox_destroy(const char *path, const char *veth);
 
 /* iptables: FORWARD accept for the bridge, MASQUERADE for its subnet. */
 int net_iptables_setup(const char *bridge, const char *subnet_cidr, struct err **err);
+/* The default bridge and the user networks' (br-*) forward nothing to each other. */
+int net_iptables_default_isolation(const char *bridge, struct err **err);
 int net_ip_forward_enable(struct err **err);
 /* A rule in table: ensured (-C, then -A) when add, else deleted (-D, missing is fine). */
 int net_iptables_rule(const char *table, bool add, char *const *rule, size_t n, struct err **err);
@@ -197,6 +199,10 @@ int net_user_attach_prepare(struct net_mgr *m, const struct net_attach_req *req,
                             struct net_endpoint *e, struct net_sandbox_spec *spec,
                             struct err **err);
 int net_user_opts_refuse(const struct net_attach_req *req, struct err **err);
+/* network connect to the default bridge: an address from its pool and the interface spec. */
+int net_bridge_connect_prepare(struct net_mgr *m, const char *ctr_id, struct net_endpoint *e,
+                               struct net_sandbox_spec *spec, struct err **err);
+bool net_is_default_bridge(const struct net_mgr *m, const struct net_network *n);
 /* --network container:<x>: an endpoint (first in the list) sharing x's sandbox; ERR_CONFLICT
  * when x has none. */
 int net_join_prepare(struct net_mgr *m, const struct net_attach_req *req, struct err **err);

@@ -495,8 +495,9 @@ static void write_name_files(struct attach_op *op)
         resolv = net_resolv_build(host_resolv, op->embedded_dns ? embedded : op->dns,
                                   op->dns_search, op->dns_options);
     }
-    if (fsu_write_atomic(op->hosts_path, hosts, strlen(hosts), 0644, &op->err) < 0 ||
-        fsu_write_atomic(op->resolv_path, resolv, strlen(resolv), 0644, &op->err) < 0)
+    /* rebuilt at every start: no fsync needed */
+    if (fsu_write_replace(op->hosts_path, hosts, strlen(hosts), 0644, &op->err) < 0 ||
+        fsu_write_replace(op->resolv_path, resolv, strlen(resolv), 0644, &op->err) < 0)
         return;
 }
 
@@ -592,6 +593,41 @@ static void attach_saved(struct net_mgr *m, void *arg, const struct err *err)
     uv_queue_work(m->loop, &op->work, attach_work, attach_after);
 }
 
+/* An address on the default bridge for e, and the interface spec to match. */
+static int bridge_prepare(struct net_mgr *m, const char *ctr_id, struct net_endpoint *e,
+                          struct net_sandbox_spec *spec, struct err **err)
+{
+    if (ipam_alloc(&m->pool, ctr_id, &e->addr, err) < 0)
+        return -1;
+    e->net = &m->nets[NET_BRIDGE];
+    snprintf(e->veth, sizeof(e->veth), "veth%.7s", e->endpoint_id);
+    ipam_addr_str(e->addr, e->ip);
+    ipam_addr_str(m->pool.gateway, e->gateway);
+    e->prefix = m->pool.prefix;
+    spec->veth = e->veth;
+    spec->bridge = m->bridge_name;
+    spec->addr = e->addr;
+    spec->prefix = m->pool.prefix;
+    spec->gateway = m->pool.gateway;
+    uint32_t a = e->addr;
+    unsigned char mac[6] = {0x02, 0x42, a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff};
+    memcpy(spec->mac, mac, 6);
+    return 0;
+}
+
+int net_bridge_connect_prepare(struct net_mgr *m, const char *ctr_id, struct net_endpoint *e,
+                               struct net_sandbox_spec *spec, struct err **err)
+{
+    if (!m->bridge_on)
+        return err_set(err, ERR_NOT_FOUND, 0, "network bridge not found");
+    return bridge_prepare(m, ctr_id, e, spec, err);
+}
+
+bool net_is_default_bridge(const struct net_mgr *m, const struct net_network *n)
+{
+    return n == &m->nets[NET_BRIDGE];
+}
+
 /* Which built-in network a NetworkMode means; -1 with err when it is not one. */
 static int mode_network(const struct net_mgr *m, const struct net_attach_req *req, struct err **err)
 {
@@ -677,23 +713,16 @@ void net_attach(struct net_mgr *m, const struct net_attach_req *req, net_done_cb
     struct net_endpoint *e = ep_new(m, req->ctr_id, (size_t)net);
     op->e = e;
     op->spec.path = e->sandbox_key;
-    if (net == NET_BRIDGE) {
-        if (ipam_alloc(&m->pool, req->ctr_id, &e->addr, &op->err) < 0) {
-            attach_after(&op->work, 0);
-            return;
-        }
-        snprintf(e->veth, sizeof(e->veth), "veth%.7s", e->endpoint_id);
-        ipam_addr_str(e->addr, e->ip);
-        ipam_addr_str(m->pool.gateway, e->gateway);
-        e->prefix = m->pool.prefix;
-        op->spec.veth = e->veth;
-        op->spec.bridge = m->bridge_name;
-        op->spec.addr = e->addr;
-        op->spec.prefix = m->pool.prefix;
-        op->spec.gateway = m->pool.gateway;
-        uint32_t a = e->addr;
-        unsigned char mac[6] = {0x02, 0x42, a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff};
-        memcpy(op->spec.mac, mac, 6);
+    if (net == NET_BRIDGE && bridge_prepare(m, req->ctr_id, e, &op->spec, &op->err) < 0) {
+        attach_after(&op->work, 0);
+        return;
+    }
+    if (net == NET_NONE) {
+        /* no address to hand out twice: the snapshot need not be on disk first (a crash
+         * before it lands leaves a namespace file the next start sweeps) */
+        save(m, NULL, NULL);
+        uv_queue_work(m->loop, &op->work, attach_work, attach_after);
+        return;
     }
     /* the address is used only once a snapshot holding it is on disk */
     save(m, attach_saved, op);
@@ -832,6 +861,26 @@ static void drop_unowned(struct net_mgr *m)
     }
 }
 
+/* Removes the veths enslaved to the bridge at index that no endpoint owns (those of live
+ * containers are loaded endpoints, so live restore keeps them). */
+static void sweep_veths(struct net_mgr *m, int fd, int index)
+{
+    char **veths = NULL;
+    if (rtnl_bridge_veths(fd, index, &veths, NULL) < 0)
+        return;
+    for (char **v = veths; v && *v; v++) {
+        bool owned = false;
+        for (struct net_endpoint *e = m->eps; e && !owned; e = e->next)
+            owned = strcmp(e->veth, *v) == 0;
+        if (!owned) {
+            log_info("removing orphan veth %s", *v);
+            net_sandbox_destroy(NULL, *v);
+        }
+        free(*v);
+    }
+    free(veths);
+}
+
 static void sweep_orphans(struct net_mgr *m, int bridge_index)
 {
     DIR *d = opendir(m->netns_dir);
@@ -848,21 +897,18 @@ static void sweep_orphans(struct net_mgr *m, int bridge_index)
     }
     if (d)
         closedir(d);
-    if (bridge_index <= 0)
-        return;
     _cleanup_close_ int fd = rtnl_open(NULL);
-    char **veths = NULL;
-    if (fd < 0 || rtnl_bridge_veths(fd, bridge_index, &veths, NULL) < 0)
+    if (fd < 0)
         return;
-    for (char **v = veths; v && *v; v++) {
-        bool owned = false;
-        for (struct net_endpoint *e = m->eps; e && !owned; e = e->next)
-            owned = strcmp(e->veth, *v) == 0;
-        if (!owned)
-            net_sandbox_destroy(NULL, *v);
-        free(*v);
+    if (bridge_index > 0)
+        sweep_veths(m, fd, bridge_index);
+    /* user networks' bridges as well: a crash mid-attach, or containers gone while the daemon
+     * was away, leave veths there too */
+    for (size_t i = 0; i < unet_count(m->unets); i++) {
+        int index = rtnl_link_index(fd, unet_at(m->unets, i)->bridge_name);
+        if (index > 0)
+            sweep_veths(m, fd, index);
     }
-    free(veths);
 }
 
 static int bridge_setup(struct net_mgr *m, const struct net_config *cfg, const json_t *saved,
@@ -879,7 +925,8 @@ static int bridge_setup(struct net_mgr *m, const struct net_config *cfg, const j
     b->bridge_name = m->bridge_name;
     if (cfg->iptables) {
         struct err *e = NULL;
-        if (net_iptables_setup(m->bridge_name, b->subnet, &e) < 0) {
+        if (net_iptables_setup(m->bridge_name, b->subnet, &e) < 0 ||
+            net_iptables_default_isolation(m->bridge_name, &e) < 0) {
             log_warn("iptables rules for %s not set (containers reach only the host): %s",
                      m->bridge_name, e->msg);
             err_free(e);

@@ -140,6 +140,10 @@ void net_release(struct net_mgr *m, const char *ctr_id, net_done_cb done, void *
 
 /* ---- user-defined networks (usernet.c) ----------------------------------------------------- */
 
+/* docker rename: the container's endpoints answer to name in the embedded DNS (and show it in
+ * DNSNames) instead of the old one; persisted. Loop thread; m may be NULL. */
+void net_rename(struct net_mgr *m, const char *ctr_id, const char *name);
+
 /* POST /networks/create, decoded. Borrowed for the call. */
 struct net_create_req {
     const char *name, *driver;
@@ -160,9 +164,12 @@ void net_network_create(struct net_mgr *m, const struct net_create_req *req, net
                         void *data);
 /* Removes a user network (409 while an endpoint uses it, 403 for built-ins). */
 void net_network_remove(struct net_mgr *m, const char *name, net_done_cb done, void *data);
-/* Removes every unused user network; names of the removed ones (caller frees the vector). */
+/* Removes every unused user network match (may be NULL: all) accepts, called during the call;
+ * done gets the names of the removed ones (caller frees the vector). */
 typedef void (*net_prune_cb)(char **removed, void *data);
-void net_network_prune(struct net_mgr *m, const json_t *filters, net_prune_cb done, void *data);
+typedef bool (*net_prune_match)(const struct net_network *n, void *arg);
+void net_network_prune(struct net_mgr *m, net_prune_match match, void *match_arg, net_prune_cb done,
+                       void *data);
 
 /* ---- published ports (ports.c) ---------------------------------------------------------- */
 

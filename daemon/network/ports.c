@@ -2,9 +2,10 @@
 /*
  * Published ports: parsing and validation of HostConfig.PortBindings, host port allocation
  * (random ports from the kernel's ephemeral range, as dockerd's port allocator), the proxies,
- * the DNAT rules (nat BERTH chain, jumped to from PREROUTING and from OUTPUT for non-loopback
- * destinations; loopback is served by the proxy, as docker does with its userland proxy), and
- * the inspect / ps views.
+ * the DNAT rules (nat BERTH chain, jumped to from PREROUTING and OUTPUT, loopback included: the
+ * bridges route it, see loopback_rules in sandbox.c, so with iptables on no connection from the
+ * host passes through a proxy; the proxies serve when iptables is off), and the inspect / ps
+ * views.
  */
 #include "daemon/network/ports.h"
 
@@ -264,8 +265,7 @@ static void rules_work(uv_work_t *w)
     struct net_ports *p = op->p;
     if (op->add) {
         char *pre[] = {"PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", PORTS_CHAIN};
-        char *outr[] = {"OUTPUT",   "!",          "-d",    "127.0.0.0/8", "-m",
-                        "addrtype", "--dst-type", "LOCAL", "-j",          PORTS_CHAIN};
+        char *outr[] = {"OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL", "-j", PORTS_CHAIN};
         struct err *err = NULL;
         net_iptables_chain("nat", PORTS_CHAIN);
         if (net_iptables_rule("nat", true, pre, ARRAY_SIZE(pre), &err) < 0 ||

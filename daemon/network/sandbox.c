@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -38,6 +39,13 @@ int net_bridge_current(const char *name, uint32_t *addr, int *prefix)
 
 int net_host_routes(const char *bridge, struct rtnl_prefix **out, size_t *n, struct err **err)
 {
+    /* test only: a slow dump (a host with a huge routing table), to show it is off the loop */
+    const char *delay = getenv("BERTH_TEST_ROUTES_DELAY_MS");
+    long ms = delay ? strtol(delay, NULL, 10) : 0;
+    if (ms > 0 && ms < 60000) {
+        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+    }
     _cleanup_close_ int fd = rtnl_open(err);
     if (fd < 0)
         return -1;
@@ -251,6 +259,43 @@ static int ensure_rule(const char *table, char *const *rule, size_t n, struct er
     return 0;
 }
 
+static void drop_rule(const char *table, char *const *rule, size_t n);
+
+/* The bridge's route_localnet: 1 lets DNATed loopback connections out through it. */
+static int route_localnet(const char *bridge, bool on, struct err **err)
+{
+    _cleanup_free_ char *path = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", bridge);
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, on ? "1\n" : "0\n", 2) != 2) {
+        if (!on)
+            return 0; /* the bridge is gone already */
+        return err_set(err, ERR_SYSTEM, errno, "write %s", path);
+    }
+    return 0;
+}
+
+/*
+ * Published ports reached on the host's loopback are DNATed like any other (ports.c), so no
+ * proxy sits in their way: the bridge routes 127/8 sources (route_localnet), which are
+ * masqueraded to the bridge's address; and nothing a container sends to 127/8 is accepted,
+ * so route_localnet opens no way in to the host's loopback services.
+ */
+static int loopback_rules(bool add, const char *bridge, struct err **err)
+{
+    char *br = (char *)bridge;
+    char *masq[] = {"POSTROUTING", "-s", "127.0.0.0/8", "-o", br, "-j", "MASQUERADE"};
+    char *guard[] = {"PREROUTING", "-i", br, "-d", "127.0.0.0/8", "-j", "DROP"};
+    if (!add) {
+        drop_rule("nat", masq, ARRAY_SIZE(masq));
+        drop_rule("raw", guard, ARRAY_SIZE(guard));
+        return route_localnet(bridge, false, err);
+    }
+    if (ensure_rule("raw", guard, ARRAY_SIZE(guard), err) < 0 ||
+        ensure_rule("nat", masq, ARRAY_SIZE(masq), err) < 0)
+        return -1;
+    return route_localnet(bridge, true, err);
+}
+
 int net_iptables_setup(const char *bridge, const char *subnet_cidr, struct err **err)
 {
     char *masq[] = {"POSTROUTING",  "-s", (char *)subnet_cidr, "!", "-o",
@@ -261,7 +306,7 @@ int net_iptables_setup(const char *bridge, const char *subnet_cidr, struct err *
         ensure_rule("filter", fwd_out, ARRAY_SIZE(fwd_out), err) < 0 ||
         ensure_rule("filter", fwd_in, ARRAY_SIZE(fwd_in), err) < 0)
         return -1;
-    return 0;
+    return loopback_rules(true, bridge, err);
 }
 
 static void drop_rule(const char *table, char *const *rule, size_t n)
@@ -321,7 +366,7 @@ int net_iptables_user(bool add, const char *bridge, const char *subnet_cidr, boo
         drop_rule("filter", self, ARRAY_SIZE(self));
         drop_rule("filter", drop_in, ARRAY_SIZE(drop_in));
         drop_rule("filter", drop_out, ARRAY_SIZE(drop_out));
-        return 0;
+        return loopback_rules(false, bridge, err);
     }
     if (internal)
         return ensure_rule("filter", self, ARRAY_SIZE(self), err) < 0 ||
@@ -330,6 +375,16 @@ int net_iptables_user(bool add, const char *bridge, const char *subnet_cidr, boo
                    ? -1
                    : 0;
     return net_iptables_setup(bridge, subnet_cidr, err);
+}
+
+int net_iptables_default_isolation(const char *bridge, struct err **err)
+{
+    char *to_user[] = {"FORWARD", "-i", (char *)bridge, "-o", "br+", "-j", "DROP"};
+    char *from_user[] = {"FORWARD", "-i", "br+", "-o", (char *)bridge, "-j", "DROP"};
+    if (ensure_first(to_user, ARRAY_SIZE(to_user), err) < 0 ||
+        ensure_first(from_user, ARRAY_SIZE(from_user), err) < 0)
+        return -1;
+    return 0;
 }
 
 void net_link_delete(const char *name)

@@ -329,23 +329,22 @@ static void random_id(char out[65])
         snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
-/* Every subnet in use: the host's routes (except through our bridges) and the networks'. */
-static int pick_subnet(struct net_mgr *m, char out[20], struct err **err)
+/* A subnet clashing with none in use: the host's routes (*routes, n of them, dumped on the
+ * threadpool; grown here) and the networks' (those being created included). Loop thread, so
+ * that the pick and the reservation that follows it are one step. */
+static int pick_subnet(struct net_mgr *m, struct rtnl_prefix **routes, size_t n, char out[20],
+                       struct err **err)
 {
-    _cleanup_free_ struct rtnl_prefix *routes = NULL;
-    size_t n = 0;
-    if (net_host_routes(NET_DEFAULT_BRIDGE, &routes, &n, err) < 0)
-        return -1;
     size_t total = n + net_network_count(m);
-    routes = xrealloc(routes, (total + 1) * sizeof(*routes));
+    struct rtnl_prefix *r = *routes = xrealloc(*routes, (total + 1) * sizeof(*r));
     for (size_t i = 0; i < net_network_count(m); i++) {
         const struct net_network *nw = net_network_at(m, i);
-        if (nw->subnet[0] && ipam_parse_cidr(nw->subnet, &routes[n].addr, &routes[n].prefix) == 0)
+        if (nw->subnet[0] && ipam_parse_cidr(nw->subnet, &r[n].addr, &r[n].prefix) == 0)
             n++;
     }
     uint32_t sub;
     int prefix;
-    if (ipam_pick_subnet(routes, n, &sub, &prefix) < 0)
+    if (ipam_pick_subnet(r, n, &sub, &prefix) < 0)
         return err_set(err, ERR_UNAVAILABLE, 0,
                        "all predefined address pools have been fully subnetted");
     char a[16];
@@ -400,6 +399,22 @@ static void create_work(uv_work_t *w)
     }
 }
 
+/* A threadpool job on u carrying the set as it is now (the snapshot to write and its
+ * generation); the caller sets the callback and queues it. Loop thread. */
+static struct unet_op *op_new(struct net_mgr *m, struct unet *u, void *data)
+{
+    struct unet_set *s = net_mgr_unets(m);
+    struct unet_op *op = xcalloc(1, sizeof(*op));
+    op->m = m;
+    op->u = u;
+    op->iptables = net_mgr_iptables(m);
+    op->snapshot = set_snapshot(s);
+    op->gen = ++s->gen;
+    op->data = data;
+    op->work.data = op;
+    return op;
+}
+
 static void op_free(struct unet_op *op)
 {
     err_free(op->err);
@@ -425,24 +440,86 @@ static void create_after(uv_work_t *w, int status)
     op_free(op);
 }
 
+/* Reserves u's subnet (in the set, busy) and creates its bridge on the threadpool; on the loop
+ * right after the subnet was picked, so that no other create gets it. Takes u. */
+static void create_reserve(struct net_mgr *m, struct unet *u, const char *subnet,
+                           const char *gateway, const char *ip_range, net_create_cb done,
+                           void *data)
+{
+    struct err *err = NULL;
+    struct unet_set *s = net_mgr_unets(m);
+    if (unet_setup(u, subnet, gateway, ip_range, &err) < 0 || clashes(m, u)) {
+        if (!err)
+            err_set(&err, ERR_CONFLICT, 0,
+                    "invalid pool request: Pool overlaps with other one on this address space");
+        unet_release(u);
+        done(err, NULL, data);
+        err_free(err);
+        return;
+    }
+    u->busy = true;
+    set_add(s, u);
+    struct unet_op *op = op_new(m, u, data);
+    op->created = done;
+    uv_queue_work(s->loop, &op->work, create_work, create_after);
+}
+
+static int name_taken(struct net_mgr *m, const char *name, struct err **err)
+{
+    for (size_t i = 0; i < net_network_count(m); i++) {
+        if (strcmp(net_network_at(m, i)->name, name) == 0)
+            return err_set(err, ERR_CONFLICT, 0, "network with name %s already exists", name);
+    }
+    return 0;
+}
+
+/* An automatic subnet: the host's routes are dumped on the threadpool (a large routing table
+ * would hold the loop), the pick is made on the loop. */
+struct pick_op {
+    uv_work_t work;
+    struct net_mgr *m;
+    struct unet *u; /* not in the set yet */
+    struct rtnl_prefix *routes;
+    size_t n;
+    net_create_cb done;
+    void *data;
+    struct err *err;
+};
+
+static void pick_work(uv_work_t *w)
+{
+    struct pick_op *op = w->data;
+    (void)net_host_routes(NET_DEFAULT_BRIDGE, &op->routes, &op->n, &op->err);
+}
+
+static void pick_after(uv_work_t *w, int status)
+{
+    struct pick_op *op = w->data;
+    char subnet[20];
+    if (status < 0 && !op->err)
+        err_set(&op->err, ERR_SYSTEM, -status, "network create");
+    /* the same name may have been created while the routes were read */
+    if (op->err || name_taken(op->m, op->u->name, &op->err) < 0 ||
+        pick_subnet(op->m, &op->routes, op->n, subnet, &op->err) < 0) {
+        op->done(op->err, NULL, op->data);
+        unet_release(op->u);
+    } else {
+        create_reserve(op->m, op->u, subnet, NULL, NULL, op->done, op->data);
+    }
+    free(op->routes);
+    err_free(op->err);
+    free(op);
+}
+
 void net_network_create(struct net_mgr *m, const struct net_create_req *req, net_create_cb done,
                         void *data)
 {
     struct err *err = NULL;
-    struct unet_set *s = net_mgr_unets(m);
-    char subnet[20] = "";
-    if (net_create_validate(req, &err) < 0)
-        goto fail;
-    for (size_t i = 0; i < net_network_count(m); i++) {
-        if (strcmp(net_network_at(m, i)->name, req->name) == 0) {
-            err_set(&err, ERR_CONFLICT, 0, "network with name %s already exists", req->name);
-            goto fail;
-        }
+    if (net_create_validate(req, &err) < 0 || name_taken(m, req->name, &err) < 0) {
+        done(err, NULL, data);
+        err_free(err);
+        return;
     }
-    if (req->subnet && *req->subnet)
-        snprintf(subnet, sizeof(subnet), "%s", req->subnet);
-    else if (pick_subnet(m, subnet, &err) < 0)
-        goto fail;
     char id[65], now[40];
     random_id(id);
     struct timespec ts;
@@ -454,29 +531,18 @@ void net_network_create(struct net_mgr *m, const struct net_create_req *req, net
     snprintf(u->bridge, sizeof(u->bridge), br ? "%s" : "br-%.12s", br ? br : id);
     u->n.internal = req->internal;
     u->n.labels = req->labels ? json_deep_copy(req->labels) : json_object();
-    if (unet_setup(u, subnet, req->gateway, req->ip_range, &err) < 0 || clashes(m, u)) {
-        if (!err)
-            err_set(&err, ERR_CONFLICT, 0,
-                    "invalid pool request: Pool overlaps with other one on this address space");
-        unet_release(u);
-        goto fail;
+    if (req->subnet && *req->subnet) {
+        create_reserve(m, u, req->subnet, req->gateway, req->ip_range, done, data);
+        return;
     }
-    u->busy = true;
-    set_add(s, u);
-    struct unet_op *op = xcalloc(1, sizeof(*op));
+    /* gateway and ip-range need a subnet (validated): nothing else of req is kept */
+    struct pick_op *op = xcalloc(1, sizeof(*op));
     op->m = m;
     op->u = u;
-    op->iptables = net_mgr_iptables(m);
-    op->snapshot = set_snapshot(s);
-    op->gen = ++s->gen;
-    op->created = done;
+    op->done = done;
     op->data = data;
     op->work.data = op;
-    uv_queue_work(s->loop, &op->work, create_work, create_after);
-    return;
-fail:
-    done(err, NULL, data);
-    err_free(err);
+    uv_queue_work(net_mgr_loop(m), &op->work, pick_work, pick_after);
 }
 
 /* ---- remove and prune -------------------------------------------------------------------- */
@@ -516,15 +582,8 @@ static void remove_start(struct net_mgr *m, struct unet *u, net_done_cb done, vo
 {
     struct unet_set *s = net_mgr_unets(m);
     set_remove(s, u);
-    struct unet_op *op = xcalloc(1, sizeof(*op));
-    op->m = m;
-    op->u = u;
-    op->iptables = net_mgr_iptables(m);
-    op->snapshot = set_snapshot(s);
-    op->gen = ++s->gen;
+    struct unet_op *op = op_new(m, u, data);
     op->removed = done;
-    op->data = data;
-    op->work.data = op;
     uv_queue_work(s->loop, &op->work, remove_work, remove_after);
 }
 
@@ -549,24 +608,6 @@ void net_network_remove(struct net_mgr *m, const char *name, net_done_cb done, v
     remove_start(m, (struct unet *)n, done, data);
 }
 
-static bool prune_label_match(const struct net_network *n, const json_t *filters)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(filters, "label"), i, v)
-    {
-        const char *f = json_string_value(v);
-        if (!f)
-            continue;
-        const char *eq = strchr(f, '=');
-        _cleanup_free_ char *key = eq ? xstrndup(f, (size_t)(eq - f)) : xstrdup(f);
-        const char *have = json_string_value(json_object_get(n->labels, key));
-        if (!have || (eq && strcmp(have, eq + 1) != 0))
-            return false;
-    }
-    return true;
-}
-
 /* A prune answers once every bridge it removes is gone. */
 struct prune_op {
     size_t pending;
@@ -585,7 +626,8 @@ static void prune_one_done(const struct err *err, void *data)
     free(op);
 }
 
-void net_network_prune(struct net_mgr *m, const json_t *filters, net_prune_cb done, void *data)
+void net_network_prune(struct net_mgr *m, net_prune_match match, void *match_arg, net_prune_cb done,
+                       void *data)
 {
     struct unet_set *s = net_mgr_unets(m);
     size_t cap = unet_count(s), k = 0;
@@ -596,7 +638,7 @@ void net_network_prune(struct net_mgr *m, const json_t *filters, net_prune_cb do
     op->pending = 1;
     for (size_t i = cap; i-- > 0;) {
         struct unet *u = s->v[i];
-        if (u->busy || in_use(m, &u->n) || !prune_label_match(&u->n, filters))
+        if (u->busy || in_use(m, &u->n) || (match && !match(&u->n, match_arg)))
             continue;
         op->removed[k++] = xstrdup(u->name);
         op->pending++;
@@ -660,6 +702,22 @@ static void set_dns_names(struct net_endpoint *e)
         v[k++] = xstrdup(e->aliases[i]);
     v[k++] = xstrndup(e->ctr_id, 12);
     e->dns_names = v;
+}
+
+void net_rename(struct net_mgr *m, const char *ctr_id, const char *name)
+{
+    bool changed = false;
+    for (struct net_endpoint *e = m ? net_mgr_endpoints(m) : NULL; e; e = e->next) {
+        if (!e->name || strcmp(e->ctr_id, ctr_id) != 0)
+            continue; /* only user networks' endpoints carry a name */
+        free(e->name);
+        e->name = xstrdup(name);
+        net_strv_free(e->dns_names);
+        set_dns_names(e);
+        changed = true;
+    }
+    if (changed)
+        net_mgr_save(m, NULL, NULL);
 }
 
 void net_endpoint_encode_extra(const struct net_endpoint *e, json_t *ej)
@@ -808,7 +866,7 @@ void net_join_copy_files(const char *hosts_from, const char *resolv_from, const 
             text = xstrdup("");
             len = 0;
         }
-        if (fsu_write_atomic(to[i], text, len, 0644, err) < 0)
+        if (fsu_write_replace(to[i], text, len, 0644, err) < 0)
             return;
     }
 }

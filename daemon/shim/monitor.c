@@ -3,11 +3,13 @@
  * The shim's event loop (epoll + signalfd, no libuv): container output into the json-file
  * log, control connections, and the container's exit.
  *
- * The output pipes are always read, whoever is connected, so the container never blocks on a
- * full pipe while the shim lives (F9). When the log cannot be written (ENOSPC), the shim keeps
- * draining and drops what does not fit, like docker's json-file driver; shim.log records when
- * dropping starts and when writes succeed again. Nothing fake is written into the container's
- * own log.
+ * The output pipes are read whoever is connected, so the container never blocks on a full pipe
+ * while the shim lives (F9), with one bounded exception: an attach session that is more than
+ * SHIM_STREAM_OUT behind holds the reading until it catches up, SHIM_STREAM_STALL_MS at most
+ * (then it is dropped), so that a slow reader loses nothing (stream.c). When the log cannot be
+ * written (ENOSPC), the shim keeps draining and drops what does not fit, like docker's json-file
+ * driver; shim.log records when dropping starts and when writes succeed again. Nothing fake is
+ * written into the container's own log.
  */
 #include "daemon/shim/shim_int.h"
 
@@ -291,16 +293,20 @@ static enum logs_stream stream_of(const struct shim_watch *w)
 static void output_eof(struct shim *s, struct shim_watch *w)
 {
     struct err *e = NULL;
-    epoll_ctl(s->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+    if (!s->out_paused)
+        epoll_ctl(s->epfd, EPOLL_CTL_DEL, w->fd, NULL);
     close(w->fd);
     w->fd = -1;
     log_result(s, logs_writer_flush(s->log, stream_of(w), &e), e);
 }
 
-/* Reads what is there (a bounded number of times, to stay fair to the other fds). */
-static void output_readable(struct shim *s, struct shim_watch *w)
+/*
+ * Reads what is there (a bounded number of times, to stay fair to the other fds), until an
+ * attach session falls behind (out_paused), unless this is the final drain.
+ */
+static void output_readable(struct shim *s, struct shim_watch *w, bool final)
 {
-    for (int i = 0; i < READS_PER_WAKEUP && w->fd >= 0; i++) {
+    for (int i = 0; i < READS_PER_WAKEUP && w->fd >= 0 && (final || !s->out_paused); i++) {
         ssize_t n = read(w->fd, s->iobuf, sizeof(s->iobuf));
         if (n < 0 && errno == EINTR)
             continue;
@@ -373,7 +379,7 @@ static void finalize(struct shim *s)
     for (int i = 0; i < 2; i++) {
         if (outs[i]->fd < 0)
             continue;
-        output_readable(s, outs[i]);
+        output_readable(s, outs[i], true);
         if (outs[i]->fd >= 0)
             output_eof(s, outs[i]); /* a lingering writer still holds the pipe: stop here */
     }
@@ -416,7 +422,7 @@ static void dispatch(struct shim *s, struct epoll_event *ev)
         break;
     case W_STDOUT:
     case W_STDERR:
-        output_readable(s, w);
+        output_readable(s, w, false);
         break;
     case W_CLIENT: {
         struct shim_client *c = (struct shim_client *)w;
@@ -502,15 +508,23 @@ static void linger(struct shim *s)
     }
 }
 
-/* How long epoll may sleep: until the container's or an exec's drain deadline, if any. */
-static int loop_timeout(struct shim *s, int64_t exec_deadline)
+/*
+ * How long epoll may sleep: until the container's drain deadline, an exec's or a lagging attach
+ * session's (deadline), if any.
+ */
+static int loop_timeout(struct shim *s, int64_t deadline)
 {
     int64_t now = shim_mono_ms(), t = -1;
-    if (s->exited)
+    if (s->exited && !s->out_paused)
         t = s->drain_until_ms - now;
-    if (exec_deadline >= 0 && (t < 0 || exec_deadline - now < t))
-        t = exec_deadline - now;
-    return t < 0 ? (s->exited || exec_deadline >= 0 ? 0 : -1) : (int)t;
+    if (deadline >= 0 && (t < 0 || deadline - now < t))
+        t = deadline - now;
+    return t < 0 ? ((s->exited && !s->out_paused) || deadline >= 0 ? 0 : -1) : (int)t;
+}
+
+static int64_t earliest(int64_t a, int64_t b)
+{
+    return a < 0 ? b : b < 0 || a < b ? a : b;
 }
 
 int shim_monitor_run(struct shim *s, struct err **err)
@@ -519,17 +533,18 @@ int shim_monitor_run(struct shim *s, struct err **err)
         return -1;
     reap(s); /* the container may have exited before the signalfd existed */
     while (!s->finalized && !s->start_failed) {
-        int64_t exec_deadline = shim_exec_tick(s);
+        int64_t deadline = earliest(shim_exec_tick(s), shim_attach_tick(s));
         if (s->exited) {
             bool drained = s->out.fd < 0 && s->err.fd < 0 && !shim_exec_any(s);
-            if (drained || s->drain_until_ms - shim_mono_ms() <= 0) {
+            /* a paused drain is not over: it goes on when the session catches up or is dropped */
+            if (drained || (!s->out_paused && s->drain_until_ms - shim_mono_ms() <= 0)) {
                 finalize(s);
                 linger(s);
                 break;
             }
         }
         struct epoll_event evs[16];
-        int n = epoll_wait(s->epfd, evs, ARRAY_SIZE(evs), loop_timeout(s, exec_deadline));
+        int n = epoll_wait(s->epfd, evs, ARRAY_SIZE(evs), loop_timeout(s, deadline));
         if (n < 0 && errno != EINTR) {
             err_set(err, ERR_SYSTEM, errno, "epoll_wait");
             close_all(s);

@@ -7,15 +7,17 @@
 #include "api/api.h"
 #include "daemon/shim/shim.h"
 
-#define SHIM_IO_BUF         (64 * 1024)   /* one read of container output */
-#define SHIM_CLIENT_IN      (256 * 1024)  /* longest request line (an exec carries its env) */
-#define SHIM_CLIENT_OUT     (64 * 1024)   /* a control client this far behind is dropped */
-#define SHIM_STREAM_OUT     (1024 * 1024) /* an attach session this far behind is dropped */
-#define SHIM_STDIN_MAX      (1024 * 1024) /* stdin queued for a process (before it reads) */
-#define SHIM_MAX_CLIENTS    64
-#define SHIM_DRAIN_MS       2000 /* how long output is drained after the container exits */
-#define SHIM_LINGER_IDLE_MS 50   /* after the exit: leave when clients are this quiet... */
-#define SHIM_LINGER_MAX_MS  1000 /* ...or after this long in any case */
+#define SHIM_IO_BUF          (64 * 1024)   /* one read of container output */
+#define SHIM_CLIENT_IN       (256 * 1024)  /* longest request line (an exec carries its env) */
+#define SHIM_CLIENT_OUT      (64 * 1024)   /* a control client this far behind is dropped */
+#define SHIM_STREAM_OUT      (1024 * 1024) /* an attach session this far behind pauses the output */
+#define SHIM_STREAM_STALL_MS 2000          /* ...and is dropped if it has not caught up by then */
+#define SHIM_STREAM_HARD     (4 * SHIM_STREAM_OUT) /* queued past this (final drain): dropped */
+#define SHIM_STDIN_MAX       (1024 * 1024) /* stdin queued for a process (before it reads) */
+#define SHIM_MAX_CLIENTS     64
+#define SHIM_DRAIN_MS        2000 /* how long output is drained after the container exits */
+#define SHIM_LINGER_IDLE_MS  50   /* after the exit: leave when clients are this quiet... */
+#define SHIM_LINGER_MAX_MS   1000 /* ...or after this long in any case */
 
 /* Stream frame types (the 8-byte header docker uses: [type,0,0,0,len BE32]). */
 #define SHIM_FRAME_STDOUT 1
@@ -74,6 +76,8 @@ struct shim_client {
     bool has_stdin;  /* asked for stdin */
     bool stdin_open; /* still reading stdin from this connection */
     bool closing;    /* the exit frame is queued: close once flushed */
+    /* attach: CLOCK_MONOTONIC ms since when over SHIM_STREAM_OUT (0: it is not) */
+    int64_t behind_since_ms;
     struct shim_exec *exec;
     struct shim_client *next;
 };
@@ -112,6 +116,7 @@ struct shim {
     bool oom_killed;
     char finished_at[40];
     int64_t drain_until_ms; /* CLOCK_MONOTONIC ms: give up on lingering writers then */
+    bool out_paused;        /* an attach session is behind: out/err are not read meanwhile */
     /* log write failures: counted, reported once when they start and once when they end */
     uint64_t log_failures;
     struct shim_client *clients;
@@ -165,6 +170,11 @@ void shim_attach_output(struct shim *s, int type, const char *data, size_t len);
 void shim_stream_exit(struct shim *s, struct shim_client *c, int code);
 /* The container finished: the exit frame to every attach session, closed once flushed. */
 void shim_attach_exit(struct shim *s);
+/*
+ * Drops the attach sessions that have been behind for SHIM_STREAM_STALL_MS; returns the
+ * earliest deadline of those still behind (or -1).
+ */
+int64_t shim_attach_tick(struct shim *s);
 /* TIOCSWINSZ; 0 or -errno. */
 int shim_resize(int fd, int h, int w);
 

@@ -2,9 +2,12 @@
 /*
  * Attach and exec streams: after {"op":"attach"} (or a started exec) a control connection
  * carries frames to berthd ([type,0,0,0,len BE32] + payload, docker's header) and raw stdin
- * from it. Output is a fan-out with a bounded queue per session: an attach session more than
- * SHIM_STREAM_OUT behind is disconnected, so the container, the log and the other sessions
- * never wait for it. Stdin from every session goes, whole chunk by whole chunk, into the
+ * from it. Output is a fan-out with a bounded queue per session. An attach session more than
+ * SHIM_STREAM_OUT behind pauses the reading of the container's output (back-pressure, so a
+ * client that reads slower than the container writes still gets everything) until it is back
+ * under half of that; one that has not caught up within SHIM_STREAM_STALL_MS is disconnected,
+ * so a stuck client holds the container, the log and the other sessions that long at most.
+ * Stdin from every session goes, whole chunk by whole chunk, into the
  * process's sink, itself bounded (SHIM_STDIN_MAX): when it is full the sessions are not read
  * (back-pressure to berthd) until the process has taken some.
  */
@@ -143,6 +146,36 @@ static struct shim_sink *sink_of(struct shim *s, struct shim_client *c)
 
 /* ---- sessions ---------------------------------------------------------------------------- */
 
+/* Reads the container's output, or pauses it while an attach session is behind. */
+static void output_update(struct shim *s)
+{
+    bool pause = false;
+    for (struct shim_client *c = s->clients; c && !pause; c = c->next)
+        pause = c->mode == CM_ATTACH && c->w.fd >= 0 && c->behind_since_ms != 0;
+    if (pause == s->out_paused)
+        return;
+    s->out_paused = pause;
+    struct shim_watch *ws[] = {&s->out, &s->err};
+    for (size_t i = 0; i < ARRAY_SIZE(ws); i++) {
+        if (ws[i]->fd < 0)
+            continue;
+        if (pause)
+            epoll_ctl(s->epfd, EPOLL_CTL_DEL, ws[i]->fd, NULL);
+        else
+            shim_ep_ctl(s, EPOLL_CTL_ADD, ws[i], EPOLLIN);
+    }
+    if (!pause && s->exited)
+        s->drain_until_ms = shim_mono_ms() + SHIM_DRAIN_MS; /* the drain was held up */
+}
+
+static void behind_clear(struct shim *s, struct shim_client *c)
+{
+    if (!c->behind_since_ms)
+        return;
+    c->behind_since_ms = 0;
+    output_update(s);
+}
+
 void shim_client_update(struct shim *s, struct shim_client *c)
 {
     if (c->w.fd < 0)
@@ -186,6 +219,8 @@ void shim_client_flush(struct shim *s, struct shim_client *c)
     }
     if (c->exec && c->exec->throttled && shim_queue_len(&c->out) < SHIM_STREAM_OUT / 2)
         shim_exec_unthrottle(s, c->exec);
+    if (c->behind_since_ms && shim_queue_len(&c->out) < SHIM_STREAM_OUT / 2)
+        behind_clear(s, c); /* caught up: the output is read again */
     shim_client_update(s, c);
 }
 
@@ -208,6 +243,7 @@ static void stream_stdin_end(struct shim *s, struct shim_client *c)
 
 void shim_stream_gone(struct shim *s, struct shim_client *c)
 {
+    behind_clear(s, c);
     if (c->stdin_open)
         stream_stdin_end(s, c);
     if (c->exec) {
@@ -267,13 +303,21 @@ bool shim_stream_frame(struct shim *s, struct shim_client *c, int type, const vo
                           (unsigned char)len};
     shim_queue_add(&c->out, h, sizeof(h));
     shim_queue_add(&c->out, data, len);
-    if (c->mode == CM_ATTACH && shim_queue_len(&c->out) > SHIM_STREAM_OUT + sizeof(h)) {
+    shim_client_flush(s, c);
+    if (c->w.fd < 0 || c->mode != CM_ATTACH)
+        return c->w.fd >= 0;
+    size_t queued = shim_queue_len(&c->out);
+    if (queued > SHIM_STREAM_HARD) {
+        /* only the final drain reads past a pause: a session that far behind is not waited for */
         log_warn("attach session is not reading: disconnected");
         shim_client_drop(s, c);
         return false;
     }
-    shim_client_flush(s, c);
-    return c->w.fd >= 0;
+    if (queued > SHIM_STREAM_OUT && !c->behind_since_ms) {
+        c->behind_since_ms = shim_mono_ms();
+        output_update(s); /* the container waits for it (SHIM_STREAM_STALL_MS at most) */
+    }
+    return true;
 }
 
 void shim_attach_output(struct shim *s, int type, const char *data, size_t len)
@@ -305,6 +349,25 @@ void shim_attach_exit(struct shim *s)
     for (struct shim_client *c = s->clients; c; c = c->next)
         if (c->mode == CM_ATTACH && c->w.fd >= 0 && !c->closing)
             stream_exit_frame(s, c, s->exit_code);
+}
+
+int64_t shim_attach_tick(struct shim *s)
+{
+    int64_t now = shim_mono_ms(), next = -1;
+    for (struct shim_client *c = s->clients; c; c = c->next) {
+        if (c->mode != CM_ATTACH || c->w.fd < 0 || !c->behind_since_ms)
+            continue;
+        int64_t due = c->behind_since_ms + SHIM_STREAM_STALL_MS;
+        if (due <= now) {
+            log_warn("attach session is not reading (%zu bytes behind for %d ms): disconnected",
+                     shim_queue_len(&c->out), SHIM_STREAM_STALL_MS);
+            shim_client_drop(s, c); /* resumes the output if it was the last one behind */
+            continue;
+        }
+        if (next < 0 || due < next)
+            next = due;
+    }
+    return next;
 }
 
 void shim_attach_begin(struct shim *s, struct shim_client *c, const struct api_shim_msg *m)

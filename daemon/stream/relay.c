@@ -135,7 +135,7 @@ static void relay_write(struct stream_relay *r, bool to_client, const void *data
     if (to_client) {
         r->client_pending += len;
         if (r->client_pending > STREAM_QUEUE_MAX)
-            reading(r, true, false); /* back-pressure onto the shim, which drops a lagging client */
+            reading(r, true, false); /* back-pressure onto the shim (it drops a stuck client) */
     } else {
         r->shim_pending += len;
         if (r->shim_pending > STREAM_QUEUE_MAX)

@@ -9,9 +9,10 @@ over a Unix socket, without the docker CLI.
   attach_client.py noread SOCK CONTAINER READYFILE
       attach (stdout, stderr, stream) with a small receive buffer, read the 101 only, create
       READYFILE, then never read again; sleeps until killed.
-  attach_client.py count SOCK CONTAINER
+  attach_client.py count SOCK CONTAINER [EVERY SECS]
       attach (stdout, stream) and count the payload bytes of the multiplexed frames until the
-      daemon closes; prints the count.
+      daemon closes; prints the count. With EVERY and SECS, a slow reader: after each EVERY
+      bytes it stops reading for SECS seconds.
 """
 
 import socket
@@ -72,11 +73,15 @@ def recv_exact(s, n):
     return bytes(buf)
 
 
-def cmd_count(path, cid):
+def cmd_count(path, cid, every=0, secs=0.0):
     s = attach(path, cid, "stream=1&stdout=1")
     s.settimeout(120)
     total = 0
+    next_pause = every
     while True:
+        if every and total >= next_pause:
+            time.sleep(secs)
+            next_pause += every
         h = recv_exact(s, 8)
         if h is None:
             break
@@ -94,6 +99,8 @@ def main(argv):
         cmd_noread(argv[2], argv[3], argv[4])
     elif len(argv) == 4 and argv[1] == "count":
         cmd_count(argv[2], argv[3])
+    elif len(argv) == 6 and argv[1] == "count":
+        cmd_count(argv[2], argv[3], int(argv[4]), float(argv[5]))
     else:
         raise SystemExit(__doc__)
 

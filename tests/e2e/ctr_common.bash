@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2154,SC2034 # $status/$output come from `run`; CRC, COUT, CID are for callers.
-# Helpers shared by containers.bats, isolation.bats and restore.bats (issue 4). Load after
-# helpers and registry.
+# Helpers shared by containers.bats, isolation.bats, restore.bats, ports*.bats and the other
+# container test files. Load after helpers and registry.
 
 # fd_count: the daemon's open fds now.
 fd_count() {
@@ -28,6 +28,17 @@ ctr_file_hooks() {
     teardown() {
         ctr_teardown
     }
+}
+
+# get URL: the body, retrying for up to 10 s in all while the server starts (a connection that
+# never completes costs its 2 s --max-time, never more than the deadline).
+get() {
+    local end=$((SECONDS + 10))
+    while ((SECONDS < end)); do
+        curl -sS --max-time 2 "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    curl -sS --max-time 2 "$1"
 }
 
 # ctr_start [BERTHD ARGS...]: start the daemon, load the busybox fixture as busybox:latest and

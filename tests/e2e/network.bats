@@ -79,6 +79,65 @@ veths() {
     assert_status 0
 }
 
+@test "the default bridge and a user network are isolated from each other, as docker's" {
+    ctr_start
+    docker_t network create isonet >/dev/null
+    docker_t run -d --name da busybox sleep 1000 >/dev/null
+    docker_t run -d --name ua --network isonet busybox sleep 1000 >/dev/null
+    local d u
+    d="$(ip_of da)"
+    u="$(docker_t inspect -f '{{(index .NetworkSettings.Networks "isonet").IPAddress}}' ua)"
+    [[ -n "$d" && -n "$u" ]] || fail "addresses '$d' and '$u'"
+    # the host reaches both: the routes are there, only forwarding between them is refused
+    run host_ping "$d"
+    assert_status 0
+    run host_ping "$u"
+    assert_status 0
+    run docker_t exec da ping -c 1 -W 1 "$u"
+    assert_failed
+    run docker_t exec ua ping -c 1 -W 1 "$d"
+    assert_failed
+    run iptables -S FORWARD
+    assert_match "$output" "-A FORWARD -i br\+ -o berth0 -j DROP"
+    assert_match "$output" "-A FORWARD -i berth0 -o br\+ -j DROP"
+    docker_t rm -f da ua >/dev/null
+    docker_t network rm isonet >/dev/null
+}
+
+@test "network connect and disconnect of the default bridge on a running container" {
+    ctr_start
+    docker_t network create cbnet >/dev/null
+    docker_t run -d --name cb1 --network cbnet busybox sleep 1000 >/dev/null
+    docker_t network connect bridge cb1
+    local b
+    b="$(docker_t inspect -f '{{.NetworkSettings.Networks.bridge.IPAddress}}' cb1)"
+    in_subnet "$b" "$(docker_t network inspect -f '{{(index .IPAM.Config 0).Subnet}}' bridge)" ||
+        fail "bridge address '$b'"
+    run docker_t exec cb1 ip -o -4 addr show dev eth1
+    assert_match "$output" "inet $b/"
+    run host_ping "$b"
+    assert_status 0
+    # docker's refusals: --ip and aliases are for user networks; none and host never mix
+    run docker_t network connect bridge cb1
+    assert_failed
+    docker_t network disconnect bridge cb1
+    run docker_t exec cb1 ip -o -4 addr show dev eth1
+    assert_failed
+    assert_eq "$(docker_t inspect -f '{{len .NetworkSettings.Networks}}' cb1)" 1
+    run docker_t network connect --ip 172.17.0.77 bridge cb1
+    assert_failed
+    assert_contains "$output" "user specified IP address is supported on user defined networks only"
+    run docker_t network connect host cb1
+    assert_failed
+    assert_contains "$output" "container cannot be disconnected from host network or connected to host network"
+    docker_t run -d --name cb2 --network none busybox sleep 1000 >/dev/null
+    run docker_t network connect bridge cb2
+    assert_failed
+    assert_contains "$output" "one of the networks in private (none) mode"
+    docker_t rm -f cb1 cb2 >/dev/null
+    docker_t network rm cbnet >/dev/null
+}
+
 @test "inspect: NetworkSettings of a running and of a stopped container; network ls and inspect" {
     ctr_start
     docker_t run -d --name n1 busybox sleep 1000 >/dev/null
@@ -254,6 +313,14 @@ veths() {
     assert_match "$output" '-A FORWARD -o berthipt -j ACCEPT'
     assert_match "$output" '-A FORWARD -i berthipt -j ACCEPT'
     assert_eq "$(cat /proc/sys/net/ipv4/ip_forward)" 1
+    # loopback DNAT (ports_loopback.bats): 127/8 routed and masqueraded, and guarded
+    assert_eq "$(cat /proc/sys/net/ipv4/conf/berthipt/route_localnet)" 1
+    run iptables -t raw -S PREROUTING
+    assert_match "$output" '-A PREROUTING -d 127\.0\.0\.0/8 -i berthipt -j DROP'
+    # live restore keeps the bridge: it must not outlive this test, or its route shadows any
+    # later bridge on the same subnet
+    berthd_stop "$BERTHD_PID"
+    ip link del berthipt
 }
 
 @test "without live restore the network goes at shutdown; --bridge none gives containers only lo" {

@@ -4,7 +4,9 @@
 # User-defined networks (issue 7): create/ls/inspect/rm/prune with docker's shapes and errors,
 # an own bridge per network, --network/--network-alias/--ip, the embedded DNS server at
 # 127.0.0.11 (names, aliases, short ids; other names forwarded to the host's resolvers), no
-# name resolution on the default bridge, restore after kill -9, nothing left after removal.
+# name resolution on the default bridge, restore after kill -9, nothing left after removal;
+# rename seen by the DNS, orphan veths swept at start, prune filters (until, label, label!),
+# route dumps off the loop with no subnet handed out twice, published ports on a user network.
 # Runs inside run.sh's private network namespace.
 
 load helpers
@@ -381,4 +383,178 @@ print(socket.inet_ntoa(a[-4:]) if struct.unpack(">H", a[6:8])[0] else "none")' c
     docker_t start cr >/dev/null
     run docker_t exec cr ip -o link show dev eth1
     assert_failed
+}
+
+@test "-p 127.0.0.1:PORT:80 on a user network reaches busybox httpd; the port goes with the container" {
+    ctr_start
+    docker_t network create pubnet >/dev/null
+    docker_t run -d --name pweb --network pubnet -p 127.0.0.1:18080:80 busybox sh -c \
+        'mkdir -p /www && echo hello pweb >/www/index.html && exec httpd -f -p 80 -h /www' >/dev/null
+    local body="" end=$((SECONDS + 10))
+    while ((SECONDS < end)); do
+        body="$(curl -sS --max-time 2 http://127.0.0.1:18080/ 2>/dev/null)" && break
+        sleep 0.1
+    done
+    assert_eq "$body" "hello pweb"
+    assert_eq "$(docker_t port pweb 80)" "127.0.0.1:18080"
+    assert_eq "$(docker_t inspect -f '{{json .NetworkSettings.Ports}}' pweb)" \
+        '{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"18080"}]}'
+    # kept across kill -9 of the daemon (the listener re-bound at start)
+    kill -KILL "$BERTHD_PID"
+    berthd_wait_exit "$BERTHD_PID" 10 || true
+    berthd_forget "$BERTHD_PID"
+    berthd_start
+    run curl -sS --max-time 2 http://127.0.0.1:18080/
+    assert_status 0
+    assert_eq "$output" "hello pweb"
+    # reached from another container on the network by name, and through the host's port on
+    # the network's gateway (a port published on every address)
+    docker_t run -d --name pcli --network pubnet -p 18081:80 busybox sh -c \
+        'mkdir -p /www && echo hello pcli >/www/index.html && exec httpd -f -p 80 -h /www' >/dev/null
+    run docker_t exec pcli timeout 5 wget -O- http://pweb/
+    assert_status 0
+    assert_contains "$output" "hello pweb"
+    local gw
+    gw="$(docker_t network inspect -f '{{(index .IPAM.Config 0).Gateway}}' pubnet)"
+    run docker_t exec pweb timeout 5 wget -O- "http://$gw:18081/"
+    assert_status 0
+    assert_contains "$output" "hello pcli"
+    run curl -sS --max-time 2 http://127.0.0.1:18081/
+    assert_status 0
+    assert_eq "$output" "hello pcli"
+    docker_t rm -f pweb >/dev/null
+    run curl -sS --max-time 2 http://127.0.0.1:18080/
+    assert_failed
+    if command -v iptables >/dev/null; then
+        if iptables-save | grep -F 18080; then
+            fail "iptables rules left for 18080"
+        fi
+    fi
+}
+
+@test "rename: the embedded DNS answers to the new name, not the old one, also after a restart" {
+    ctr_start
+    docker_t network create rnet >/dev/null
+    docker_t run -d --name olda --network rnet busybox sleep 1000 >/dev/null
+    docker_t run -d --name asker --network rnet busybox sleep 1000 >/dev/null
+    local ip id
+    ip="$(net_ip_of olda rnet)"
+    id="$(docker_t inspect -f '{{.Id}}' olda)"
+    run docker_t exec asker nslookup olda 127.0.0.11
+    assert_status 0
+    docker_t rename olda newb
+    run docker_t exec asker nslookup newb 127.0.0.11
+    assert_status 0
+    assert_contains "$output" "$ip"
+    run docker_t exec asker ping -c1 -W2 newb
+    assert_status 0
+    run docker_t exec asker nslookup olda 127.0.0.11
+    assert_failed
+    assert_eq "$(docker_t inspect -f '{{json (index .NetworkSettings.Networks "rnet").DNSNames}}' newb)" \
+        "[\"newb\",\"${id:0:12}\"]"
+    # persisted: the restarted daemon's DNS knows the new name only
+    kill -KILL "$BERTHD_PID"
+    berthd_wait_exit "$BERTHD_PID" 10 || true
+    berthd_forget "$BERTHD_PID"
+    berthd_start
+    run docker_t exec asker nslookup newb 127.0.0.11
+    assert_status 0
+    assert_contains "$output" "$ip"
+    run docker_t exec asker nslookup olda 127.0.0.11
+    assert_failed
+}
+
+@test "orphan veths on a user network's bridge are swept at start; live containers' are kept" {
+    ctr_start
+    docker_t network create onet >/dev/null
+    docker_t run -d --name live1 --network onet busybox sleep 1000 >/dev/null
+    docker_t run -d --name live2 --network onet busybox sleep 1000 >/dev/null
+    local br
+    br="br-$(docker_t network inspect -f '{{.Id}}' onet | cut -c1-12)"
+    kill -KILL "$BERTHD_PID"
+    berthd_wait_exit "$BERTHD_PID" 10 || true
+    berthd_forget "$BERTHD_PID"
+    # while the daemon is away: a veth left on the bridge by an attach that never finished
+    ip link add veth0rphan1 type veth peer name orphpeer1
+    ip link set veth0rphan1 master "$br"
+    [[ "$(ip -o link show master "$br" | grep -c veth)" -eq 3 ]] || fail "$(ip -o link show master "$br")"
+    berthd_start
+    run ip link show veth0rphan1
+    assert_failed
+    # the running containers keep theirs, and still reach each other
+    [[ "$(ip -o link show master "$br" | grep -c veth)" -eq 2 ]] || fail "$(ip -o link show master "$br")"
+    run docker_t exec live1 ping -c1 -W2 live2
+    assert_status 0
+    docker_t rm -f live2 >/dev/null
+    [[ "$(ip -o link show master "$br" | grep -c veth)" -eq 1 ]] || fail "$(ip -o link show master "$br")"
+}
+
+@test "network prune honours until (timestamp, duration, Unix time), label and label!" {
+    ctr_start
+    docker_t network create --label keep=no pa >/dev/null
+    docker_t network create --label keep=yes pb >/dev/null
+    sleep 1.1
+    local cut
+    cut="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    sleep 1.1
+    docker_t network create pc >/dev/null
+    # pc is newer than the cut, pb is kept by label!
+    run docker_t network prune -f --filter "until=$cut" --filter 'label!=keep=yes'
+    assert_status 0
+    assert_contains "$output" pa
+    assert_not_contains "$output" pb
+    assert_not_contains "$output" pc
+    # all are younger than an hour
+    run docker_t network prune -f --filter until=1h
+    assert_status 0
+    assert_eq "$(docker_t network ls -q --filter type=custom | wc -l)" 2
+    run docker_t network prune -f --filter label=keep=yes
+    assert_status 0
+    assert_contains "$output" pb
+    assert_not_contains "$output" pc
+    run docker_t network prune -f --filter until=1h30m --filter label=keep
+    assert_eq "$(docker_t network ls -q --filter type=custom | wc -l)" 1
+    run docker_t network prune -f --filter "until=$(($(date +%s) + 1))"
+    assert_status 0
+    assert_contains "$output" pc
+    assert_eq "$(docker_t network ls -q --filter type=custom | wc -l)" 0
+    run docker_t network prune -f --filter until=soon
+    assert_failed
+    assert_contains "$output" "failed to parse value as time or duration"
+    run docker_t network prune -f --filter foo=bar
+    assert_failed
+    assert_contains "$output" "invalid filter 'foo'"
+}
+
+@test "network create dumps the routes off the loop; concurrent creates never share a subnet" {
+    # test only: every route dump takes 2 s, as on a host with a huge routing table
+    export BERTH_TEST_ROUTES_DELAY_MS=2000
+    ctr_start
+    docker_t network create auto1 >/dev/null &
+    local p1=$!
+    docker_t network create auto2 >/dev/null &
+    local p2=$!
+    sleep 0.3
+    # the loop answers while the dumps run, and an explicit subnet is reserved at once
+    local t0=$SECONDS
+    docker_t network create --subnet 172.18.0.0/16 fixed >/dev/null
+    docker_t network ls >/dev/null
+    ((SECONDS - t0 <= 1)) || fail "the API waited $((SECONDS - t0)) s for a route dump"
+    wait "$p1" || fail "create auto1 failed"
+    wait "$p2" || fail "create auto2 failed"
+    local s1 s2
+    s1="$(docker_t network inspect -f '{{(index .IPAM.Config 0).Subnet}}' auto1)"
+    s2="$(docker_t network inspect -f '{{(index .IPAM.Config 0).Subnet}}' auto2)"
+    [[ -n "$s1" && -n "$s2" && "$s1" != "$s2" ]] || fail "auto1 $s1, auto2 $s2"
+    [[ "$s1" != 172.18.0.0/16 && "$s2" != 172.18.0.0/16 ]] || fail "fixed's subnet handed out: $s1 $s2"
+    # the same name twice at once: one wins, the other is told it exists
+    docker_t network create twin >/dev/null 2>"$T/twin1" &
+    p1=$!
+    docker_t network create twin >/dev/null 2>"$T/twin2" &
+    p2=$!
+    local r1=0 r2=0
+    wait "$p1" || r1=$?
+    wait "$p2" || r2=$?
+    ((r1 == 0 && r2 != 0 || r1 != 0 && r2 == 0)) || fail "twin: $r1 $r2"
+    grep -h "already exists" "$T/twin1" "$T/twin2" || fail "$(cat "$T/twin1" "$T/twin2")"
 }

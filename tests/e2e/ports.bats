@@ -28,16 +28,6 @@ httpd() {
         "mkdir -p /www && echo hello $name >/www/index.html && exec httpd -f -p 80 -h /www"
 }
 
-# get URL: the body, retrying for up to 5 s while the server starts.
-get() {
-    local i
-    for ((i = 0; i < 50; i++)); do
-        curl -sS --max-time 3 "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    curl -sS --max-time 3 "$1"
-}
-
 # listening PORT: true when something listens on TCP PORT in this namespace.
 listening() {
     ss -Hltn "sport = :$1" | grep -q .
@@ -174,13 +164,17 @@ EOF
 }
 
 @test "--iptables=false: the proxy alone serves, no rule appears" {
-    # Known defect (issue 7's note): run after the whole suite, this test's `docker run -d`
-    # never gets its start answer, though the container runs; alone it passes.
-    [[ -n "${BERTH_E2E_KNOWN_HANGS:-}" ]] || skip "known hang after the full suite (issue 7)"
-    local nat
+    # A subnet no other file uses: the suite shares one network namespace, and a bridge another
+    # file left behind with the same subnet (network.bats's berthipt, 10.124.0.0/24, kept by
+    # live restore) owns the older route, so the proxy's connects went there and never completed.
+    ip link del berthpnoipt 2>/dev/null || true
+    local nat route
     nat="$(iptables -t nat -S)"
-    ctr_start --iptables=false --bip 10.124.0.1/24 --bridge berthpnoipt
+    ctr_start --iptables=false --bip 10.125.0.1/24 --bridge berthpnoipt
     httpd np -p 127.0.0.1:8080:80 >/dev/null
+    route="$(ip route get "$(docker_t inspect -f '{{.NetworkSettings.IPAddress}}' np)")"
+    [[ "$route" == *" dev berthpnoipt "* ]] ||
+        fail "the container is not routed through berthpnoipt: $route; $(ip route)"
     run get http://127.0.0.1:8080/
     assert_eq "$output" "hello np"
     assert_eq "$(iptables -t nat -S)" "$nat"

@@ -124,6 +124,21 @@ assert_counter_complete() {
     assert_fd_baseline
 }
 
+@test "a created container whose state.json a crash left empty loads as created and starts" {
+    ctr_start
+    local id
+    id="$(docker_t create --name crt busybox echo started)"
+    daemon_kill9
+    # create does not sync state.json (only config.json): a crash may leave it empty
+    : >"$DATA/containers/$id/state.json"
+    daemon_again
+    assert_eq "$(docker_t inspect -f '{{.State.Status}}' crt)" created
+    run docker_t start -a crt
+    assert_status 0
+    assert_eq "$output" started
+    docker_t rm -f crt >/dev/null
+}
+
 @test "SIGTERM with --live-restore=false stops the containers and exits 0; they show exited after restart" {
     ctr_start --live-restore=false
     docker_t run -d --name trp busybox sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done' >/dev/null

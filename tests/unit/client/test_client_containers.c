@@ -444,59 +444,6 @@ static void test_port_specs(void **state)
     err_free(err);
 }
 
-static void test_durations_and_times(void **state)
-{
-    (void)state;
-    int64_t ns = 0;
-    assert_int_equal(cli_go_duration("10m", &ns), 0);
-    assert_int_equal(ns, 600000000000LL);
-    assert_int_equal(cli_go_duration("1h30m", &ns), 0);
-    assert_int_equal(ns, 5400000000000LL);
-    assert_int_equal(cli_go_duration("1.5s", &ns), 0);
-    assert_int_equal(ns, 1500000000LL);
-    assert_int_equal(cli_go_duration("300ms", &ns), 0);
-    assert_int_equal(ns, 300000000LL);
-    assert_int_equal(cli_go_duration("10", &ns), -1);
-    assert_int_equal(cli_go_duration("m", &ns), -1);
-    assert_int_equal(cli_go_duration("", &ns), -1);
-
-    time_t now = 1700000000;
-    char *out = NULL;
-    assert_int_equal(cli_parse_timestamp("10m", now, &out, NULL), 0);
-    assert_string_equal(out, "1699999400");
-    free(out);
-    assert_int_equal(cli_parse_timestamp("0s", now, &out, NULL), 0);
-    assert_string_equal(out, "1700000000");
-    free(out);
-    assert_int_equal(cli_parse_timestamp("1699990000", now, &out, NULL), 0);
-    assert_string_equal(out, "1699990000");
-    free(out);
-    assert_int_equal(cli_parse_timestamp("1699990000.5", now, &out, NULL), 0);
-    assert_string_equal(out, "1699990000.5");
-    free(out);
-    assert_int_equal(cli_parse_timestamp("0", now, &out, NULL), 0);
-    assert_string_equal(out, "0");
-    free(out);
-    assert_int_equal(cli_parse_timestamp("2023-11-14T22:13:20Z", now, &out, NULL), 0);
-    assert_string_equal(out, "1700000000.000000000");
-    free(out);
-    assert_int_equal(cli_parse_timestamp("2023-11-14T22:13:20.25+01:00", now, &out, NULL), 0);
-    assert_string_equal(out, "1699996400.250000000");
-    free(out);
-    setenv("TZ", "UTC", 1);
-    tzset();
-    assert_int_equal(cli_parse_timestamp("2023-11-14", now, &out, NULL), 0);
-    assert_string_equal(out, "1699920000.000000000");
-    free(out);
-    assert_int_equal(cli_parse_timestamp("2023-11-14T22:13", now, &out, NULL), 0);
-    assert_string_equal(out, "1699999980.000000000");
-    free(out);
-    struct err *err = NULL;
-    assert_int_equal(cli_parse_timestamp("yesterday", now, &out, &err), -1);
-    assert_string_equal(err->msg, "failed to parse value as time or duration: \"yesterday\"");
-    err_free(err);
-}
-
 /* ---- frames ----------------------------------------------------------------------------- */
 
 static void test_demux(void **state)
@@ -610,7 +557,6 @@ int main(void)
         cmocka_unit_test(test_parse_restart),
         cmocka_unit_test(test_env_file),
         cmocka_unit_test(test_port_specs),
-        cmocka_unit_test(test_durations_and_times),
         cmocka_unit_test(test_demux),
         cmocka_unit_test(test_quote_and_ports),
         cmocka_unit_test(test_ps_row),

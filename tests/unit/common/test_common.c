@@ -45,14 +45,17 @@ static void test_sb(void **state)
     sb_release(&sb);
 }
 
-static void test_write_atomic(void **state)
+/* Both writers: replace twice, the mode kept, no temp file left, a missing directory refused
+ * with the temp file named. */
+static void check_writer(int (*write)(const char *, const void *, size_t, mode_t, struct err **),
+                         mode_t mode)
 {
     char dir[] = "/tmp/berth-test-XXXXXX";
     assert_non_null(mkdtemp(dir));
     _cleanup_free_ char *path = xasprintf("%s/state.json", dir);
     struct err *err = NULL;
-    assert_int_equal(fsu_write_atomic(path, "{\"a\":1}", 7, 0600, &err), 0);
-    assert_int_equal(fsu_write_atomic(path, "{}", 2, 0600, &err), 0);
+    assert_int_equal(write(path, "{\"a\":1}", 7, mode, &err), 0);
+    assert_int_equal(write(path, "{}", 2, mode, &err), 0);
     char *text = NULL;
     size_t len = 0;
     assert_int_equal(fsu_read_file(path, 100, &text, &len), 0);
@@ -60,13 +63,47 @@ static void test_write_atomic(void **state)
     free(text);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
-    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(st.st_mode & 0777, mode);
     assert_int_equal(fsu_read_file(path, 1, &text, &len), -EFBIG);
     /* No temp file is left behind. */
     _cleanup_free_ char *cmd = xasprintf("test $(ls %s | wc -l) -eq 1", dir);
     assert_int_equal(system(cmd), 0);
+    _cleanup_free_ char *bad = xasprintf("%s/missing/state.json", dir);
+    assert_int_equal(write(bad, "x", 1, mode, &err), -1);
+    assert_non_null(strstr(err->msg, "missing/state.json.tmp-"));
+    err_free(err);
     unlink(path);
     rmdir(dir);
+}
+
+static void test_write_atomic(void **state)
+{
+    check_writer(fsu_write_atomic, 0600);
+}
+
+static void test_write_replace(void **state)
+{
+    check_writer(fsu_write_replace, 0644);
+}
+
+/* lazy_sym and LAZY_FN against libc itself: the symbol found is the function. */
+static struct lazy_lib lib_c = LAZY_LIB_INIT("libc.so.6");
+
+static size_t lazy_strlen(const char *s)
+{
+    LAZY_FN(&lib_c, strlen);
+    return lazy_f_(s);
+}
+
+static void test_lazy(void **state)
+{
+    assert_int_equal(lazy_strlen("berth"), 5);
+    assert_int_equal(lazy_strlen("containers"), 10); /* the cached pointer */
+    void *p = lazy_sym(&lib_c, "strlen");
+    size_t (*fn)(const char *);
+    memcpy(&fn, &p, sizeof(fn));
+    assert_int_equal(fn("abc"), 3);
+    assert_non_null(lib_c.handle);
 }
 
 static void test_mkdir_p(void **state)
@@ -133,10 +170,15 @@ static void test_digest(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_err_wrap),        cmocka_unit_test(test_sb),
-        cmocka_unit_test(test_write_atomic),    cmocka_unit_test(test_mkdir_p),
-        cmocka_unit_test(test_log_level_parse), cmocka_unit_test(test_times),
+        cmocka_unit_test(test_err_wrap),
+        cmocka_unit_test(test_sb),
+        cmocka_unit_test(test_write_atomic),
+        cmocka_unit_test(test_mkdir_p),
+        cmocka_unit_test(test_log_level_parse),
+        cmocka_unit_test(test_times),
         cmocka_unit_test(test_digest),
+        cmocka_unit_test(test_write_replace),
+        cmocka_unit_test(test_lazy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
