@@ -141,9 +141,10 @@ int fsu_read_file(const char *path, size_t max, char **out, size_t *outlen);
  */
 int fsu_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err **err);
 /*
- * The same without the fsyncs, for files rebuilt before every use (a container's hosts and
- * resolv.conf, written at each start): readers never see a half-written file, but a crash may
- * leave the previous content or, for a new file, nothing. That is all such a file needs.
+ * For files rebuilt before every use while nothing reads them (a container's hosts and
+ * resolv.conf, written at each of its starts): written in place (O_TRUNC, no symlink
+ * followed), no temp file, no fsync. The inode is kept, which spares the filesystem an
+ * allocation per start; a crash may leave the file torn, and the next start rewrites it.
  */
 int fsu_write_replace(const char *path, const void *data, size_t len, mode_t mode,
                       struct err **err);

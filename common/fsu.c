@@ -67,8 +67,7 @@ static int fsync_dir_of(const char *path)
     return 0;
 }
 
-static int write_replace(const char *path, const void *data, size_t len, mode_t mode, bool sync,
-                         struct err **err)
+int fsu_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err **err)
 {
     /* A unique temp name: several writers (threadpool jobs) may replace the same file. */
     _cleanup_free_ char *tmp = xasprintf("%s.tmp-XXXXXX", path);
@@ -78,7 +77,7 @@ static int write_replace(const char *path, const void *data, size_t len, mode_t 
     int r = fchmod(fd, mode) < 0 ? -errno : 0;
     if (r == 0)
         r = fdu_write_all(fd, data, len);
-    if (r == 0 && sync && fsync(fd) < 0)
+    if (r == 0 && fsync(fd) < 0)
         r = -errno;
     if (r < 0) {
         unlink(tmp);
@@ -89,20 +88,22 @@ static int write_replace(const char *path, const void *data, size_t len, mode_t 
         unlink(tmp);
         return err_set(err, ERR_SYSTEM, e, "rename %s", path);
     }
-    r = sync ? fsync_dir_of(path) : 0;
+    r = fsync_dir_of(path);
     if (r < 0)
         return err_set(err, ERR_SYSTEM, -r, "fsync directory of %s", path);
     return 0;
 }
 
-int fsu_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err **err)
-{
-    return write_replace(path, data, len, mode, true, err);
-}
-
 int fsu_write_replace(const char *path, const void *data, size_t len, mode_t mode, struct err **err)
 {
-    return write_replace(path, data, len, mode, false, err);
+    _cleanup_close_ int fd =
+        open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode);
+    if (fd < 0)
+        return err_set(err, ERR_SYSTEM, errno, "open %s", path);
+    int r = fdu_write_all(fd, data, len);
+    if (r < 0)
+        return err_set(err, ERR_SYSTEM, -r, "write %s", path);
+    return 0;
 }
 
 int fsu_write_new(const char *path, const void *data, size_t len, mode_t mode, bool sync,

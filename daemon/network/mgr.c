@@ -495,7 +495,7 @@ static void write_name_files(struct attach_op *op)
         resolv = net_resolv_build(host_resolv, op->embedded_dns ? embedded : op->dns,
                                   op->dns_search, op->dns_options);
     }
-    /* rebuilt at every start: no fsync needed */
+    /* rebuilt at every start, before the container reads them (fsu_write_replace) */
     if (fsu_write_replace(op->hosts_path, hosts, strlen(hosts), 0644, &op->err) < 0 ||
         fsu_write_replace(op->resolv_path, resolv, strlen(resolv), 0644, &op->err) < 0)
         return;

@@ -46,7 +46,7 @@ static void test_sb(void **state)
 }
 
 /* Both writers: replace twice, the mode kept, no temp file left, a missing directory refused
- * with the temp file named. */
+ * with the path named. */
 static void check_writer(int (*write)(const char *, const void *, size_t, mode_t, struct err **),
                          mode_t mode)
 {
@@ -70,7 +70,7 @@ static void check_writer(int (*write)(const char *, const void *, size_t, mode_t
     assert_int_equal(system(cmd), 0);
     _cleanup_free_ char *bad = xasprintf("%s/missing/state.json", dir);
     assert_int_equal(write(bad, "x", 1, mode, &err), -1);
-    assert_non_null(strstr(err->msg, "missing/state.json.tmp-"));
+    assert_non_null(strstr(err->msg, "missing/state.json"));
     err_free(err);
     unlink(path);
     rmdir(dir);
