@@ -33,6 +33,11 @@
 #   DOCKERD       dockerd binary (default /usr/sbin/dockerd)
 #   FIXTURES      fixture directory (default build/fixtures; built when needed)
 #
+# Runs should be some minutes apart: ext4 does not hand out again the inodes of files deleted
+# in the last 1-5 minutes and scans past them, so each run's 100+ removed containers make file
+# creation in the next one slower (berthd's create went 1.3 -> 5 ms over three runs back to
+# back); a fresh filesystem on a loop device avoids it but doubles every fsync's cost.
+#
 # Exit status: 0 when every target is met, 1 when one is missed or a daemon or a request
 # failed, 2 on a setup error.
 set -euo pipefail

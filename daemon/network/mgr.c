@@ -263,6 +263,17 @@ static void save(struct net_mgr *m, void (*cb)(struct net_mgr *, void *, const s
         save_start(m);
 }
 
+/*
+ * A change no restart depends on (a `none` endpoint: no address, no interface outside the
+ * container): recorded by the next save, or by net_mgr_free at shutdown. Saving each would
+ * cost two journal commits per container for nothing a crash could lose but the namespace
+ * file of a `none` container, which the next start then sweeps.
+ */
+static void save_lazy(struct net_mgr *m)
+{
+    m->gen++;
+}
+
 /* ---- endpoints --------------------------------------------------------------------------- */
 
 static void ep_free(struct net_endpoint *e)
@@ -336,8 +347,12 @@ static void teardown_after(uv_work_t *w, int status)
     (void)status;
     if (e->addr)
         ipam_free(ep_pool(m, e), e->addr);
+    bool none = e->net == &m->nets[NET_NONE];
     ep_unlink(m, e);
-    save(m, NULL, NULL);
+    if (none)
+        save_lazy(m);
+    else
+        save(m, NULL, NULL);
     struct net_waiter *wt = e->waiters;
     while (wt) {
         struct net_waiter *next = wt->next;
@@ -718,9 +733,8 @@ void net_attach(struct net_mgr *m, const struct net_attach_req *req, net_done_cb
         return;
     }
     if (net == NET_NONE) {
-        /* no address to hand out twice: the snapshot need not be on disk first (a crash
-         * before it lands leaves a namespace file the next start sweeps) */
-        save(m, NULL, NULL);
+        /* no address to hand out twice: no snapshot needs to be on disk first */
+        save_lazy(m);
         uv_queue_work(m->loop, &op->work, attach_work, attach_after);
         return;
     }
@@ -1005,6 +1019,15 @@ void net_mgr_free(struct net_mgr *m)
 {
     if (!m)
         return;
+    if (m->state_path && m->gen > m->saved_gen && !m->saving) { /* save_lazy's changes */
+        json_auto_t *j = state_encode(m);
+        _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
+        struct err *err = NULL;
+        if (!text || fsu_write_atomic(m->state_path, text, strlen(text), 0600, &err) < 0) {
+            log_error("saving %s: %s", m->state_path, err ? err->msg : "encoding failed");
+            err_free(err);
+        }
+    }
     while (m->eps) {
         struct net_endpoint *e = m->eps;
         m->eps = e->next;

@@ -163,6 +163,25 @@ assert_counter_complete() {
     assert_fd_baseline
 }
 
+@test "a --network none container keeps its namespace file across a daemon restart; container: joins it" {
+    ctr_start
+    docker_t run -d --name nn --network none busybox sleep 1000 >/dev/null
+    local key
+    key="$(docker_t inspect -f '{{.NetworkSettings.SandboxKey}}' nn)"
+    [[ -n "$key" ]] || fail "no SandboxKey"
+    findmnt -n "$key" >/dev/null || fail "$key is not a mounted namespace"
+    # `none` endpoints are saved lazily (no address to protect): the shutdown writes them
+    berthd_stop
+    daemon_again
+    assert_eq "$(docker_t inspect -f '{{.NetworkSettings.SandboxKey}}' nn)" "$key"
+    findmnt -n "$key" >/dev/null || fail "$key was swept at the restart"
+    run docker_t run --rm --network container:nn busybox cat /proc/net/dev
+    assert_status 0
+    [[ "$output" != *eth0* ]] || fail "joined a namespace with eth0: $output"
+    docker_t rm -f nn >/dev/null
+    [[ ! -e "$key" ]] || fail "$key left after rm"
+}
+
 @test "SIGTERM with live restore (the default) leaves the containers running" {
     ctr_start
     docker_t run -d --name lr busybox sh -c "$COUNTER" >/dev/null
