@@ -316,7 +316,9 @@ report()
         "$(ratio_ok direct 0 | cut -d' ' -f1)" info
     echo "(proxy CPU: user + system time of berthd, or of dockerd's docker-proxy processes, over" \
         "the rate runs, per connection (berthd's: near 0, the kernel forwards); the ceiling: the" \
-        "rate without any proxy on this machine)"
+        "rate without any proxy on this machine, measured right after the rate runs: the" \
+        "container's sockets still in TIME_WAIT from them (the same addresses: DNATed loopback" \
+        "and docker-proxy both come from the gateway) lower it, the more the faster they ran)"
     echo "(failed connections in the rate runs: berthd $(r berthd.rate_errors), dockerd" \
         "$(r dockerd.rate_errors))"
     echo
