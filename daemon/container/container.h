@@ -78,7 +78,8 @@ struct ctr_store_config {
     const char *shim_path; /* the berth-shim executable */
     bool live_restore;
     struct image_store *images;
-    struct net_mgr *net; /* networks (daemon/network); NULL: containers get no network setup */
+    struct net_mgr *net;   /* networks (daemon/network); NULL: containers get no network setup */
+    struct events *events; /* where create, start, die, destroy... are recorded (may be NULL) */
 };
 
 /*

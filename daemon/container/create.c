@@ -268,6 +268,7 @@ static void create_after(uv_work_t *w, int status)
         op->done(op->err, NULL, op->data);
         ctr_free(c);
     } else {
+        ctr_event(c, "create", NULL, NULL);
         op->done(NULL, c->id, op->data);
     }
     err_free(op->err);

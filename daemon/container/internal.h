@@ -15,6 +15,7 @@ struct ctr_store {
     bool shutting_down;
     struct image_store *images;
     struct net_mgr *net;
+    struct events *events;
     struct ctr **ctrs;
     size_t n;
     unsigned int pending_shutdown;
@@ -71,6 +72,9 @@ void ctr_shim_proc_watch(struct ctr_store *st, pid_t pid, int pidfd);
 void ctr_shim_procs_close(struct ctr_store *st);
 
 int64_t ctr_now_ns(void);
+/* Records a container event (daemon/events): the container's labels, image and name as its
+ * attributes, plus key=value when key is not NULL. */
+void ctr_event(struct ctr *c, const char *action, const char *key, const char *value);
 void ctr_time_str(int64_t ns, char out[40]);
 int64_t ctr_time_parse(const char *s);
 

@@ -410,12 +410,17 @@ static void stops_complete(struct ctr *c, const struct err *err)
     }
     struct ctr_op *op = c->stops;
     c->stops = NULL;
+    bool told = false; /* one "stop" event however many asked */
     while (op) {
         struct ctr_op *next = op->next;
-        if (op->restart && !err)
+        if (op->restart && !err) {
             ctr_start(c->st, c, op->done, op->data);
-        else
+        } else {
+            if (!err && !told)
+                ctr_event(c, "stop", NULL, NULL);
+            told = told || !err;
             op->done(err, op->data);
+        }
         free(op);
         ctr_unref(c);
         op = next;
@@ -451,6 +456,9 @@ void ctr_exited(struct ctr *c, int exit_code, bool oom, int64_t finished_ns, con
     if (c->st->net)
         net_release(c->st->net, c->id, NULL, NULL);
     ctr_save_state(c);
+    char code[16];
+    snprintf(code, sizeof(code), "%d", exit_code);
+    ctr_event(c, "die", "exitCode", code);
     ctr_notify_waiters(c, false);
     bool restarting = c->stops && c->stops->restart;
     stops_complete(c, NULL);

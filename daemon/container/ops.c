@@ -18,6 +18,9 @@ static bool is_live(const struct ctr *c)
 
 static void send_signal(struct ctr *c, int sig)
 {
+    char num[16];
+    snprintf(num, sizeof(num), "%d", sig);
+    ctr_event(c, "kill", "signal", num);
     struct ctr_shim *s = c->shim;
     if (s && s->connected) {
         struct api_shim_msg m = {.op = "kill", .signal = sig};
@@ -71,6 +74,7 @@ static void pause_after(uv_work_t *w, int status)
     if (!op->err && is_live(c)) {
         c->status = op->pause ? CTR_PAUSED : CTR_RUNNING;
         ctr_save_state(c);
+        ctr_event(c, op->pause ? "pause" : "unpause", NULL, NULL);
     }
     op->done(op->err, op->data);
     err_free(op->err);
@@ -311,6 +315,7 @@ static void remove_after(uv_work_t *w, int status)
         ctr_store_drop(c->st, c);
         ctr_execs_drop(c->st, c);
         c->removed = true;
+        ctr_event(c, "destroy", NULL, NULL);
         ctr_notify_waiters(c, true);
         stop_timer_release(c);
         op->done(NULL, op->data);
@@ -454,9 +459,11 @@ int ctr_rename(struct ctr_store *st, struct ctr *c, const char *new_name, struct
                        "\"%s\". You have to remove (or rename) that container to be able to "
                        "reuse that name.",
                        n, other->id);
-    free(c->name);
+    _cleanup_free_ char *old = c->name;
     c->name = xstrdup(n);
     net_rename(st->net, c->id, c->name); /* the embedded DNS answers to the new name */
+    _cleanup_free_ char *old_slash = xasprintf("/%s", old);
+    ctr_event(c, "rename", "oldName", old_slash);
     struct config_write *cw = xcalloc(1, sizeof(*cw));
     cw->c = c;
     ctr_ref(c);

@@ -247,6 +247,7 @@ static int start_failure_code(const char *msg)
 
 void ctr_mark_running(struct ctr *c, int pid)
 {
+    ctr_event(c, "start", NULL, NULL);
     c->starting = false;
     c->status = CTR_RUNNING;
     c->pid = pid;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The container store: lookups, names, persistence and loading at start-up. */
 #include "daemon/container/internal.h"
+#include "daemon/events/events.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +28,32 @@ static int status_parse(const char *s)
             return (int)i;
     }
     return -1;
+}
+
+void ctr_event(struct ctr *c, const char *action, const char *key, const char *value)
+{
+    if (!c->st->events)
+        return;
+    size_t n = json_object_size(c->cfg.labels);
+    const char **a = xcalloc(2 * n + 7, sizeof(*a));
+    size_t k = 0;
+    const char *lk;
+    json_t *lv;
+    json_object_foreach(c->cfg.labels, lk, lv)
+    {
+        a[k++] = lk;
+        a[k++] = json_string_value(lv);
+    }
+    a[k++] = "image";
+    a[k++] = c->cfg.image;
+    a[k++] = "name";
+    a[k++] = c->name;
+    if (key) {
+        a[k++] = key;
+        a[k++] = value;
+    }
+    events_emit(c->st->events, "container", action, c->id, a);
+    free(a);
 }
 
 int64_t ctr_now_ns(void)
@@ -387,6 +414,7 @@ int ctr_store_open(uv_loop_t *loop, const struct ctr_store_config *cfg, struct c
     st->live_restore = cfg->live_restore;
     st->images = cfg->images;
     st->net = cfg->net;
+    st->events = cfg->events;
     if (load_all(st, err) < 0) {
         ctr_store_free(st);
         return -1;

@@ -31,6 +31,7 @@ struct engine {
     struct image_store *images;
     struct ctr_store *ctrs;
     struct net_mgr *net;
+    struct events *events;
     char *shim_path;
     struct httpd *httpd;
     uv_signal_t sig_term, sig_int, sig_hup;
@@ -286,6 +287,7 @@ static void engine_cleanup(struct engine *e)
         route_free(e->router);
     ctr_store_free(e->ctrs);
     net_mgr_free(e->net);
+    events_free(e->events);
     image_store_free(e->images);
     free(e->shim_path);
     handle_env_release(&e->env);
@@ -376,12 +378,15 @@ static int engine_start(struct engine *e, struct err **err)
     if (net_mgr_open(&e->loop, &nc, &e->net, err) < 0)
         return err_wrap(err, "networks");
     e->env.net = e->net;
+    e->events = events_new();
+    e->env.events = e->events;
     struct ctr_store_config cc = {.data_root = e->cfg->data_root,
                                   .exec_root = e->cfg->exec_root,
                                   .shim_path = e->shim_path,
                                   .live_restore = e->cfg->live_restore,
                                   .images = e->images,
-                                  .net = e->net};
+                                  .net = e->net,
+                                  .events = e->events};
     if (ctr_store_open(&e->loop, &cc, &e->ctrs, err) < 0)
         return err_wrap(err, "containers");
     e->env.ctrs = e->ctrs;

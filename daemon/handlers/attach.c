@@ -541,6 +541,8 @@ static void handle_exec_resize(struct route_req *rr)
 
 void handle_env_shutdown(struct handle_env *env)
 {
+    if (env->events)
+        events_end_all(env->events); /* GET /events streams end too */
     struct hijack *hj = env->sessions ? env->sessions->head : NULL;
     while (hj) {
         struct hijack *next = hj->next;

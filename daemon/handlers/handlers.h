@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "daemon/container/container.h"
+#include "daemon/events/events.h"
 #include "daemon/image/image.h"
 #include "daemon/registry/registry.h"
 #include "daemon/router/router.h"
@@ -52,6 +53,7 @@ struct handle_env {
     struct reg_client *reg;
     struct ctr_store *ctrs;
     struct net_mgr *net;              /* networks (networks.c) */
+    struct events *events;            /* GET /events (events.c) and what handlers record */
     char *version_body;               /* GET /version never changes: encoded once (owned) */
     struct handle_sessions *sessions; /* live attach/exec sessions (owned) */
 };
@@ -71,6 +73,7 @@ extern const struct route handle_image_routes[];
 extern const struct route handle_container_routes[];
 extern const struct route handle_attach_routes[];
 extern const struct route handle_network_routes[];
+extern const struct route handle_event_routes[];
 /* One log entry as the logs and attach streams carry it: an 8-byte frame unless tty. */
 struct logs_entry;
 void handle_logs_frame(const struct logs_entry *e, bool tty, bool timestamps, struct sb *out);

@@ -10,12 +10,15 @@
 struct pull_ctx {
     struct httpd_req *req;
     struct image_pull *pull;
+    struct events *events;
+    char *ref; /* familiar, for the "pull" event */
     bool streaming;
     char *os, *arch, *variant;
 };
 
 static void pull_ctx_free(struct pull_ctx *c)
 {
+    free(c->ref);
     free(c->os);
     free(c->arch);
     free(c->variant);
@@ -57,6 +60,9 @@ static void pull_done(const struct err *err, void *data)
     if (err) {
         struct api_progress e = {.error = err->msg};
         pull_write(c, &e);
+    } else {
+        const char *attrs[] = {"name", c->ref, NULL};
+        events_emit(c->events, "image", "pull", c->ref, attrs);
     }
     if (!c->streaming)
         httpd_resp_begin_chunked(c->req, 200, "application/json");
@@ -149,6 +155,8 @@ static void handle_images_create(struct route_req *rr)
     }
     struct reg_auth auth;
     reg_auth_decode(httpd_req_header(rr->http, "X-Registry-Auth"), &auth);
+    c->events = env->events;
+    c->ref = reg_ref_familiar(&ref);
     c->req = route_detach(rr);
     httpd_req_on_abort(c->req, pull_aborted, c);
     /* The route streams bodies (for imports): a pull has none, and reading its (empty) body
@@ -379,14 +387,41 @@ static void handle_image_history(struct route_req *rr)
 
 /* ---- POST /images/{name}/tag ------------------------------------------------------------- */
 
+/* An image call's answer and what its event needs. */
+struct image_op {
+    struct httpd_req *req;
+    struct events *events;
+    char *id;   /* the image's id (tag) */
+    char *name; /* the new tag, familiar */
+};
+
+static struct image_op *image_op_new(struct route_req *rr)
+{
+    const struct handle_env *env = rr->ud;
+    struct image_op *op = xcalloc(1, sizeof(*op));
+    op->req = rr->http;
+    op->events = env->events;
+    return op;
+}
+
+static void image_op_free(struct image_op *op)
+{
+    free(op->id);
+    free(op->name);
+    free(op);
+}
+
 static void tag_done(const struct err *err, void *data)
 {
-    struct httpd_req *req = data;
+    struct image_op *op = data;
     if (err) {
-        route_send_err(req, err);
-        return;
+        route_send_err(op->req, err);
+    } else {
+        const char *attrs[] = {"name", op->name, NULL};
+        events_emit(op->events, "image", "tag", op->id, attrs);
+        httpd_resp_send(op->req, 201, NULL, NULL, 0);
     }
-    httpd_resp_send(req, 201, NULL, NULL, 0);
+    image_op_free(op);
 }
 
 static void handle_image_tag(struct route_req *rr)
@@ -415,8 +450,17 @@ static void handle_image_tag(struct route_req *rr)
         route_reply_errf(rr, ERR_INVALID, "invalid tag format");
         return;
     }
-    struct httpd_req *req = rr->http;
-    if (image_tag(env->images, img, repo_copy, tag, tag_done, req, &err) < 0) {
+    struct image_op *op = image_op_new(rr);
+    op->id = xstrdup(img->id);
+    op->name = tag && tag[0] ? xasprintf("%s:%s", repo_copy, tag) : xstrdup(repo_copy);
+    struct reg_ref parsed;
+    if (reg_ref_parse(op->name, true, &parsed, NULL) == 0) { /* named as docker shows it */
+        free(op->name);
+        op->name = reg_ref_familiar(&parsed);
+        reg_ref_release(&parsed);
+    }
+    if (image_tag(env->images, img, repo_copy, tag, tag_done, op, &err) < 0) {
+        image_op_free(op);
         route_reply_err(rr, err);
         err_free(err);
         return;
@@ -428,11 +472,21 @@ static void handle_image_tag(struct route_req *rr)
 
 static void remove_done(const struct err *err, struct api_delete_item *items, size_t n, void *data)
 {
-    struct httpd_req *req = data;
+    struct image_op *op = data;
+    struct httpd_req *req = op->req;
     if (err) {
         route_send_err(req, err);
+        image_op_free(op);
         return;
     }
+    for (size_t i = 0; i < n; i++) {
+        const char *attrs[] = {"name", items[i].untagged, NULL};
+        if (items[i].untagged)
+            events_emit(op->events, "image", "untag", op->id ? op->id : op->name, attrs);
+        else
+            events_emit(op->events, "image", "delete", items[i].deleted, NULL);
+    }
+    image_op_free(op);
     json_auto_t *j = api_delete_encode(items, n);
     api_delete_free(items, n);
     _cleanup_free_ char *s = json_dumps(j, JSON_COMPACT);
@@ -445,8 +499,14 @@ static void handle_image_delete(struct route_req *rr)
     struct err *err = NULL;
     bool force = route_query_bool(rr, "force", false);
     bool noprune = route_query_bool(rr, "noprune", false);
-    struct httpd_req *req = rr->http;
-    if (image_remove(env->images, rr->params[0], force, noprune, remove_done, req, &err) < 0) {
+    struct image_op *op = image_op_new(rr);
+    op->name = xstrdup(rr->params[0]);
+    struct err *ignored = NULL;
+    const struct image *img = image_lookup(env->images, rr->params[0], &ignored);
+    err_free(ignored);
+    op->id = img ? xstrdup(img->id) : NULL;
+    if (image_remove(env->images, rr->params[0], force, noprune, remove_done, op, &err) < 0) {
+        image_op_free(op);
         route_reply_err(rr, err);
         err_free(err);
         return;

@@ -151,16 +151,41 @@ static void reply_now(struct route_req *rr, struct err *err)
     err_free(err);
 }
 
+/* A network call's answer and what its event needs. */
+struct net_op {
+    struct httpd_req *req;
+    struct events *events;
+    char *id, *name;
+};
+
+static struct net_op *net_op_new(struct route_req *rr)
+{
+    const struct handle_env *env = rr->ud;
+    struct net_op *op = xcalloc(1, sizeof(*op));
+    op->events = env->events;
+    return op;
+}
+
+static void net_op_free(struct net_op *op)
+{
+    free(op->id);
+    free(op->name);
+    free(op);
+}
+
 static void created(const struct err *err, const struct net_network *n, void *data)
 {
-    struct httpd_req *req = data;
+    struct net_op *op = data;
     if (err) {
-        route_send_err(req, err);
-        return;
+        route_send_err(op->req, err);
+    } else {
+        const char *attrs[] = {"name", n->name, "type", "bridge", NULL};
+        events_emit(op->events, "network", "create", n->id, attrs);
+        json_auto_t *j = json_pack("{s:s, s:s}", "Id", n->id, "Warning", "");
+        _cleanup_free_ char *s = json_dumps(j, JSON_COMPACT);
+        httpd_resp_send(op->req, 201, "application/json", s, strlen(s));
     }
-    json_auto_t *j = json_pack("{s:s, s:s}", "Id", n->id, "Warning", "");
-    _cleanup_free_ char *s = json_dumps(j, JSON_COMPACT);
-    httpd_resp_send(req, 201, "application/json", s, strlen(s));
+    net_op_free(op);
 }
 
 static void handle_network_create(struct route_req *rr)
@@ -183,23 +208,34 @@ static void handle_network_create(struct route_req *rr)
                                  .check_duplicate = in.check_duplicate,
                                  .labels = in.labels,
                                  .options = in.options};
-    net_network_create(env->net, &req, created, route_detach(rr));
+    struct net_op *op = net_op_new(rr);
+    op->req = route_detach(rr);
+    net_network_create(env->net, &req, created, op);
 }
 
 static void removed(const struct err *err, void *data)
 {
-    struct httpd_req *req = data;
-    if (err)
-        route_send_err(req, err);
-    else
-        httpd_resp_send(req, 204, NULL, NULL, 0);
+    struct net_op *op = data;
+    if (err) {
+        route_send_err(op->req, err);
+    } else {
+        const char *attrs[] = {"name", op->name, "type", "bridge", NULL};
+        events_emit(op->events, "network", "destroy", op->id, attrs);
+        httpd_resp_send(op->req, 204, NULL, NULL, 0);
+    }
+    net_op_free(op);
 }
 
 static void handle_network_remove(struct route_req *rr)
 {
     const struct handle_env *env = rr->ud;
     _cleanup_free_ char *name = xstrdup(rr->params[0]);
-    net_network_remove(env->net, name, removed, route_detach(rr));
+    struct net_op *op = net_op_new(rr);
+    const struct net_network *n = net_network_lookup(env->net, name, NULL);
+    op->id = xstrdup(n ? n->id : name);
+    op->name = xstrdup(n ? n->name : name);
+    op->req = route_detach(rr);
+    net_network_remove(env->net, name, removed, op);
 }
 
 static void pruned(char **names, void *data)
