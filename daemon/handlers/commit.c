@@ -94,7 +94,8 @@ struct commit_ctx {
     struct httpd_req *req;
     struct ctr *c; /* referenced */
     struct image_commit *commit;
-    bool paused; /* by this commit: resumed before the answer */
+    bool paused;  /* by this commit: resumed before the answer */
+    char *tagged; /* repo[:tag] as docker names it, for the "image tag" event; NULL: none */
     struct err *err;
     char id[DIGEST_STR_LEN + 1];
 };
@@ -104,12 +105,20 @@ static void commit_reply(struct commit_ctx *x)
     if (x->err) {
         route_send_err(x->req, x->err);
     } else {
+        if (x->tagged) {
+            const char *tattrs[] = {"name", x->tagged, NULL};
+            events_emit(x->env->events, "image", "tag", x->id, tattrs);
+        }
+        const char *attrs[] = {"image", x->c->cfg.image, "imageID", x->id,
+                               "name",  x->c->name,      NULL};
+        events_emit(x->env->events, "container", "commit", x->c->id, attrs);
         json_auto_t *j = json_pack("{s:s}", "Id", x->id);
         _cleanup_free_ char *s = json_dumps(j, JSON_COMPACT);
         httpd_resp_send(x->req, 201, "application/json", s, strlen(s));
     }
     ctr_unref(x->c);
     err_free(x->err);
+    free(x->tagged);
     free(x);
 }
 
@@ -209,6 +218,16 @@ static void handle_commit(struct route_req *rr)
     x->c = c;
     ctr_ref(c);
     x->commit = commit;
+    const char *repo = route_query(rr, "repo"), *tag = route_query(rr, "tag");
+    if (repo && *repo) {
+        _cleanup_free_ char *full =
+            tag && *tag ? xasprintf("%s:%s", repo, tag) : xasprintf("%s:latest", repo);
+        struct reg_ref ref;
+        if (reg_ref_parse(full, true, &ref, NULL) == 0) {
+            x->tagged = reg_ref_familiar(&ref);
+            reg_ref_release(&ref);
+        }
+    }
     x->req = route_detach(rr);
     if (pause && c->status == CTR_RUNNING) {
         ctr_pause(env->ctrs, c, true, commit_paused, x);

@@ -156,6 +156,8 @@ struct net_op {
     struct httpd_req *req;
     struct events *events;
     char *id, *name;
+    const char *action; /* connect, disconnect */
+    char ctr[65];
 };
 
 static struct net_op *net_op_new(struct route_req *rr)
@@ -334,11 +336,30 @@ static void handle_network_prune(struct route_req *rr)
 /* connect and disconnect answer 200 with no body, as dockerd. */
 static void connected(const struct err *err, void *data)
 {
-    struct httpd_req *req = data;
-    if (err)
-        route_send_err(req, err);
-    else
-        httpd_resp_send(req, 200, NULL, NULL, 0);
+    struct net_op *op = data;
+    if (err) {
+        route_send_err(op->req, err);
+    } else {
+        const char *attrs[] = {"container", op->ctr, "name", op->name, "type", "bridge", NULL};
+        events_emit(op->events, "network", op->action, op->id, attrs);
+        httpd_resp_send(op->req, 200, NULL, NULL, 0);
+    }
+    net_op_free(op);
+}
+
+/* The event context of a connect or disconnect of container c to the network named. */
+static struct net_op *connect_op(struct route_req *rr, const struct ctr *c, const char *network,
+                                 const char *action)
+{
+    const struct handle_env *env = rr->ud;
+    struct net_op *op = net_op_new(rr);
+    const struct net_network *n = net_network_lookup(env->net, network, NULL);
+    op->id = xstrdup(n ? n->id : network);
+    op->name = xstrdup(n ? n->name : network);
+    op->action = action;
+    snprintf(op->ctr, sizeof(op->ctr), "%s", c->id);
+    op->req = route_detach(rr);
+    return op;
 }
 
 /* The running container a connect/disconnect body names; replies and returns NULL otherwise. */
@@ -393,7 +414,7 @@ static void handle_network_connect(struct route_req *rr)
                                   .network = network,
                                   .ip = in.ipv4_address,
                                   .aliases = aliases};
-    net_connect(env->net, &req, connected, route_detach(rr));
+    net_connect(env->net, &req, connected, connect_op(rr, c, network, "connect"));
 }
 
 static void handle_network_disconnect(struct route_req *rr)
@@ -420,7 +441,7 @@ static void handle_network_disconnect(struct route_req *rr)
         return;
     }
     _cleanup_free_ char *network = xstrdup(rr->params[0]);
-    net_disconnect(env->net, c->id, network, connected, route_detach(rr));
+    net_disconnect(env->net, c->id, network, connected, connect_op(rr, c, network, "disconnect"));
 }
 
 const struct route handle_network_routes[] = {

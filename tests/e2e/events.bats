@@ -89,22 +89,34 @@ EOF
     assert_contains "$output" "invalid value for since"
 }
 
-@test "image and network events: tag, untag, delete, network create and destroy" {
+@test "image, network and commit events: tag, untag, network create, connect, disconnect, destroy" {
     ctr_start
-    local t0
+    local t0 cid
     t0="$(date +%s)"
     docker_t tag busybox evimg:1
     docker_t rmi evimg:1 >/dev/null
     docker_t network create evnet >/dev/null
+    cid="$(docker_t run -d --name evc busybox sleep 100)"
+    docker_t network connect evnet evc
+    docker_t network disconnect evnet evc
+    docker_t commit evc evcommit:1 >/dev/null
+    docker_t rm -f evc >/dev/null
     docker_t network rm evnet >/dev/null
     local until=$(($(date +%s) + 1))
     run timeout 10 docker -H "unix://$SOCK" events --since "$t0" --until "$until" \
-        --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}'
+        --filter type=image --filter type=network \
+        --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.container}}'
     assert_status 0
-    assert_eq "$output" "image tag evimg:1
-image untag evimg:1
-network create evnet
-network destroy evnet"
+    assert_eq "$output" "image tag evimg:1 <no value>
+image untag evimg:1 <no value>
+network create evnet <no value>
+network connect evnet $cid
+network disconnect evnet $cid
+image tag evcommit:1 <no value>
+network destroy evnet <no value>"
+    run timeout 10 docker -H "unix://$SOCK" events --since "$t0" --until "$until" \
+        --filter event=commit --format '{{.Actor.ID}} {{.Actor.Attributes.name}}'
+    assert_eq "$output" "$cid evc"
 }
 
 @test "a client that goes away mid-stream leaves nothing behind" {
