@@ -226,6 +226,13 @@ static bool image_matches(const struct handle_env *env, const struct image *img,
     return true;
 }
 
+/* The image a commit was made from ("" for pulled, loaded and imported ones), as docker. */
+static char *image_parent(const struct image *img)
+{
+    const char *p = json_string_value(json_object_get(img->config, "parent"));
+    return (char *)(p ? p : "");
+}
+
 static void handle_images_list(struct route_req *rr)
 {
     const struct handle_env *env = rr->ud;
@@ -258,7 +265,7 @@ static void handle_images_list(struct route_req *rr)
         if (image_matches(env, img, tags, filters, &err)) {
             json_t *labels = json_object_get(json_object_get(img->config, "config"), "Labels");
             struct api_image_summary s = {.id = (char *)img->id,
-                                          .parent_id = "",
+                                          .parent_id = image_parent(img),
                                           .repo_tags = tags,
                                           .repo_digests = digests,
                                           .created = img->created,
@@ -316,7 +323,7 @@ static void handle_image_inspect(struct route_req *rr)
         .id = (char *)img->id,
         .repo_tags = tags,
         .repo_digests = digests,
-        .parent = (char *)json_string_value(json_object_get(cfg, "parent")), /* commit's */
+        .parent = (char *)image_parent(img),
         .comment = (char *)json_string_value(json_object_get(cfg, "comment")),
         .created = img->created_str,
         .docker_version = (char *)json_string_value(json_object_get(cfg, "docker_version")),

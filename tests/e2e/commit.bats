@@ -130,6 +130,10 @@ layer_count() {
     cid2="$(docker_t inspect -f '{{.Id}}' two)"
     assert_eq "$(docker_t image inspect -f '{{.Parent}}' stack:2)" "$id1"
     assert_eq "$(docker_t image inspect -f '{{.Parent}}' busybox)" ""
+    # the image list says the same (ParentId), and "" for a loaded image
+    run curl_b "http://x/v1.44/images/json"
+    assert_eq "$(jq -r --arg id "$id2" '.[] | select(.Id == $id) | .ParentId' <<<"$output")" "$id1"
+    assert_eq "$(jq -r '.[] | select(.RepoTags == ["busybox:latest"]) | .ParentId' <<<"$output")" ""
     run docker_t history --no-trunc --format '{{.ID}}|{{.Comment}}' stack:2
     assert_status 0
     assert_eq "$(head -n2 <<<"$output")" "$id2|second layer"$'\n'"<missing>|"
