@@ -362,44 +362,44 @@ static struct net_op *connect_op(struct route_req *rr, const struct ctr *c, cons
     return op;
 }
 
-/* The running container a connect/disconnect body names; replies and returns NULL otherwise. */
-static struct ctr *running_ctr(struct route_req *rr, const char *name, bool *stopped)
+/*
+ * The first half of connect and disconnect: the body and the container it names. A stopped
+ * container's change is only recorded in its config (connected at its next start), and
+ * answered here, as is an error; otherwise the running container to act on.
+ */
+static struct ctr *connect_target(struct route_req *rr, bool connect, json_t **body,
+                                  struct api_network_connect *in)
 {
     const struct handle_env *env = rr->ud;
     struct err *err = NULL;
-    struct ctr *c = ctr_lookup(env->ctrs, name, &err);
-    if (!c) {
+    struct ctr *c = NULL;
+    if (route_body_json(rr, false, body, &err) < 0 ||
+        api_network_connect_decode(*body, in, &err) < 0 ||
+        !(c = ctr_lookup(env->ctrs, in->container, &err))) {
         reply_now(rr, err);
         return NULL;
     }
-    *stopped = c->status != CTR_RUNNING && c->status != CTR_PAUSED;
-    return c;
+    if (c->status == CTR_RUNNING || c->status == CTR_PAUSED)
+        return c;
+    const struct net_network *n = net_network_lookup(env->net, rr->params[0], &err);
+    json_auto_t *ep = NULL;
+    if (connect)
+        ep = in->endpoint_config ? json_incref(in->endpoint_config) : json_object();
+    if (!n || ctr_network_record(c, n->name, ep, &err) < 0)
+        reply_now(rr, err);
+    else
+        route_reply_status(rr, 200);
+    return NULL;
 }
 
 static void handle_network_connect(struct route_req *rr)
 {
     const struct handle_env *env = rr->ud;
-    struct err *err = NULL;
     json_auto_t *body = NULL;
     struct api_network_connect in;
-    if (route_body_json(rr, false, &body, &err) < 0 ||
-        api_network_connect_decode(body, &in, &err) < 0) {
-        reply_now(rr, err);
-        return;
-    }
-    bool stopped = false;
-    struct ctr *c = running_ctr(rr, in.container, &stopped);
+    struct ctr *c = connect_target(rr, true, &body, &in);
     if (!c)
         return;
-    if (stopped) { /* recorded, connected at its next start */
-        const struct net_network *n = net_network_lookup(env->net, rr->params[0], &err);
-        json_auto_t *ep = in.endpoint_config ? json_incref(in.endpoint_config) : json_object();
-        if (!n || ctr_network_record(c, n->name, ep, &err) < 0)
-            reply_now(rr, err);
-        else
-            route_reply_status(rr, 200);
-        return;
-    }
     json_t *a = json_object_get(in.endpoint_config, "Aliases");
     size_t na = json_array_size(a), k = 0;
     _cleanup_free_ char **aliases = xcalloc(na + 1, sizeof(char *));
@@ -420,26 +420,11 @@ static void handle_network_connect(struct route_req *rr)
 static void handle_network_disconnect(struct route_req *rr)
 {
     const struct handle_env *env = rr->ud;
-    struct err *err = NULL;
     json_auto_t *body = NULL;
     struct api_network_connect in;
-    if (route_body_json(rr, false, &body, &err) < 0 ||
-        api_network_connect_decode(body, &in, &err) < 0) {
-        reply_now(rr, err);
-        return;
-    }
-    bool stopped = false;
-    struct ctr *c = running_ctr(rr, in.container, &stopped);
+    struct ctr *c = connect_target(rr, false, &body, &in);
     if (!c)
         return;
-    if (stopped) {
-        const struct net_network *n = net_network_lookup(env->net, rr->params[0], &err);
-        if (!n || ctr_network_record(c, n->name, NULL, &err) < 0)
-            reply_now(rr, err);
-        else
-            route_reply_status(rr, 200);
-        return;
-    }
     _cleanup_free_ char *network = xstrdup(rr->params[0]);
     net_disconnect(env->net, c->id, network, connected, connect_op(rr, c, network, "disconnect"));
 }
