@@ -3,8 +3,11 @@
 #
 # bench/api/run.sh: berthd vs dockerd, side by side in one run. For each daemon: idle RSS of its
 # process tree after it settles, then requests per second for GET /_ping and GET /v1.41/version
-# with 1 and 32 keep-alive connections (bench/api/apiload.c). Prints a table with the targets
-# of issue 2 and saves it to bench/results/api-<date>.txt.
+# with 1 and 32 keep-alive connections (bench/api/apiload.c). Then the same GET /_ping load
+# against bench/api/floor.c, a server that does no work and never sleeps: its rate is the most
+# any server can reach with this client on this machine, so the table can tell a slow berthd
+# from a target the machine puts out of reach. Prints a table with the targets of issue 2 and
+# saves it to bench/results/api-<date>.txt.
 #
 # Run as root. The whole measurement runs inside `unshare --net --mount --fork` with private
 # tmpfs mounts over /run, /etc/docker and /opt, so neither daemon touches the host; only the
@@ -20,7 +23,8 @@
 #                  only (no target), as the polling client takes a CPU the daemon may want
 #   BERTHD         berthd binary (default build/bin/berthd, built with cmake Release if missing)
 #   DOCKERD        dockerd binary (default /usr/sbin/dockerd)
-#   BENCH_ONLY     "berthd" or "dockerd" to measure one daemon only
+#   BENCH_ONLY     "berthd" or "dockerd" to measure one daemon only (the floor is measured
+#                  either way)
 #
 # Exit status: 0 when every target is met, 1 when one is missed or a daemon failed to start,
 # 2 on a setup error.
@@ -49,6 +53,7 @@ if [[ ${BENCH_API_INNER:-} != 1 ]]; then
     command -v cc >/dev/null || die "cc is missing"
     mkdir -p "$root/build/bench"
     cc -O2 -Wall -Wextra -o "$root/build/bench/apiload" "$here/apiload.c"
+    cc -O2 -Wall -Wextra -o "$root/build/bench/floor" "$here/floor.c"
     if [[ $only != dockerd && ! -x $berthd_bin ]]; then
         [[ -z ${BERTHD:-} ]] || die "BERTHD=$BERTHD is not executable"
         echo "bench/api: building berthd (cmake Release)" >&2
@@ -66,6 +71,7 @@ fi
 # ---- inside the namespace ---------------------------------------------------------------------
 
 apiload=$root/build/bench/apiload
+floor=$root/build/bench/floor
 started_at=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 dir=$(mktemp -d /tmp/berth-bench.XXXXXX)
 declare -A started=() # pid -> name, for the processes this script started
@@ -77,16 +83,15 @@ bench_ns_setup
 
 bench_trap_cleanup
 
-measure()
+# load NAME SOCKET PATH...: warm up, then one apiload run per path and connection count.
+load()
 {
-    local name=$1 sock=$2 pid=$3 path c line
-    sleep "$settle"
-    result[$name.rss]=$(tree_rss_kib "$pid")
-    result[$name.nprocs]=$(tree_pids "$pid" | wc -l)
+    local name=$1 sock=$2 path c line
+    shift 2
     if [[ $warmup != 0 ]]; then
         "$apiload" "$sock" /_ping 32 "$warmup" >/dev/null || true
     fi
-    for path in "${paths[@]}"; do
+    for path in "$@"; do
         for c in $conns_list; do
             if [[ $c == *p ]]; then
                 line=$("$apiload" -p "$sock" "$path" "${c%p}" "$seconds" || true)
@@ -97,6 +102,15 @@ measure()
             result[$name.$path.$c]=$line
         done
     done
+}
+
+measure()
+{
+    local name=$1 sock=$2 pid=$3
+    sleep "$settle"
+    result[$name.rss]=$(tree_rss_kib "$pid")
+    result[$name.nprocs]=$(tree_pids "$pid" | wc -l)
+    load "$name" "$sock" "${paths[@]}"
     result[$name.rss_after]=$(tree_rss_kib "$pid")
 }
 
@@ -134,12 +148,23 @@ bench_dockerd()
     unset "started[$pid]"
 }
 
+bench_floor()
+{
+    local sock=$dir/floor.sock pid
+    start_daemon floor "$sock" "$dir/floor.log" "$floor" "$sock" || return 0
+    pid=${result[floor.pid]}
+    load floor "$sock" /_ping
+    stop_pid "$pid" floor
+    unset "started[$pid]"
+}
+
 # Both daemons read a config file; give each an empty one so no host config applies.
 echo '{}' >"$dir/b-daemon.json"
 echo '{}' >"$dir/d-daemon.json"
 
 [[ $only == dockerd ]] || bench_berthd
 [[ $only == berthd ]] || bench_dockerd
+bench_floor
 
 # ---- report -----------------------------------------------------------------------------------
 
@@ -169,6 +194,11 @@ fmt_row()
     printf '%-42s | %10s | %10s | %7s | %7s | %s\n' "$@"
 }
 
+floor_row()
+{
+    printf '%-42s | %10s | %12s | %13s\n' "$@"
+}
+
 info_row()
 {
     printf '%-42s | %16s | %16s\n' "$@"
@@ -181,7 +211,7 @@ mib()
 
 report()
 {
-    local b d path c bl dl ok ratio name
+    local b d f path c bl dl fl ok ratio name
     echo "berth API benchmark, started $started_at"
     echo "host: $(uname -r), $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
     echo "berthd: ${result[berthd.version]:-not run} ($berthd_bin)"
@@ -228,6 +258,30 @@ report()
     done
 
     echo
+    echo "floor: the same GET /_ping load against bench/api/floor.c, a server that does no work"
+    echo "and never sleeps; no server reaches more than it with this client on this machine"
+    floor_row metric floor berthd/floor floor/dockerd
+    floor_row ------------------------------------------ ---------- ------------ -------------
+    for c in $conns_list; do
+        fl=${result[floor./_ping.$c]:-}
+        bl=${result[berthd./_ping.$c]:-}
+        dl=${result[dockerd./_ping.$c]:-}
+        f=-
+        b=-
+        d=-
+        [[ -z $fl ]] || f=$(field "$fl" rps)
+        [[ -z $bl || $f == - ]] || b=$(awk -v b="$(field "$bl" rps)" -v f="$f" \
+            'BEGIN {if (f > 0) printf "%.2f", b / f; else print "-"}')
+        [[ -z $dl || $f == - ]] || d=$(awk -v d="$(field "$dl" rps)" -v f="$f" \
+            'BEGIN {if (d > 0) printf "%.2fx", f / d; else print "-"}')
+        floor_row "GET /_ping, $(conn_label "$c"), req/s" "$f" "$b" "$d"
+        if [[ $c != *p && $d != - ]] && awk -v d="${d%x}" 'BEGIN {exit !(d < 3)}'; then
+            echo "  -> with $(conn_label "$c"), even the floor is only $d dockerd: a 3x target" \
+                "is out of reach on this machine for any server"
+        fi
+    done
+
+    echo
     echo "informational:"
     info_row metric berthd dockerd
     info_row ------------------------------------------ ---------------- ----------------
@@ -252,7 +306,7 @@ report()
     done
     echo
     echo "raw apiload lines:"
-    for name in berthd dockerd; do
+    for name in berthd dockerd floor; do
         for path in "${paths[@]}"; do
             for c in $conns_list; do
                 [[ -z ${result[$name.$path.$c]:-} ]] || echo "  $name: ${result[$name.$path.$c]}"
