@@ -207,10 +207,17 @@ void ctr_exec_start(struct ctr_store *st, struct ctr_exec *x, bool detach, ctr_s
                     void *data);
 /* ConsoleSize [height, width] of an exec create or start body into x (absent: unchanged). */
 int ctr_exec_console_size(struct ctr_exec *x, const json_t *body, struct err **err);
-/* The shim's exit frame for x arrived. */
+/* The shim's exit frame for x arrived (the first one records an exec_die event). */
 void ctr_exec_exited(struct ctr_exec *x, int code);
+/* x never ran: its start failed with code (126 or 127); no event, as docker. */
+void ctr_exec_failed(struct ctr_exec *x, int code);
 int ctr_exec_resize(struct ctr_store *st, struct ctr_exec *x, int h, int w, struct err **err);
 json_t *ctr_exec_inspect(const struct ctr_exec *x);
+
+/* Records a container event (daemon/events): the container's labels, image and name as its
+ * attributes, plus key=value when key is not NULL. The module records its own; handlers record
+ * those of work they do themselves (cp, export). */
+void ctr_event(struct ctr *c, const char *action, const char *key, const char *value);
 
 /* ---- the root file system for cp and export (rootfs.c) ----------------------------------- */
 

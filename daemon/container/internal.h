@@ -38,6 +38,7 @@ struct ctr_op {
     ctr_done_cb done;
     void *data;
     bool restart;
+    bool for_remove; /* rm -f: no "stop" event, as docker */
     struct ctr_op *next;
 };
 
@@ -72,9 +73,10 @@ void ctr_shim_proc_watch(struct ctr_store *st, pid_t pid, int pidfd);
 void ctr_shim_procs_close(struct ctr_store *st);
 
 int64_t ctr_now_ns(void);
-/* Records a container event (daemon/events): the container's labels, image and name as its
- * attributes, plus key=value when key is not NULL. */
-void ctr_event(struct ctr *c, const char *action, const char *key, const char *value);
+/* The same with extra attributes: key, value, ..., NULL (a NULL value skips its pair). */
+void ctr_event_attrs(struct ctr *c, const char *action, const char *const *extra);
+/* Starts c for docker restart: a "restart" event follows a successful start. */
+void ctr_start_restart(struct ctr *c, ctr_done_cb done, void *data);
 void ctr_time_str(int64_t ns, char out[40]);
 int64_t ctr_time_parse(const char *s);
 

@@ -413,14 +413,14 @@ static void stops_complete(struct ctr *c, const struct err *err)
     bool told = false; /* one "stop" event however many asked */
     while (op) {
         struct ctr_op *next = op->next;
-        if (op->restart && !err) {
-            ctr_start(c->st, c, op->done, op->data);
-        } else {
-            if (!err && !told)
-                ctr_event(c, "stop", NULL, NULL);
-            told = told || !err;
-            op->done(err, op->data);
+        if (!err && !told && !op->for_remove) {
+            ctr_event(c, "stop", NULL, NULL);
+            told = true;
         }
+        if (op->restart && !err)
+            ctr_start_restart(c, op->done, op->data);
+        else
+            op->done(err, op->data);
         free(op);
         ctr_unref(c);
         op = next;

@@ -144,13 +144,15 @@ static int stop_signal(const struct ctr *c, const char *signal)
     return sig > 0 ? sig : SIGTERM;
 }
 
+enum stop_kind { STOP_PLAIN, STOP_RESTART, STOP_REMOVE };
+
 struct stop_req {
     struct ctr *c;
     int timeout;
     int sig;
     ctr_done_cb done;
     void *data;
-    bool restart;
+    enum stop_kind kind;
 };
 
 static void stop_send(struct stop_req *r)
@@ -159,7 +161,8 @@ static void stop_send(struct stop_req *r)
     struct ctr_op *op = xcalloc(1, sizeof(*op));
     op->done = r->done;
     op->data = r->data;
-    op->restart = r->restart;
+    op->restart = r->kind == STOP_RESTART;
+    op->for_remove = r->kind == STOP_REMOVE;
     op->next = c->stops;
     c->stops = op;
     ctr_ref(c);
@@ -170,7 +173,9 @@ static void stop_send(struct stop_req *r)
         ctr_ref(c);
     }
     send_signal(c, r->sig);
-    uv_timer_start(c->stop_timer, on_stop_timeout, (uint64_t)r->timeout * 1000, 0);
+    /* After SIGKILL there is nothing stronger to send: no second kill (and no second event). */
+    if (r->sig != SIGKILL)
+        uv_timer_start(c->stop_timer, on_stop_timeout, (uint64_t)r->timeout * 1000, 0);
 }
 
 static void stop_thawed(const struct err *err, void *data)
@@ -186,7 +191,7 @@ static void stop_thawed(const struct err *err, void *data)
 }
 
 static void stop_request(struct ctr_store *st, struct ctr *c, int timeout, const char *signal,
-                         ctr_done_cb done, void *data, bool restart)
+                         ctr_done_cb done, void *data, enum stop_kind kind)
 {
     struct stop_req *r = xcalloc(1, sizeof(*r));
     r->c = c;
@@ -195,7 +200,7 @@ static void stop_request(struct ctr_store *st, struct ctr *c, int timeout, const
     r->sig = stop_signal(c, signal);
     r->done = done;
     r->data = data;
-    r->restart = restart;
+    r->kind = kind;
     if (c->status == CTR_PAUSED) {
         /* A frozen process cannot act on a signal: thaw it first. */
         ctr_pause(st, c, false, stop_thawed, r);
@@ -224,7 +229,33 @@ void ctr_stop(struct ctr_store *st, struct ctr *c, int timeout, const char *sign
         return;
     }
     ctr_save_state(c);
-    stop_request(st, c, timeout, signal, done, data, false);
+    stop_request(st, c, timeout, signal, done, data, STOP_PLAIN);
+}
+
+struct restart_op {
+    struct ctr *c;
+    ctr_done_cb done;
+    void *data;
+};
+
+static void restart_started(const struct err *err, void *data)
+{
+    struct restart_op *op = data;
+    if (!err)
+        ctr_event(op->c, "restart", NULL, NULL);
+    op->done(err, op->data);
+    ctr_unref(op->c);
+    free(op);
+}
+
+void ctr_start_restart(struct ctr *c, ctr_done_cb done, void *data)
+{
+    struct restart_op *op = xcalloc(1, sizeof(*op));
+    op->c = c;
+    ctr_ref(c);
+    op->done = done;
+    op->data = data;
+    ctr_start(c->st, c, restart_started, op);
 }
 
 void ctr_restart(struct ctr_store *st, struct ctr *c, int timeout, const char *signal,
@@ -232,11 +263,11 @@ void ctr_restart(struct ctr_store *st, struct ctr *c, int timeout, const char *s
 {
     ctr_cancel_restart(c);
     if (!is_live(c)) {
-        ctr_start(st, c, done, data);
+        ctr_start_restart(c, done, data);
         return;
     }
     c->manually_stopped = false;
-    stop_request(st, c, timeout, signal, done, data, true);
+    stop_request(st, c, timeout, signal, done, data, STOP_RESTART);
 }
 
 /* ---- remove ------------------------------------------------------------------------------ */
@@ -396,7 +427,7 @@ void ctr_remove(struct ctr_store *st, struct ctr *c, bool force, ctr_done_cb don
         k->done = done;
         k->data = data;
         c->manually_stopped = true;
-        stop_request(st, c, 0, "SIGKILL", killed_for_remove, k, false);
+        stop_request(st, c, 0, "SIGKILL", killed_for_remove, k, STOP_REMOVE);
         return;
     }
     remove_now(c, done, data);

@@ -194,6 +194,7 @@ struct ctr_session *ctr_attach(struct ctr_store *st, struct ctr *c, bool stdin, 
     struct api_shim_msg m = {.op = "attach", .stdin_ = stdin, .stdout_ = stdout, .stderr_ = stderr};
     struct ctr_session *s = session_new(c, api_shim_encode(&m), cb, data);
     bool live = (c->status == CTR_RUNNING || c->status == CTR_PAUSED) && !c->starting;
+    ctr_event(c, "attach", NULL, NULL);
     if (live) {
         session_connect(s);
         return s;
@@ -273,10 +274,30 @@ int ctr_resize(struct ctr_store *st, struct ctr *c, int h, int w, struct err **e
     if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
         return err_set(err, ERR_CONFLICT, 0, "Container %s is not running", c->id);
     struct api_shim_msg m = {.op = "resize", .h = h, .w = w};
-    return send_control(c, &m, err);
+    if (send_control(c, &m, err) < 0)
+        return -1;
+    char hs[16], ws[16];
+    snprintf(hs, sizeof(hs), "%d", h);
+    snprintf(ws, sizeof(ws), "%d", w);
+    const char *attrs[] = {"height", hs, "width", ws, NULL};
+    ctr_event_attrs(c, "resize", attrs);
+    return 0;
 }
 
 /* ---- exec -------------------------------------------------------------------------------- */
+
+/* docker's exec_create and exec_start events name the command: "exec_start: ls -l /", with a
+ * space after the first word even when no argument follows. */
+static void exec_event(struct ctr_exec *x, const char *what)
+{
+    struct sb action = SB_INIT;
+    sb_addf(&action, "%s: %s ", what, x->argv[0]);
+    for (char **a = x->argv + 1; *a; a++)
+        sb_addf(&action, "%s%s", a == x->argv + 1 ? "" : " ", *a);
+    const char *attrs[] = {"execID", x->id, NULL};
+    ctr_event_attrs(x->c, sb_str(&action), attrs);
+    sb_release(&action);
+}
 
 static char **json_strv(const json_t *a)
 {
@@ -372,6 +393,7 @@ struct ctr_exec *ctr_exec_create(struct ctr_store *st, struct ctr *c, const json
     x->console_w = size.console_w;
     x->next = st->execs;
     st->execs = x;
+    exec_event(x, "exec_create");
     return x;
 }
 
@@ -446,6 +468,7 @@ void ctr_exec_start(struct ctr_store *st, struct ctr_exec *x, bool detach, ctr_s
         return;
     }
     x->started = true;
+    exec_event(x, "exec_start");
     struct api_shim_msg m = {.op = "exec",
                              .id = x->id,
                              .exec = spec,
@@ -462,6 +485,18 @@ void ctr_exec_start(struct ctr_store *st, struct ctr_exec *x, bool detach, ctr_s
 }
 
 void ctr_exec_exited(struct ctr_exec *x, int code)
+{
+    bool first = x->exit_code < 0;
+    ctr_exec_failed(x, code);
+    if (!first)
+        return;
+    char cs[16];
+    snprintf(cs, sizeof(cs), "%d", code);
+    const char *attrs[] = {"execID", x->id, "exitCode", cs, NULL};
+    ctr_event_attrs(x->c, "exec_die", attrs);
+}
+
+void ctr_exec_failed(struct ctr_exec *x, int code)
 {
     x->running = false;
     x->exit_code = code;

@@ -32,10 +32,18 @@ static int status_parse(const char *s)
 
 void ctr_event(struct ctr *c, const char *action, const char *key, const char *value)
 {
+    const char *extra[] = {key, value, NULL};
+    ctr_event_attrs(c, action, key ? extra : NULL);
+}
+
+void ctr_event_attrs(struct ctr *c, const char *action, const char *const *extra)
+{
     if (!c->st->events)
         return;
-    size_t n = json_object_size(c->cfg.labels);
-    const char **a = xcalloc(2 * n + 7, sizeof(*a));
+    size_t n = json_object_size(c->cfg.labels), m = 0;
+    while (extra && extra[m])
+        m += 2;
+    const char **a = xcalloc(2 * n + m + 5, sizeof(*a));
     size_t k = 0;
     const char *lk;
     json_t *lv;
@@ -48,10 +56,8 @@ void ctr_event(struct ctr *c, const char *action, const char *key, const char *v
     a[k++] = c->cfg.image;
     a[k++] = "name";
     a[k++] = c->name;
-    if (key) {
-        a[k++] = key;
-        a[k++] = value;
-    }
+    for (size_t i = 0; i < m; i++)
+        a[k++] = extra[i];
     events_emit(c->st->events, "container", action, c->id, a);
     free(a);
 }

@@ -297,6 +297,8 @@ static void top_after(uv_work_t *w, int status)
 {
     struct top_op *op = w->data;
     (void)status;
+    if (!op->err)
+        ctr_event(op->c, "top", NULL, NULL);
     op->done(op->err, op->result, op->data);
     json_decref(op->result);
     err_free(op->err);

@@ -13,8 +13,18 @@
 struct save_ctx {
     struct httpd_req *req;
     struct image_save *save; /* NULL once done ran */
+    struct events *events;
     bool paused;
 };
+
+/* docker's image save and load events: the image id is both the actor and its name. */
+static void image_id_events(struct events *ev, const char *action, char *const *ids)
+{
+    for (size_t i = 0; ids[i]; i++) {
+        const char *attrs[] = {"name", ids[i], NULL};
+        events_emit(ev, "image", action, ids[i], attrs);
+    }
+}
 
 static int save_data(const char *buf, size_t len, void *data)
 {
@@ -51,15 +61,17 @@ static void save_aborted(struct httpd_req *req, void *data)
  * terminating chunk, the connection closes), so the client sees a truncated transfer rather
  * than a well-ended archive that merely lacks its end-of-archive blocks.
  */
-static void save_done(const struct err *err, void *data)
+static void save_done(const struct err *err, char *const *ids, void *data)
 {
     struct save_ctx *c = data;
     c->save = NULL;
     httpd_resp_on_drain(c->req, 0, NULL, NULL);
-    if (err)
+    if (err) {
         httpd_resp_abort(c->req); /* the error itself is logged by the image store */
-    else
+    } else {
+        image_id_events(c->events, "save", ids);
         httpd_resp_end(c->req);
+    }
     free(c);
 }
 
@@ -68,6 +80,7 @@ static void save_names(struct route_req *rr, const char *const *names, size_t n)
     const struct handle_env *env = rr->ud;
     struct err *err = NULL;
     struct save_ctx *c = xcalloc(1, sizeof(*c));
+    c->events = env->events;
     static const struct image_save_ops ops = {.data = save_data, .done = save_done};
     c->save = image_save_start(env->images, names, n, &ops, c, &err);
     if (!c->save) {
@@ -107,6 +120,7 @@ static void handle_image_get(struct route_req *rr)
 struct load_ctx {
     struct httpd_req *req;
     struct image_load *load; /* NULL once done ran */
+    struct events *events;
     bool body_ended;
 };
 
@@ -152,10 +166,11 @@ static void load_reply(struct httpd_req *req, const struct err *err, char *const
     httpd_resp_end(req);
 }
 
-static void load_done(const struct err *err, char *const *lines, void *data)
+static void load_done(const struct err *err, char *const *lines, char *const *ids, void *data)
 {
     struct load_ctx *c = data;
     c->load = NULL;
+    image_id_events(c->events, "load", ids);
     load_reply(c->req, err, lines);
     if (c->body_ended)
         free(c);
@@ -166,6 +181,7 @@ static void handle_images_load(struct route_req *rr)
 {
     const struct handle_env *env = rr->ud;
     struct load_ctx *c = xcalloc(1, sizeof(*c));
+    c->events = env->events;
     static const struct image_load_ops ops = {.resume = load_resume, .done = load_done};
     c->load = image_load_start(env->images, &ops, c);
     c->req = route_detach(rr);

@@ -144,7 +144,7 @@ static void session_ready(const struct err *err, uv_pipe_t *shim, const char *pr
     hj->session = NULL;
     if (err) {
         if (hj->x)
-            ctr_exec_exited(
+            ctr_exec_failed(
                 hj->x, strstr(err->msg, "not found") || strstr(err->msg, "no such") ? 127 : 126);
         client_error(hj, err->msg);
         return;

@@ -403,8 +403,10 @@ static void cp_get_start(struct cp_op *op)
         err_free(err);
         return;
     }
-    if (op->kind == CP_GET)
+    if (op->kind == CP_GET) {
         httpd_resp_header(op->req, "X-Docker-Container-Path-Stat", op->stat_b64);
+        ctr_event(op->c, "archive-path", NULL, NULL);
+    }
     httpd_req_on_abort(op->req, cp_aborted, op);
     httpd_resp_on_drain(op->req, CP_LOW_WATER, cp_drained, op);
     httpd_resp_begin_chunked(op->req, 200,
@@ -430,6 +432,7 @@ static void cp_finish(struct cp_op *op)
             cp_reply_err(op, op->job_err);
         } else if (!op->replied) {
             op->replied = true;
+            ctr_event(op->c, "extract-to-dir", NULL, NULL);
             httpd_resp_send(op->req, 200, NULL, NULL, 0);
         }
         return;
@@ -442,10 +445,13 @@ static void cp_finish(struct cp_op *op)
                  op->job_err->msg);
     op->replied = true;
     httpd_resp_on_drain(op->req, 0, NULL, NULL);
-    if (op->job_err)
+    if (op->job_err) {
         httpd_resp_abort(op->req); /* no last chunk: the client sees a truncated tar */
-    else
+    } else {
+        if (op->kind == CP_EXPORT)
+            ctr_event(op->c, "export", NULL, NULL);
         httpd_resp_end(op->req);
+    }
 }
 
 /* ---- the steps after the root is held ------------------------------------------------------ */

@@ -16,6 +16,8 @@ struct import_ctx {
     bool done;               /* the import ended: the answer waits for the body's end */
     struct err *result_err;
     char *result_id;
+    struct events *events;
+    char *tag_name; /* the image's new tag, as docker names it in its tag event */
 };
 
 /* As dockerd: the stream's one line is the new image's id ({"status":"sha256:..."}). */
@@ -37,6 +39,7 @@ static void import_ctx_free(struct import_ctx *c)
     err_free(c->fetch_err);
     err_free(c->result_err);
     free(c->result_id);
+    free(c->tag_name);
     free(c);
 }
 
@@ -111,6 +114,12 @@ static void import_done(const struct err *err, const char *id, void *data)
         err_set(&c->result_err, e->kind, 0, "%s", e->msg);
     } else {
         c->result_id = xstrdup(id);
+        if (c->tag_name) {
+            const char *tattrs[] = {"name", c->tag_name, NULL};
+            events_emit(c->events, "image", "tag", id, tattrs);
+        }
+        const char *attrs[] = {"name", id, NULL};
+        events_emit(c->events, "image", "import", id, attrs);
     }
     /* a body still coming is read (and dropped) first: a reset would hide the answer */
     if (c->body_ended) {
@@ -143,6 +152,18 @@ void handle_images_import(struct route_req *rr)
     static const struct image_import_ops ops = {.resume = import_resume, .done = import_done};
     c->im = image_import_start(env->images, &o, &ops, c, &err);
     c->early = c->im ? NULL : err;
+    c->events = env->events;
+    if (c->im && o.repo && o.repo[0]) {
+        _cleanup_free_ char *name =
+            o.tag && o.tag[0] ? xasprintf("%s:%s", o.repo, o.tag) : xstrdup(o.repo);
+        struct reg_ref parsed;
+        if (reg_ref_parse(name, true, &parsed, NULL) == 0) {
+            c->tag_name = reg_ref_familiar(&parsed);
+            reg_ref_release(&parsed);
+        } else {
+            c->tag_name = xstrdup(name);
+        }
+    }
     _cleanup_free_ char *url_copy = xstrdup(src); /* the query goes with route_detach */
     c->req = route_detach(rr);
     if (url && c->im) {

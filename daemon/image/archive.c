@@ -493,7 +493,11 @@ static void save_maybe_done(struct image_save *s)
         log_error("image save: %s", err->msg);
     if (s->held)
         save_hold(s, false);
-    s->ops.done(err, s->data);
+    char **ids = xcalloc(s->nimages + 1, sizeof(*ids));
+    for (size_t i = 0; i < s->nimages && !err; i++)
+        ids[i] = s->images[i].id;
+    s->ops.done(err, ids, s->data);
+    free(ids);
     save_free(s);
 }
 
@@ -684,6 +688,8 @@ struct image_load {
     size_t ncreated;
     char **lines;
     size_t nlines;
+    char **ids; /* the images loaded, for their events */
+    size_t nids;
 };
 
 static void load_step(struct image_load *l);
@@ -704,6 +710,7 @@ static void load_free(struct image_load *l)
     strv_free(l->have_chains, l->nhave_chains);
     strv_free(l->created, l->ncreated);
     strv_free(l->lines, l->nlines);
+    strv_free(l->ids, l->nids);
     sb_release(&l->pending);
     sb_release(&l->inflight);
     err_free(l->err);
@@ -718,7 +725,7 @@ static void load_done(struct image_load *l)
     if (l->err && l->err->kind != ERR_INVALID && l->err->kind != ERR_TOO_LARGE)
         log_error("image load: %s", l->err->msg);
     static char *const none[] = {NULL};
-    l->ops.done(l->err, l->err ? none : l->lines, l->data);
+    l->ops.done(l->err, l->err ? none : l->lines, l->err || !l->ids ? none : l->ids, l->data);
     load_free(l);
 }
 
@@ -1215,6 +1222,7 @@ static void load_publish_image(struct image_load *l, struct load_image *li)
     snprintf(id, sizeof(id), "%s", li->img->id);
     if (!image_find_id(st, id))
         image_store_add(st, steal_ptr(&li->img));
+    strv_push(&l->ids, &l->nids, xstrdup(id));
     for (size_t t = 0; t < li->ntags; t++) {
         image_ref_set(st, li->tags[t], id);
         _cleanup_free_ char *fam = image_ref_familiar(li->tags[t]);

@@ -101,8 +101,9 @@ void image_store_cancel_all(struct image_store *st);
 struct image_save_ops {
     /* A piece of the tar, borrowed for the call. Return 1 to pause until image_save_resume(). */
     int (*data)(const char *buf, size_t len, void *data);
-    /* The archive ended: err NULL when it is complete. Runs exactly once, from a later turn. */
-    void (*done)(const struct err *err, void *data);
+    /* The archive ended: err NULL when it is complete, with the ids of the images it holds
+     * (borrowed, NULL-terminated). Runs exactly once, from a later turn. */
+    void (*done)(const struct err *err, char *const *ids, void *data);
 };
 
 struct image_save;
@@ -126,10 +127,10 @@ struct image_load_ops {
     void (*resume)(void *data);
     /*
      * The load ended: err NULL and lines ("Loaded image: busybox:latest", "Loaded image ID:
-     * sha256:...", borrowed, NULL-terminated) on success. Runs exactly once, from a later turn;
-     * l is freed after it returns.
+     * sha256:...") and the ids of the images loaded (both borrowed, NULL-terminated) on
+     * success. Runs exactly once, from a later turn; l is freed after it returns.
      */
-    void (*done)(const struct err *err, char *const *lines, void *data);
+    void (*done)(const struct err *err, char *const *lines, char *const *ids, void *data);
 };
 
 struct image_load;

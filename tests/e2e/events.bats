@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2016 # Go templates in single quotes
 # GET /events (API.md 3.20) through the docker CLI and curl: a live stream of container
-# events in docker's order and shape, since/until replay, filters, image and network events,
-# and a client that goes away cleaned up.
+# events in docker's order and shape (life cycle, attach, exec, resize, restart, top, cp,
+# export), since/until replay, filters, image (save, load, import too) and network events, and
+# a client that goes away cleaned up.
 
 load helpers
 load registry
@@ -36,6 +37,7 @@ ctr_file_hooks
     wait "$ev" 2>/dev/null || true
     local want
     want="container create ev1 <no value>
+container attach ev1 <no value>
 container start ev1 <no value>
 container die ev1 3
 container destroy ev1 <no value>
@@ -55,7 +57,7 @@ container destroy ev3 <no value>"
 @test "since/until replay the kept events and end; filters by container, event, label; the JSON shape" {
     ctr_start
     local t0
-    t0="$(date +%s)"
+    t0="$(date +%s.%N)"
     docker_t run --name r1 -l tier=db busybox true >/dev/null
     docker_t run --name r2 busybox true >/dev/null
     local until=$(($(date +%s) + 1))
@@ -63,7 +65,7 @@ container destroy ev3 <no value>"
     run timeout 10 docker -H "unix://$SOCK" events --since "$t0" --until "$until" \
         --filter container=r1 --format '{{.Action}}'
     assert_status 0
-    assert_eq "$output" $'create\nstart\ndie'
+    assert_eq "$output" $'create\nattach\nstart\ndie'
     run timeout 10 docker -H "unix://$SOCK" events --since "$t0" --until "$until" \
         --filter event=die --format '{{.Actor.Attributes.name}}'
     assert_eq "$output" $'r1\nr2'
@@ -92,7 +94,7 @@ EOF
 @test "image, network and commit events: tag, untag, network create, connect, disconnect, destroy" {
     ctr_start
     local t0 cid
-    t0="$(date +%s)"
+    t0="$(date +%s.%N)"
     docker_t tag busybox evimg:1
     docker_t rmi evimg:1 >/dev/null
     docker_t network create evnet >/dev/null
@@ -117,6 +119,98 @@ network destroy evnet <no value>"
     run timeout 10 docker -H "unix://$SOCK" events --since "$t0" --until "$until" \
         --filter event=commit --format '{{.Actor.ID}} {{.Actor.Attributes.name}}'
     assert_eq "$output" "$cid evc"
+}
+
+@test "exec, resize, save, load and import events, named as docker names them" {
+    ctr_start
+    local t0 xid bid iid
+    t0="$(date +%s.%N)"
+    docker_t run -d --name evx busybox sleep 100 >/dev/null
+    run docker -H "unix://$SOCK" exec evx sh -c 'exit 5'
+    assert_status 5
+    docker_t exec evx true
+    # an exec that never runs: no exec_die, as docker
+    run -127 docker -H "unix://$SOCK" exec evx /no/such/binary
+    docker_t run -dt --name evt busybox sleep 100 >/dev/null
+    assert_eq "$(curl -sS -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" -X POST \
+        "http://x/containers/evt/resize?h=30&w=100")" 200
+    docker_t save busybox -o "$T/bb.tar"
+    docker_t load -i "$T/bb.tar" >/dev/null
+    docker_t export evx -o "$T/evx.tar"
+    iid="$(docker_t import "$T/evx.tar" evimp:1)"
+    docker_t rm -f evx evt >/dev/null
+    local until=$(($(date +%s) + 1))
+    run timeout 10 docker -H "unix://$SOCK" events --since "$t0" --until "$until" \
+        --filter event=resize --filter container=evt \
+        --format '{{.Action}} {{.Actor.Attributes.height}}x{{.Actor.Attributes.width}}'
+    assert_eq "$output" "resize 30x100"
+    run timeout 10 docker -H "unix://$SOCK" events --since "$t0" --until "$until" \
+        --filter container=evx \
+        --format '{{.Action}}|{{or .Actor.Attributes.exitCode "-"}}|{{.Actor.Attributes.name}}'
+    assert_eq "$output" "create|-|evx
+start|-|evx
+exec_create: sh -c exit 5|-|evx
+exec_start: sh -c exit 5|-|evx
+exec_die|5|evx
+exec_create: true |-|evx
+exec_start: true |-|evx
+exec_die|0|evx
+exec_create: /no/such/binary |-|evx
+exec_start: /no/such/binary |-|evx
+export|-|evx
+kill|-|evx
+die|137|evx
+destroy|-|evx"
+    # rm -f is one SIGKILL, as docker: no second kill, no stop
+    run timeout 10 docker -H "unix://$SOCK" events --since "$t0" --until "$until" \
+        --filter container=evx --filter event=kill --format '{{.Actor.Attributes.signal}}'
+    assert_eq "$output" 9
+    # every exec event of one exec carries its id
+    xid="$(docker -H "unix://$SOCK" events --since "$t0" --until "$until" \
+        --filter event=exec_die --format '{{.Actor.Attributes.execID}}' | head -n1)"
+    [[ $xid =~ ^[0-9a-f]{64}$ ]] || fail "exec_die has execID '$xid'"
+    run timeout 10 docker -H "unix://$SOCK" events --since "$t0" --until "$until" \
+        --filter "container=evx" --format '{{.Actor.Attributes.execID}}'
+    assert_eq "$(grep -c "^$xid\$" <<<"$output")" 3
+    bid="$(docker_t inspect -f '{{.Id}}' busybox)"
+    run timeout 10 docker -H "unix://$SOCK" events --since "$t0" --until "$until" \
+        --filter type=image --format '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}'
+    assert_eq "$output" "save $bid $bid
+load $bid $bid
+tag $iid evimp:1
+import $iid $iid"
+}
+
+@test "restart, top, cp and export events, in docker's order" {
+    ctr_start
+    local t0
+    t0="$(date +%s.%N)"
+    docker_t run -d --name evr busybox sleep 100 >/dev/null
+    # sleep as PID 1 ignores SIGTERM: the restart's stop ends with SIGKILL
+    docker_t restart -t 1 evr >/dev/null
+    docker_t top evr >/dev/null
+    docker_t cp evr:/etc/hostname "$T/hostname"
+    docker_t cp "$T/hostname" evr:/tmp/
+    docker_t export evr -o "$T/evr.tar"
+    docker_t rm -f evr >/dev/null
+    local until=$(($(date +%s) + 1))
+    run timeout 10 docker -H "unix://$SOCK" events --since "$t0" --until "$until" \
+        --filter container=evr --format '{{.Action}} {{.Actor.Attributes.signal}}'
+    assert_eq "$output" "create <no value>
+start <no value>
+kill 15
+kill 9
+die <no value>
+stop <no value>
+start <no value>
+restart <no value>
+top <no value>
+archive-path <no value>
+extract-to-dir <no value>
+export <no value>
+kill 9
+die <no value>
+destroy <no value>"
 }
 
 @test "a client that goes away mid-stream leaves nothing behind" {
