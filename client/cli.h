@@ -137,6 +137,11 @@ int cli_cmd_network(struct cli_ctx *ctx, const struct cli_args *args, struct err
 int cli_cmd_diff(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 int cli_cmd_commit(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 extern const struct cli_cmd cli_image_commands[];
+/* berth events and berth system <sub> (client/cmd_events.c). */
+int cli_cmd_events(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+int cli_cmd_system(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+extern const struct cli_flag cli_events_flags[];
+extern const struct cli_cmd cli_system_commands[];
 
 /* Facts about this client binary (client/cmd_system.c). */
 const char *cli_compiler(void);
