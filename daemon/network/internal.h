@@ -135,8 +135,12 @@ void net_sandbox_destroy(const char *path, const char *veth);
 
 /* iptables: FORWARD accept for the bridge, MASQUERADE for its subnet. */
 int net_iptables_setup(const char *bridge, const char *subnet_cidr, struct err **err);
-/* The default bridge and the user networks' (br-*) forward nothing to each other. */
-int net_iptables_default_isolation(const char *bridge, struct err **err);
+/* The filter chains of net_iptables_isolation. */
+#define NET_ISOLATION_1 "BERTH-ISOLATION-STAGE-1"
+#define NET_ISOLATION_2 "BERTH-ISOLATION-STAGE-2"
+/* The bridge forwards nothing to any other bridge's (the default one and user networks', any
+ * name) nor they to it: add (ensure) or delete its rules. */
+int net_iptables_isolation(bool add, const char *bridge, struct err **err);
 int net_ip_forward_enable(struct err **err);
 /* A rule in table: ensured (-C, then -A) when add, else deleted (-D, missing is fine). */
 int net_iptables_rule(const char *table, bool add, char *const *rule, size_t n, struct err **err);

@@ -940,7 +940,7 @@ static int bridge_setup(struct net_mgr *m, const struct net_config *cfg, const j
     if (cfg->iptables) {
         struct err *e = NULL;
         if (net_iptables_setup(m->bridge_name, b->subnet, &e) < 0 ||
-            net_iptables_default_isolation(m->bridge_name, &e) < 0) {
+            net_iptables_isolation(true, m->bridge_name, &e) < 0) {
             log_warn("iptables rules for %s not set (containers reach only the host): %s",
                      m->bridge_name, e->msg);
             err_free(e);

@@ -338,20 +338,37 @@ static int ensure_first(char *const *rule, size_t n, struct err **err)
     return 0;
 }
 
+/*
+ * Isolation between bridges, whatever their names, in two stages as docker's: FORWARD sends
+ * everything to stage 1 first; there, what leaves a bridge for anything but itself goes on to
+ * stage 2, which drops what would enter any other bridge. What leaves for another interface
+ * returns and meets the bridge's accept rules.
+ */
+int net_iptables_isolation(bool add, const char *bridge, struct err **err)
+{
+    char *br = (char *)bridge;
+    char *jump[] = {"FORWARD", "-j", NET_ISOLATION_1};
+    char *stage1[] = {NET_ISOLATION_1, "-i", br, "!", "-o", br, "-j", NET_ISOLATION_2};
+    char *stage2[] = {NET_ISOLATION_2, "-o", br, "-j", "DROP"};
+    if (!add) {
+        drop_rule("filter", stage1, ARRAY_SIZE(stage1));
+        drop_rule("filter", stage2, ARRAY_SIZE(stage2));
+        return 0;
+    }
+    net_iptables_chain("filter", NET_ISOLATION_1);
+    net_iptables_chain("filter", NET_ISOLATION_2);
+    if (ensure_first(jump, ARRAY_SIZE(jump), err) < 0 ||
+        ensure_rule("filter", stage1, ARRAY_SIZE(stage1), err) < 0 ||
+        ensure_rule("filter", stage2, ARRAY_SIZE(stage2), err) < 0)
+        return -1;
+    return 0;
+}
+
 int net_iptables_user(bool add, const char *bridge, const char *subnet_cidr, bool internal,
                       struct err **err)
 {
-    /* isolation from the other user networks' bridges (br-*), ahead of every accept; traffic
-     * within the bridge is let through first */
-    char *iso[] = {"FORWARD", "-i", (char *)bridge, "-o", "br+", "-j", "DROP"};
-    char *iso_self[] = {"FORWARD", "-i", (char *)bridge, "-o", (char *)bridge, "-j", "ACCEPT"};
-    if (!add) {
-        drop_rule("filter", iso, ARRAY_SIZE(iso));
-        drop_rule("filter", iso_self, ARRAY_SIZE(iso_self));
-    } else if (ensure_first(iso, ARRAY_SIZE(iso), err) < 0 ||
-               ensure_first(iso_self, ARRAY_SIZE(iso_self), err) < 0) {
+    if (net_iptables_isolation(add, bridge, err) < 0)
         return -1;
-    }
     char *br = (char *)bridge;
     char *masq[] = {"POSTROUTING", "-s", (char *)subnet_cidr, "!", "-o", br, "-j", "MASQUERADE"};
     char *fwd_out[] = {"FORWARD", "-o", br, "-j", "ACCEPT"};
@@ -375,16 +392,6 @@ int net_iptables_user(bool add, const char *bridge, const char *subnet_cidr, boo
                    ? -1
                    : 0;
     return net_iptables_setup(bridge, subnet_cidr, err);
-}
-
-int net_iptables_default_isolation(const char *bridge, struct err **err)
-{
-    char *to_user[] = {"FORWARD", "-i", (char *)bridge, "-o", "br+", "-j", "DROP"};
-    char *from_user[] = {"FORWARD", "-i", "br+", "-o", (char *)bridge, "-j", "DROP"};
-    if (ensure_first(to_user, ARRAY_SIZE(to_user), err) < 0 ||
-        ensure_first(from_user, ARRAY_SIZE(from_user), err) < 0)
-        return -1;
-    return 0;
 }
 
 void net_link_delete(const char *name)

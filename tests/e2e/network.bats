@@ -79,29 +79,49 @@ veths() {
     assert_status 0
 }
 
-@test "the default bridge and a user network are isolated from each other, as docker's" {
+@test "the default bridge and user networks, whatever their bridges' names, are isolated, as docker's" {
     ctr_start
     docker_t network create isonet >/dev/null
+    docker_t network create -o com.docker.network.bridge.name=isocustom isonet2 >/dev/null
     docker_t run -d --name da busybox sleep 1000 >/dev/null
     docker_t run -d --name ua --network isonet busybox sleep 1000 >/dev/null
-    local d u
+    docker_t run -d --name ca --network isonet2 busybox sleep 1000 >/dev/null
+    docker_t run -d --name ca2 --network isonet2 busybox sleep 1000 >/dev/null
+    local d u c c2 x y
     d="$(ip_of da)"
     u="$(docker_t inspect -f '{{(index .NetworkSettings.Networks "isonet").IPAddress}}' ua)"
-    [[ -n "$d" && -n "$u" ]] || fail "addresses '$d' and '$u'"
-    # the host reaches both: the routes are there, only forwarding between them is refused
-    run host_ping "$d"
+    c="$(docker_t inspect -f '{{(index .NetworkSettings.Networks "isonet2").IPAddress}}' ca)"
+    c2="$(docker_t inspect -f '{{(index .NetworkSettings.Networks "isonet2").IPAddress}}' ca2)"
+    [[ -n "$d" && -n "$u" && -n "$c" ]] || fail "addresses '$d', '$u' and '$c'"
+    ip link show isocustom >/dev/null || fail "no bridge named isocustom"
+    # the host reaches all three: the routes are there, only forwarding between them is refused
+    for x in "$d" "$u" "$c"; do
+        run host_ping "$x"
+        assert_status 0
+    done
+    for x in da:"$u" da:"$c" ua:"$d" ua:"$c" ca:"$d" ca:"$u"; do
+        run docker_t exec "${x%%:*}" ping -c 1 -W 1 "${x#*:}"
+        assert_failed
+    done
+    # within a network all is well
+    run docker_t exec ca ping -c 1 -W 1 "$c2"
     assert_status 0
-    run host_ping "$u"
-    assert_status 0
-    run docker_t exec da ping -c 1 -W 1 "$u"
-    assert_failed
-    run docker_t exec ua ping -c 1 -W 1 "$d"
-    assert_failed
     run iptables -S FORWARD
-    assert_match "$output" "-A FORWARD -i br\+ -o berth0 -j DROP"
-    assert_match "$output" "-A FORWARD -i berth0 -o br\+ -j DROP"
-    docker_t rm -f da ua >/dev/null
-    docker_t network rm isonet >/dev/null
+    assert_match "$output" "-A FORWARD -j BERTH-ISOLATION-STAGE-1"
+    run iptables -S BERTH-ISOLATION-STAGE-1
+    assert_match "$output" "-A BERTH-ISOLATION-STAGE-1 -i berth0 ! -o berth0 -j BERTH-ISOLATION-STAGE-2"
+    assert_match "$output" "-i isocustom ! -o isocustom -j BERTH-ISOLATION-STAGE-2"
+    run iptables -S BERTH-ISOLATION-STAGE-2
+    assert_match "$output" "-A BERTH-ISOLATION-STAGE-2 -o isocustom -j DROP"
+    docker_t rm -f da ua ca ca2 >/dev/null
+    docker_t network rm isonet isonet2 >/dev/null
+    # the removed networks' rules went with them; the default bridge's stay
+    run iptables-save -t filter
+    [[ $output != *isocustom* ]] || fail "rules left for isocustom"
+    assert_contains "$output" "-A BERTH-ISOLATION-STAGE-2 -o berth0 -j DROP"
+    for y in $(iptables -S BERTH-ISOLATION-STAGE-2 | awk '$4 ~ /^br-/ {print $4}'); do
+        fail "rules left for $y"
+    done
 }
 
 @test "network connect and disconnect of the default bridge on a running container" {
