@@ -186,6 +186,7 @@ void api_progress_release(struct api_progress *p);
  */
 struct api_host_config {
     char **binds;
+    size_t nmounts;        /* entries of HostConfig.Mounts (--mount): kept only to be refused */
     char *network_mode;    /* "" / "default" mean bridge */
     json_t *port_bindings; /* object or NULL */
     bool publish_all_ports;

@@ -294,6 +294,7 @@ static int decode_log_config(const json_t *j, struct api_host_config *h, struct 
 static int decode_host_strings(const json_t *j, struct api_host_config *h, struct err **err)
 {
     static const char p[] = "HostConfig.";
+    h->nmounts = json_array_size(json_object_get(j, "Mounts"));
     if (get_strv(j, p, "Binds", &h->binds, err) < 0 ||
         get_str(j, p, "NetworkMode", &h->network_mode, err) < 0 ||
         get_port_map(j, p, "PortBindings", &h->port_bindings, err) < 0 ||

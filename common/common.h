@@ -154,6 +154,13 @@ int fsu_write_replace(const char *path, const void *data, size_t len, mode_t mod
  */
 int fsu_rmtree(const char *path, struct err **err);
 /*
+ * Removes name (one component) in dirfd and everything below it by descriptors alone, for trees
+ * someone else may be changing (a container's root): each directory is opened O_NOFOLLOW and
+ * entries are removed with unlinkat, so a symlink is removed, never followed; a mount point is
+ * ERR_CONFLICT and a tree over 512 levels deep ERR_INVALID. Missing is success. Blocking.
+ */
+int fsu_rmtree_at(int dirfd, const char *name, struct err **err);
+/*
  * Creates path (which must not exist) with data, for files in a directory nobody sees yet (it
  * is renamed into place afterwards): no temp file, and an fsync only when sync is set.
  */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -170,6 +171,64 @@ static int rmtree_one(const char *path, const struct stat *st, int flag, struct 
     (void)ftw;
     int r = flag == FTW_DP ? rmdir(path) : unlink(path);
     return r < 0 && errno != ENOENT ? errno : 0;
+}
+
+/* A directory tree deeper than this is refused rather than holding one descriptor a level. */
+#define RMTREE_AT_DEPTH 512
+
+static int rmtree_dir(int parent, const char *name, dev_t dev, int depth, struct err **err)
+{
+    if (depth > RMTREE_AT_DEPTH)
+        return err_set(err, ERR_INVALID, 0, "remove %s: more than %d directories deep", name,
+                       RMTREE_AT_DEPTH);
+    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : err_set(err, ERR_SYSTEM, errno, "open %s", name);
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_dev != dev) {
+        int e = errno;
+        close(fd);
+        return st.st_dev != dev ? err_set(err, ERR_CONFLICT, 0, "remove %s: a mount point", name)
+                                : err_set(err, ERR_SYSTEM, e, "stat %s", name);
+    }
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        return err_set(err, ERR_SYSTEM, e, "read %s", name);
+    }
+    int r = 0;
+    struct dirent *de;
+    while (r == 0 && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        struct stat cst;
+        if (fstatat(fd, de->d_name, &cst, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno != ENOENT)
+                r = err_set(err, ERR_SYSTEM, errno, "stat %s", de->d_name);
+        } else if (S_ISDIR(cst.st_mode)) {
+            r = rmtree_dir(fd, de->d_name, dev, depth + 1, err);
+        } else if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT) {
+            r = err_set(err, ERR_SYSTEM, errno, "remove %s", de->d_name);
+        }
+    }
+    closedir(d);
+    if (r == 0 && unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        r = err_set(err, ERR_SYSTEM, errno, "remove %s", name);
+    return r;
+}
+
+int fsu_rmtree_at(int dirfd, const char *name, struct err **err)
+{
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT ? 0 : err_set(err, ERR_SYSTEM, errno, "stat %s", name);
+    if (!S_ISDIR(st.st_mode)) {
+        if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+            return err_set(err, ERR_SYSTEM, errno, "remove %s", name);
+        return 0;
+    }
+    return rmtree_dir(dirfd, name, st.st_dev, 0, err);
 }
 
 int fsu_rmtree(const char *path, struct err **err)

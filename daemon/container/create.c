@@ -319,6 +319,14 @@ void ctr_create(struct ctr_store *st, struct api_container_config *cfg, const ch
         err_set(&err, ERR_INVALID, 0, "config cannot be empty in order to create a container");
         goto fail;
     }
+    if ((cfg->host.binds && cfg->host.binds[0]) || cfg->host.nmounts) {
+        /* refused rather than ignored: a container would write what belongs on the host into
+         * its own layer */
+        err_set(&err, ERR_INVALID, 0,
+                "bind mounts and volumes (-v, --mount) are not supported by berth yet: %s",
+                cfg->host.binds && cfg->host.binds[0] ? cfg->host.binds[0] : "HostConfig.Mounts");
+        goto fail;
+    }
     if (net_ports_validate(cfg->host.port_bindings, &err) < 0)
         goto fail;
     if (st->net &&

@@ -146,6 +146,7 @@ int layer_extract(int in_fd, int dest_fd, const struct layer_extract_opts *opts,
 {
     struct unpack_opts o = {
         .cp_conflicts = opts->no_overwrite_dir_non_dir,
+        .replace_dirs = !opts->no_overwrite_dir_non_dir,
         .uid = opts->uid,
         .gid = opts->gid,
     };

@@ -60,7 +60,8 @@ int layer_root_open(int root_fd, const char *path, bool follow_last, int *out, s
 int layer_root_realpath(int root_fd, const char *path, char **out, struct err **err);
 
 struct layer_extract_opts {
-    bool no_overwrite_dir_non_dir; /* refuse a directory over a non-directory and vice versa */
+    bool no_overwrite_dir_non_dir; /* refuse a directory over a non-directory and vice versa;
+                                      unset, each replaces the other (a whole tree goes) */
     int64_t uid, gid;              /* >= 0: every entry gets this owner; < 0: the tar's */
 };
 /*

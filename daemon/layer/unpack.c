@@ -243,7 +243,8 @@ static const char *unpack_split(const char *path, size_t *plen)
 
 /*
  * Makes room for a new entry at base: a non-directory already there (an earlier entry of this
- * layer) is removed; a directory stays when the new entry is one too, else the layer fails.
+ * layer) is removed; a directory stays when the new entry is one too, else the layer fails
+ * (docker cp without noOverwriteDirNonDir: the directory tree is removed).
  * *had reports what was there (0 when nothing).
  */
 static int unpack_clear(struct unpack *u, int dirfd, const char *base, bool new_is_dir,
@@ -261,6 +262,17 @@ static int unpack_clear(struct unpack *u, int dirfd, const char *base, bool new_
         if (u->o->cp_conflicts)
             return err_set(err, ERR_INVALID, 0,
                            "cannot overwrite directory \"%.512s\" with non-directory", u->path);
+        if (u->o->replace_dirs) {
+            /* the cached parent may lie in the tree that goes */
+            if (u->cache_fd >= 0 && u->cache_fd != dirfd) {
+                close(u->cache_fd);
+                u->cache_fd = -1;
+                free(u->cache_path);
+                u->cache_path = NULL;
+                u->cache_len = 0;
+            }
+            return fsu_rmtree_at(dirfd, base, err);
+        }
         return unpack_bad(u, err, "replaces a directory");
     }
     if (new_is_dir && u->o->cp_conflicts)

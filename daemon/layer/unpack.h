@@ -14,6 +14,8 @@ struct unpack_opts {
     bool keep_root;    /* a "./" entry gives the root its metadata (a layer); else skipped */
     bool cp_conflicts; /* noOverwriteDirNonDir: a directory never replaces a non-directory,
                           and the messages are docker cp's */
+    bool replace_dirs; /* docker cp without it: a non-directory replaces a directory tree (a
+                          layer that tries is refused instead) */
     int64_t uid, gid;  /* >= 0: the owner of every entry; < 0: the tar's */
 };
 

@@ -334,6 +334,48 @@ PY
     assert_eq "$(docker_t exec c1 stat -c %u:%g /x/plain)" 777:888
 }
 
+@test "PUT archive without noOverwriteDirNonDir (docker-py put_archive): each kind replaces the other; -v is refused" {
+    ctr_start
+    docker_t run -d --name c1 busybox sleep 300 >/dev/null
+    wait_state c1 running
+    # a tree to be replaced, with a symlink out of it that must not be followed, and a file
+    docker_t exec c1 sh -c 'mkdir -p /x/adir/sub /keep; echo k >/keep/f; echo f >/x/adir/sub/f;
+        ln -s /keep /x/adir/sub/link; echo f >/x/afile'
+    run "$PY" - "$SOCK" <<'PY'
+import io, sys, tarfile, docker
+def tar(entries):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for n, isdir in entries:
+            ti = tarfile.TarInfo(n)
+            if isdir:
+                ti.type, ti.mode = tarfile.DIRTYPE, 0o755
+                tf.addfile(ti)
+            else:
+                data = ("new " + n + "\n").encode()
+                ti.size = len(data)
+                tf.addfile(ti, io.BytesIO(data))
+    return buf.getvalue()
+c = docker.DockerClient(base_url="unix://" + sys.argv[1]).containers.get("c1")
+print(c.put_archive("/x", tar([("adir", False), ("afile", True), ("afile/in", False)])))
+PY
+    assert_status 0
+    assert_eq "$output" True
+    assert_eq "$(docker_t exec c1 cat /x/adir)" "new adir"
+    assert_eq "$(docker_t exec c1 cat /x/afile/in)" "new afile/in"
+    # the symlink inside the replaced tree went; what it pointed at did not
+    assert_eq "$(docker_t exec c1 cat /keep/f)" k
+    docker_t rm -f c1 >/dev/null
+    # -v is refused with a clear error, never silently ignored
+    run docker -H "unix://$SOCK" run -d -v "$T:/y" busybox true
+    assert_status 125
+    assert_contains "$output" "bind mounts and volumes (-v, --mount) are not supported by berth yet: $T:/y"
+    run docker -H "unix://$SOCK" run -d --mount "type=bind,src=$T,dst=/y" busybox true
+    assert_status 125
+    assert_contains "$output" "not supported by berth yet: HostConfig.Mounts"
+    assert_eq "$(docker_t ps -aq | wc -l)" 0
+}
+
 @test "export then import round trip; export of a running container has no /proc content" {
     ctr_start
     docker_t run --name c1 busybox sh -c 'echo exported >/file; mkdir -p /d/e; echo deep >/d/e/f' >/dev/null

@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -123,6 +125,36 @@ static void test_mkdir_p(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* fsu_rmtree_at: the tree goes, a symlink in it goes without its target, depth is bounded. */
+static void test_rmtree_at(void **state)
+{
+    char dir[] = "/tmp/berth-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    _cleanup_free_ char *cmd =
+        xasprintf("set -e; cd %s; mkdir -p keep/inner t/a/b t/c; echo k >keep/inner/f; "
+                  "echo x >t/a/b/f; ln -s ../../keep t/a/link; ln -s %s/keep/inner t/c/abs; "
+                  "mkdir -p deep; cd deep; for i in $(seq 1 520); do mkdir d; cd d; done",
+                  dir, dir);
+    assert_int_equal(system(cmd), 0);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    struct err *err = NULL;
+    assert_int_equal(fsu_rmtree_at(fd, "t", &err), 0);
+    struct stat st;
+    assert_int_equal(fstatat(fd, "t", &st, AT_SYMLINK_NOFOLLOW), -1);
+    assert_int_equal(fstatat(fd, "keep/inner/f", &st, 0), 0); /* the links' targets stay */
+    assert_int_equal(fsu_rmtree_at(fd, "t", &err), 0);        /* missing is success */
+    assert_int_equal(fsu_rmtree_at(fd, "deep", &err), -1);
+    assert_non_null(err);
+    assert_int_equal(err->kind, ERR_INVALID);
+    err_freep(&err);
+    assert_int_equal(fsu_rmtree_at(fd, "keep", &err), 0);
+    assert_int_equal(fstatat(fd, "keep", &st, AT_SYMLINK_NOFOLLOW), -1);
+    close(fd);
+    _cleanup_free_ char *rm = xasprintf("rm -rf %s", dir);
+    assert_int_equal(system(rm), 0);
+}
+
 static void test_log_level_parse(void **state)
 {
     enum log_level l;
@@ -170,15 +202,11 @@ static void test_digest(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_err_wrap),
-        cmocka_unit_test(test_sb),
-        cmocka_unit_test(test_write_atomic),
-        cmocka_unit_test(test_mkdir_p),
-        cmocka_unit_test(test_log_level_parse),
-        cmocka_unit_test(test_times),
-        cmocka_unit_test(test_digest),
-        cmocka_unit_test(test_write_replace),
-        cmocka_unit_test(test_lazy),
+        cmocka_unit_test(test_err_wrap),      cmocka_unit_test(test_sb),
+        cmocka_unit_test(test_write_atomic),  cmocka_unit_test(test_mkdir_p),
+        cmocka_unit_test(test_rmtree_at),     cmocka_unit_test(test_log_level_parse),
+        cmocka_unit_test(test_times),         cmocka_unit_test(test_digest),
+        cmocka_unit_test(test_write_replace), cmocka_unit_test(test_lazy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
