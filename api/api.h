@@ -184,6 +184,21 @@ void api_progress_release(struct api_progress *p);
  * HostConfig as POST /containers/create sends it; the fields berth acts on. Absent vectors are
  * NULL; JSON objects are kept as json_t (owned) where berth only stores and shows them.
  */
+/* One HostConfig.Binds entry, "/src:/dst[:opts]": a host directory or file bound in. */
+struct api_bind {
+    char *src, *dst;
+    char *mode; /* the options as given ("" when none), as inspect's Mode */
+    bool ro;
+    const char *propagation; /* "rprivate" unless an option names another */
+};
+/*
+ * Parses a bind as docker validates it: both paths absolute, the destination not "/", options
+ * among ro, rw, z, Z, nocopy, consistent, cached, delegated and the propagation modes. A source
+ * that is not absolute names a volume: ERR_INVALID, as berth has no volumes yet.
+ */
+int api_bind_parse(const char *s, struct api_bind *out, struct err **err);
+void api_bind_release(struct api_bind *b);
+
 struct api_host_config {
     char **binds;
     size_t nmounts;        /* entries of HostConfig.Mounts (--mount): kept only to be refused */
@@ -291,6 +306,7 @@ struct api_container_summary {
     char *network_mode;
     json_t *networks;              /* borrowed, object or NULL */
     int64_t size_rw, size_root_fs; /* -1 = not computed */
+    char **binds;                  /* borrowed: HostConfig.Binds, for Mounts */
 };
 json_t *api_container_summary_encode(const struct api_container_summary *s);
 

@@ -338,6 +338,75 @@ static int decode_host_scalars(const json_t *j, struct api_host_config *h, struc
     return 0;
 }
 
+int api_bind_parse(const char *s, struct api_bind *out, struct err **err)
+{
+    static const char *const props[] = {"rprivate", "private", "rshared",
+                                        "shared",   "rslave",  "slave"};
+    static const char *const others[] = {"rw",         "z",      "Z",        "nocopy",
+                                         "consistent", "cached", "delegated"};
+    memset(out, 0, sizeof(*out));
+    out->propagation = "rprivate";
+    const char *c1 = strchr(s, ':');
+    if (!c1 || c1 == s)
+        return err_set(err, ERR_INVALID, 0, "invalid volume specification: '%s'", s);
+    if (s[0] != '/')
+        return err_set(err, ERR_INVALID, 0,
+                       "named volumes are not supported by berth yet (-v %s): bind a host path "
+                       "(an absolute one) instead",
+                       s);
+    const char *c2 = strchr(c1 + 1, ':');
+    out->src = xstrndup(s, (size_t)(c1 - s));
+    out->dst = c2 ? xstrndup(c1 + 1, (size_t)(c2 - c1 - 1)) : xstrdup(c1 + 1);
+    out->mode = xstrdup(c2 ? c2 + 1 : "");
+    if (out->dst[0] != '/') {
+        err_set(err, ERR_INVALID, 0,
+                "invalid volume specification: '%s': invalid mount config for type \"bind\": "
+                "invalid mount path: '%s' mount path must be absolute",
+                s, out->dst);
+        goto fail;
+    }
+    if (strspn(out->dst, "/") == strlen(out->dst)) {
+        err_set(err, ERR_INVALID, 0,
+                "invalid volume specification: '%s': invalid mount config for type \"bind\": "
+                "invalid specification: destination can't be '/'",
+                s);
+        goto fail;
+    }
+    {
+        /* its own block: no goto jumps past the cleanup variable */
+        _cleanup_free_ char *opts = xstrdup(out->mode);
+        char *save = NULL;
+        for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+            bool known = strcmp(o, "ro") == 0;
+            out->ro = out->ro || known;
+            for (size_t i = 0; i < ARRAY_SIZE(props); i++) {
+                if (strcmp(o, props[i]) == 0) {
+                    out->propagation = props[i];
+                    known = true;
+                }
+            }
+            for (size_t i = 0; !known && i < ARRAY_SIZE(others); i++)
+                known = strcmp(o, others[i]) == 0;
+            if (!known) {
+                err_set(err, ERR_INVALID, 0, "invalid mode: %s", out->mode);
+                goto fail;
+            }
+        }
+    }
+    return 0;
+fail:
+    api_bind_release(out);
+    return -1;
+}
+
+void api_bind_release(struct api_bind *b)
+{
+    free(b->src);
+    free(b->dst);
+    free(b->mode);
+    memset(b, 0, sizeof(*b));
+}
+
 static void host_config_release(struct api_host_config *h)
 {
     api_strv_free(h->binds);

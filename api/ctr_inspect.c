@@ -56,33 +56,17 @@ static json_t *graph_driver_encode(const struct api_container_inspect *in)
     return json_pack("{s:o, s:s}", "Data", data, "Name", "overlay2");
 }
 
-/* A bind "/src:/dst[:opts]" as a MountPoint; NULL for a named or anonymous volume. */
+/* A bind "/src:/dst[:opts]" as a MountPoint; NULL for one that does not parse. */
 static json_t *bind_mount(const char *bind)
 {
-    if (bind[0] != '/')
+    struct api_bind b;
+    if (api_bind_parse(bind, &b, NULL) < 0)
         return NULL;
-    const char *c1 = strchr(bind, ':');
-    if (!c1)
-        return NULL;
-    const char *c2 = strchr(c1 + 1, ':');
-    _cleanup_free_ char *src = xstrndup(bind, (size_t)(c1 - bind));
-    _cleanup_free_ char *dst = c2 ? xstrndup(c1 + 1, (size_t)(c2 - c1 - 1)) : xstrdup(c1 + 1);
-    const char *mode = c2 ? c2 + 1 : "";
-    bool ro = false;
-    const char *prop = "rprivate";
-    static const char *const props[] = {"rprivate", "private", "rshared",
-                                        "shared",   "rslave",  "slave"};
-    _cleanup_free_ char *opts = xstrdup(mode);
-    char *save = NULL;
-    for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
-        ro = ro || strcmp(o, "ro") == 0;
-        for (size_t i = 0; i < ARRAY_SIZE(props); i++) {
-            if (strcmp(o, props[i]) == 0)
-                prop = props[i];
-        }
-    }
-    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Source", src, "Destination",
-                     dst, "Mode", mode, "RW", !ro, "Propagation", prop);
+    json_t *m =
+        json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Source", b.src, "Destination",
+                  b.dst, "Mode", b.mode, "RW", !b.ro, "Propagation", b.propagation);
+    api_bind_release(&b);
+    return m;
 }
 
 static json_t *mounts_encode(const struct api_host_config *h)
@@ -186,7 +170,8 @@ json_t *api_container_summary_encode(const struct api_container_summary *s)
         j, "NetworkSettings",
         json_pack("{s:o}", "Networks",
                   json_is_object(s->networks) ? json_incref(s->networks) : json_object()));
-    json_object_set_new(j, "Mounts", json_array());
+    struct api_host_config h = {.binds = s->binds};
+    json_object_set_new(j, "Mounts", mounts_encode(&h));
     return j;
 }
 

@@ -72,6 +72,40 @@ static int64_t parse_size(const char *s)
     return *end ? -1 : (int64_t)(v * (double)mul);
 }
 
+/* Path components of an absolute path ("/a/b" has 2): a parent's bind goes first, as docker
+ * sorts its mounts. */
+static size_t path_depth(const char *p)
+{
+    size_t n = 0;
+    for (; *p; p++)
+        n += p[0] == '/' && p[1] && p[1] != '/';
+    return n;
+}
+
+/* HostConfig.Binds (checked at create) into the spec, parents first. */
+static void spec_binds(const struct api_host_config *h, struct rt_spec *sp)
+{
+    size_t n = 0;
+    while (h->binds && h->binds[n])
+        n++;
+    if (n == 0)
+        return;
+    sp->binds = xcalloc(n, sizeof(*sp->binds));
+    for (size_t i = 0; i < n; i++) {
+        struct api_bind b;
+        if (api_bind_parse(h->binds[i], &b, NULL) < 0)
+            continue;
+        struct rt_bind nb = {.src = steal_ptr(&b.src), .dst = steal_ptr(&b.dst), .ro = b.ro};
+        api_bind_release(&b);
+        size_t k = sp->nbinds++;
+        while (k > 0 && path_depth(sp->binds[k - 1].dst) > path_depth(nb.dst)) {
+            sp->binds[k] = sp->binds[k - 1];
+            k--;
+        }
+        sp->binds[k] = nb;
+    }
+}
+
 static int build_spec(const struct ctr *c, const struct image *img, struct rt_spec *sp,
                       struct err **err)
 {
@@ -91,6 +125,7 @@ static int build_spec(const struct ctr *c, const struct image *img, struct rt_sp
     sp->hostname_file = ctr_path(c, "hostname");
     sp->hosts_file = ctr_path(c, "hosts");
     sp->resolv_file = ctr_path(c, "resolv.conf");
+    spec_binds(h, sp);
     size_t na = 0;
     while (c->args && c->args[na])
         na++;

@@ -201,6 +201,7 @@ void ctr_summary(const struct ctr *c, struct api_container_summary *s, struct ct
     s->status = v->strs[2] =
         api_container_status_text(&st, c->started_ns, c->finished_ns, ctr_now_ns());
     s->labels = c->cfg.labels;
+    s->binds = c->cfg.host.binds;
     s->network_mode = c->cfg.host.network_mode && c->cfg.host.network_mode[0]
                           ? c->cfg.host.network_mode
                           : "default";

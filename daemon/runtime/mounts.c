@@ -344,6 +344,75 @@ static int mount_etc_files(const struct rt_spec *s, int rootfd, struct rt_cerr *
     return 0;
 }
 
+/* ---- binds from the host (docker run -v) ------------------------------------------------- */
+
+static unsigned long kept_flags(int fd);
+
+/* The host side, before pivot_root: opened (following the host's symlinks, as docker does) or
+ * created as a directory when missing. */
+static int bind_source(const struct rt_bind *b, struct rt_cerr *ce)
+{
+    int fd = open(b->src, O_PATH | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        int hostfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (hostfd < 0)
+            return rt_cfail(ce, ERR_SYSTEM, errno, "open /");
+        int r = rt_in_root_mkdir_p(hostfd, b->src, 0755, false, 0, 0);
+        close(hostfd);
+        if (r < 0)
+            return rt_cfail(ce, ERR_SYSTEM, -r, "create bind source %.300s", b->src);
+        fd = open(b->src, O_PATH | O_CLOEXEC);
+    }
+    if (fd < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "bind source %.300s", b->src);
+    return fd;
+}
+
+/*
+ * Each bind lands where its destination resolves inside the root (a symlink in the image at
+ * /target -> /etc means the container's /etc, never the host's: CVE-2015-3629), as a private
+ * recursive bind, then read-only when asked.
+ */
+static int mount_binds(const struct rt_spec *s, int rootfd, struct rt_cerr *ce)
+{
+    for (size_t i = 0; i < s->nbinds; i++) {
+        const struct rt_bind *b = &s->binds[i];
+        int src = bind_source(b, ce);
+        if (src < 0)
+            return src;
+        struct stat st;
+        if (fstat(src, &st) < 0) {
+            close(src);
+            return rt_cfail(ce, ERR_SYSTEM, errno, "bind source %.300s", b->src);
+        }
+        int dst = S_ISDIR(st.st_mode) ? target_dir(rootfd, b->dst, false, ce)
+                                      : target_file(rootfd, b->dst, ce);
+        if (dst < 0) {
+            close(src);
+            return dst;
+        }
+        char sp[FDP_LEN];
+        int r = mount_on_fd(rt_fd_path(src, sp, sizeof(sp)), dst, NULL, MS_BIND | MS_REC, NULL);
+        close(src);
+        close(dst);
+        if (r < 0)
+            return rt_cfail(ce, ERR_SYSTEM, -r, "bind %.300s on %.300s", b->src, b->dst);
+        /* reopen: the fd above is what lies under the new mount */
+        dst = rt_in_root_open(rootfd, b->dst, O_PATH, 0);
+        if (dst < 0)
+            return rt_cfail(ce, ERR_SYSTEM, -dst, "open %.300s", b->dst);
+        r = mount_on_fd(NULL, dst, NULL, MS_REC | MS_PRIVATE, NULL);
+        if (r == 0 && b->ro)
+            r = mount_on_fd(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(dst),
+                            NULL);
+        close(dst);
+        if (r < 0)
+            return rt_cfail(ce, ERR_SYSTEM, -r, "bind %.300s: %s", b->dst,
+                            b->ro ? "remount read-only" : "make private");
+    }
+    return 0;
+}
+
 int rt_child_mount_rootfs(const struct rt_child *c, struct rt_cerr *ce)
 {
     if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
@@ -359,6 +428,8 @@ int rt_child_mount_rootfs(const struct rt_child *c, struct rt_cerr *ce)
         r = mount_dev(c, rootfd, ce);
     if (r == 0)
         r = mount_etc_files(c->spec, rootfd, ce);
+    if (r == 0)
+        r = mount_binds(c->spec, rootfd, ce);
     if (r < 0) {
         close(rootfd);
         return r;

@@ -36,6 +36,13 @@ struct rt_resources {
     int64_t pids_limit;  /* 0 or -1 = unlimited */
 };
 
+/* A host path bound into the container (docker run -v /src:/dst[:ro]). */
+struct rt_bind {
+    char *src; /* absolute host path; a missing one is created as a directory, as docker */
+    char *dst; /* absolute, resolved inside the container's root */
+    bool ro;
+};
+
 /* Everything the runtime needs to create one container. Strings are owned by the spec. */
 struct rt_spec {
     char *id; /* 64 hex */
@@ -46,9 +53,11 @@ struct rt_spec {
     char *rootfs; /* the merged mount point (exists) */
     bool readonly_rootfs;
     /* files bind-mounted into the container (host paths; may be NULL) */
-    char *hostname_file; /* -> /etc/hostname */
-    char *hosts_file;    /* -> /etc/hosts */
-    char *resolv_file;   /* -> /etc/resolv.conf */
+    char *hostname_file;   /* -> /etc/hostname */
+    char *hosts_file;      /* -> /etc/hosts */
+    char *resolv_file;     /* -> /etc/resolv.conf */
+    struct rt_bind *binds; /* mounted in order: a parent before what lies below it */
+    size_t nbinds;
     /* the process */
     char **argv; /* NULL-terminated, argv[0] looked up in PATH from env if it has no '/' */
     char **env;  /* NULL-terminated "K=V" */

@@ -334,7 +334,7 @@ PY
     assert_eq "$(docker_t exec c1 stat -c %u:%g /x/plain)" 777:888
 }
 
-@test "PUT archive without noOverwriteDirNonDir (docker-py put_archive): each kind replaces the other; -v is refused" {
+@test "PUT archive without noOverwriteDirNonDir (docker-py put_archive): each kind replaces the other" {
     ctr_start
     docker_t run -d --name c1 busybox sleep 300 >/dev/null
     wait_state c1 running
@@ -366,14 +366,24 @@ PY
     # the symlink inside the replaced tree went; what it pointed at did not
     assert_eq "$(docker_t exec c1 cat /keep/f)" k
     docker_t rm -f c1 >/dev/null
-    # -v is refused with a clear error, never silently ignored
-    run docker -H "unix://$SOCK" run -d -v "$T:/y" busybox true
-    assert_status 125
-    assert_contains "$output" "bind mounts and volumes (-v, --mount) are not supported by berth yet: $T:/y"
-    run docker -H "unix://$SOCK" run -d --mount "type=bind,src=$T,dst=/y" busybox true
-    assert_status 125
-    assert_contains "$output" "not supported by berth yet: HostConfig.Mounts"
-    assert_eq "$(docker_t ps -aq | wc -l)" 0
+    # a mount point inside the tree is not removed: a clear error, the bound files untouched
+    mkdir -p "$T/vol"
+    echo v >"$T/vol/v"
+    docker_t run -d --name c2 -v "$T/vol:/y/d/m" busybox sleep 300 >/dev/null
+    wait_state c2 running
+    "$PY" - "$T" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1] + "/d.tar", "w") as tf:
+    ti = tarfile.TarInfo("d")
+    ti.size = 1
+    tf.addfile(ti, io.BytesIO(b"z"))
+PY
+    run curl_b -o "$T/put.out" -w '%{http_code}' -X PUT --data-binary "@$T/d.tar" \
+        "http://x/containers/c2/archive?path=/y"
+    assert_eq "$output" 409
+    assert_contains "$(cat "$T/put.out")" "mount point"
+    assert_eq "$(cat "$T/vol/v")" v
+    assert_eq "$(docker_t exec c2 cat /y/d/m/v)" v
 }
 
 @test "export then import round trip; export of a running container has no /proc content" {

@@ -254,6 +254,38 @@ static void assert_keys(json_t *j, const char *const *keys, size_t n)
     }
 }
 
+static void expect_bind_error(const char *spec, const char *text)
+{
+    struct api_bind b;
+    _cleanup_err_ struct err *e = NULL;
+    assert_int_equal(api_bind_parse(spec, &b, &e), -1);
+    assert_int_equal(e->kind, ERR_INVALID);
+    assert_non_null(strstr(e->msg, text));
+}
+
+static void test_bind_parse(void **state)
+{
+    (void)state;
+    struct api_bind b;
+    assert_int_equal(api_bind_parse("/h/d:/data:ro,rslave", &b, NULL), 0);
+    assert_string_equal(b.src, "/h/d");
+    assert_string_equal(b.dst, "/data");
+    assert_string_equal(b.mode, "ro,rslave");
+    assert_true(b.ro);
+    assert_string_equal(b.propagation, "rslave");
+    api_bind_release(&b);
+    assert_int_equal(api_bind_parse("/h:/x", &b, NULL), 0);
+    assert_false(b.ro);
+    assert_string_equal(b.mode, "");
+    assert_string_equal(b.propagation, "rprivate");
+    api_bind_release(&b);
+    expect_bind_error("vol:/v", "named volumes are not supported");
+    expect_bind_error("/h:rel", "mount path must be absolute");
+    expect_bind_error("/h://", "destination can't be '/'");
+    expect_bind_error("/h:/x:rw,bogus", "invalid mode: rw,bogus");
+    expect_bind_error("/h", "invalid volume specification");
+}
+
 static void test_inspect_shape(void **state)
 {
     (void)state;
@@ -492,17 +524,12 @@ static void test_signals(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_create_body_round_trip),
-        cmocka_unit_test(test_create_body_dockerpy),
-        cmocka_unit_test(test_create_nulls_everywhere),
-        cmocka_unit_test(test_create_refusals),
-        cmocka_unit_test(test_create_accepts),
-        cmocka_unit_test(test_inspect_shape),
-        cmocka_unit_test(test_summary_shape),
-        cmocka_unit_test(test_human_duration),
-        cmocka_unit_test(test_status_text),
-        cmocka_unit_test(test_small_replies),
-        cmocka_unit_test(test_signals),
+        cmocka_unit_test(test_create_body_round_trip),  cmocka_unit_test(test_create_body_dockerpy),
+        cmocka_unit_test(test_create_nulls_everywhere), cmocka_unit_test(test_create_refusals),
+        cmocka_unit_test(test_create_accepts),          cmocka_unit_test(test_bind_parse),
+        cmocka_unit_test(test_inspect_shape),           cmocka_unit_test(test_summary_shape),
+        cmocka_unit_test(test_human_duration),          cmocka_unit_test(test_status_text),
+        cmocka_unit_test(test_small_replies),           cmocka_unit_test(test_signals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,6 +74,8 @@ static void test_spec_roundtrip(void **state)
     char *argv[] = {"sh", "-c", "echo hi", NULL};
     char *env[] = {"PATH=/bin", "A=b", NULL};
     char *masked[] = {NULL};
+    struct rt_bind binds[] = {{.src = "/h/a", .dst = "/a"},
+                              {.src = "/h/f", .dst = "/etc/f", .ro = true}};
     struct rt_spec s = {
         .id = "abc",
         .lowerdirs = lowers,
@@ -82,6 +84,8 @@ static void test_spec_roundtrip(void **state)
         .rootfs = "/m",
         .readonly_rootfs = true,
         .hosts_file = "/c/hosts",
+        .binds = binds,
+        .nbinds = 2,
         .argv = argv,
         .env = env,
         .cwd = "/x",
@@ -108,6 +112,10 @@ static void test_spec_roundtrip(void **state)
     assert_string_equal(d.user, "nobody:nogroup");
     assert_null(d.hostname_file);
     assert_string_equal(d.hosts_file, "/c/hosts");
+    assert_int_equal(d.nbinds, 2);
+    assert_string_equal(d.binds[1].src, "/h/f");
+    assert_string_equal(d.binds[1].dst, "/etc/f");
+    assert_true(d.binds[1].ro && !d.binds[0].ro);
     assert_true(d.readonly_rootfs && d.tty && d.no_new_privs && !d.privileged);
     assert_int_equal(d.namespaces, s.namespaces);
     assert_int_equal(d.caps, RT_DEFAULT_CAPS);
@@ -139,6 +147,8 @@ static void test_spec_decode_errors(void **state)
     expect_decode_error("{\"argv\": \"sh\"}", "argv");
     expect_decode_error("{\"env\": [\"A=b\", 3]}", "env[1]");
     expect_decode_error("{\"tty\": 1}", "tty");
+    expect_decode_error("{\"binds\": [{\"src\": \"rel\", \"dst\": \"/a\"}]}", "binds[0]");
+    expect_decode_error("{\"binds\": {}}", "binds");
     expect_decode_error("{\"resources\": {\"memory\": \"1g\"}}", "memory");
     expect_decode_error("{\"namespaces\": [\"pid\", \"time\"]}", "namespaces[1]");
     expect_decode_error("{\"caps\": -1}", "caps");
