@@ -358,6 +358,14 @@ void ctr_create(struct ctr_store *st, struct api_container_config *cfg, const ch
     }
     if (binds_check(&cfg->host, &err) < 0)
         goto fail;
+    const char *sc = ctr_seccomp_opt(cfg->host.security_opt);
+    if (sc && strcmp(sc, "unconfined") != 0 && strcmp(sc, "builtin") != 0) {
+        /* the docker CLI sends a profile file's JSON here */
+        err_set(&err, ERR_INVALID, 0,
+                "custom seccomp profiles are not supported by berth yet: use the default "
+                "profile or --security-opt seccomp=unconfined");
+        goto fail;
+    }
     if (net_ports_validate(cfg->host.port_bindings, &err) < 0)
         goto fail;
     if (st->net &&

@@ -75,6 +75,10 @@ void ctr_shim_procs_close(struct ctr_store *st);
 int64_t ctr_now_ns(void);
 /* The same with extra attributes: key, value, ..., NULL (a NULL value skips its pair). */
 void ctr_event_attrs(struct ctr *c, const char *action, const char *const *extra);
+/* HostConfig.SecurityOpt: no-new-privileges, and seccomp=V (its value; NULL when absent). */
+bool ctr_wants_nnp(char *const *opts);
+const char *ctr_seccomp_opt(char *const *opts);
+bool ctr_seccomp_unconfined(char *const *opts);
 /* Starts c for docker restart: a "restart" event follows a successful start. */
 void ctr_start_restart(struct ctr *c, ctr_done_cb done, void *data);
 void ctr_time_str(int64_t ns, char out[40]);

@@ -443,8 +443,8 @@ static json_t *exec_spec_json(const struct ctr_exec *x, struct err **err)
     sp.user = x->user[0] ? x->user : c->cfg.user ? c->cfg.user : "";
     sp.tty = x->tty;
     sp.privileged = x->privileged || h->privileged;
-    for (char **o = h->security_opt; o && *o; o++)
-        sp.no_new_privs |= strncmp(*o, "no-new-privileges", 17) == 0 && !strstr(*o, "false");
+    sp.no_new_privs = ctr_wants_nnp(h->security_opt);
+    sp.seccomp_unconfined = ctr_seccomp_unconfined(h->security_opt);
     _cleanup_free_ char *cg = xasprintf("berth/%s", c->id);
     sp.cgroup_path = cg;
     json_t *j = rt_exec_spec_encode(&sp);

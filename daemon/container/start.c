@@ -30,7 +30,7 @@ static bool mode_is_host(const char *m)
     return m && strcmp(m, "host") == 0;
 }
 
-static bool wants_nnp(char *const *opts)
+bool ctr_wants_nnp(char *const *opts)
 {
     for (char *const *o = opts; o && *o; o++) {
         if (strcmp(*o, "no-new-privileges") == 0 || strcmp(*o, "no-new-privileges:true") == 0 ||
@@ -38,6 +38,22 @@ static bool wants_nnp(char *const *opts)
             return true;
     }
     return false;
+}
+
+/* The value of "seccomp=V" (or docker's older "seccomp:V") in opts; NULL when absent. */
+const char *ctr_seccomp_opt(char *const *opts)
+{
+    for (char *const *o = opts; o && *o; o++) {
+        if (strncmp(*o, "seccomp", 7) == 0 && ((*o)[7] == '=' || (*o)[7] == ':'))
+            return *o + 8;
+    }
+    return NULL;
+}
+
+bool ctr_seccomp_unconfined(char *const *opts)
+{
+    const char *v = ctr_seccomp_opt(opts);
+    return v && strcmp(v, "unconfined") == 0;
 }
 
 /* "10m", "1g", "512k", "100" into bytes; -1 when malformed. */
@@ -153,7 +169,8 @@ static int build_spec(const struct ctr *c, const struct image *img, struct rt_sp
         rt_spec_release(sp);
         return -1;
     }
-    sp->no_new_privs = wants_nnp(h->security_opt);
+    sp->no_new_privs = ctr_wants_nnp(h->security_opt);
+    sp->seccomp_unconfined = ctr_seccomp_unconfined(h->security_opt);
     sp->privileged = h->privileged;
     sp->masked_paths = h->masked_paths ? strv_dup(h->masked_paths) : NULL;
     sp->readonly_paths = h->readonly_paths ? strv_dup(h->readonly_paths) : NULL;

@@ -194,7 +194,7 @@ static int child_open_cwd(const struct rt_child *c, const struct rt_user *u, str
 }
 
 int rt_child_exec(const int stdio[3], int keep_fd, bool tty, uint64_t caps, bool no_new_privs,
-                  const struct rt_user *u, char *const argv[], const char *path_env,
+                  bool seccomp, const struct rt_user *u, char *const argv[], const char *path_env,
                   char *const envp[], struct rt_cerr *ce)
 {
     int r;
@@ -204,6 +204,8 @@ int rt_child_exec(const int stdio[3], int keep_fd, bool tty, uint64_t caps, bool
         return rt_cfail(ce, ERR_SYSTEM, errno, "setsid");
     if (tty && ioctl(0, TIOCSCTTY, 0) < 0)
         return rt_cfail(ce, ERR_SYSTEM, errno, "set the controlling terminal");
+    if (seccomp && (r = rt_child_seccomp(caps, ce)) < 0)
+        return r;
     if ((r = rt_child_drop_privs(caps, no_new_privs, u, ce)) < 0)
         return r;
     char path[PATH_MAX];
@@ -298,7 +300,8 @@ static int child_run(struct rt_child *c, struct rt_cerr *ce)
             return r;
     }
     return rt_child_exec(stdio, c->sync_fd, s->tty, s->privileged ? RT_ALL_CAPS : s->caps,
-                         s->no_new_privs, &u, s->argv, c->path_env, c->envp, ce);
+                         s->no_new_privs, !s->privileged && !s->seccomp_unconfined, &u, s->argv,
+                         c->path_env, c->envp, ce);
 }
 
 static _Noreturn void child_main(struct rt_child *c)

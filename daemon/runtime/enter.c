@@ -126,7 +126,8 @@ static int enter_run(struct enter *e, int sync_fd, struct rt_cerr *ce)
                                          sizeof(pts), ce)) < 0)
         return r;
     return rt_child_exec(e->stdio, sync_fd, s->tty, s->privileged ? RT_ALL_CAPS : s->caps,
-                         s->no_new_privs, &u, s->argv, e->path_env, e->envp, ce);
+                         s->no_new_privs, !s->privileged && !s->seccomp_unconfined, &u, s->argv,
+                         e->path_env, e->envp, ce);
 }
 
 static _Noreturn void enter_main(struct enter *e)

@@ -37,6 +37,7 @@ json_t *rt_exec_spec_encode(const struct rt_exec_spec *s)
     json_object_set_new(o, "caps", json_integer((json_int_t)s->caps));
     json_object_set_new(o, "no_new_privs", json_boolean(s->no_new_privs));
     json_object_set_new(o, "privileged", json_boolean(s->privileged));
+    json_object_set_new(o, "seccomp_unconfined", json_boolean(s->seccomp_unconfined));
     json_object_set_new(o, "cgroup_path", json_string(s->cgroup_path ? s->cgroup_path : ""));
     return o;
 }
@@ -76,6 +77,7 @@ static int decode_fields(const json_t *j, struct rt_exec_spec *s, struct err **e
         get_bool(j, "tty", &s->tty, err) < 0 ||
         get_bool(j, "no_new_privs", &s->no_new_privs, err) < 0 ||
         get_bool(j, "privileged", &s->privileged, err) < 0 ||
+        get_bool(j, "seccomp_unconfined", &s->seccomp_unconfined, err) < 0 ||
         get_str(j, "cgroup_path", &s->cgroup_path, err) < 0)
         return -1;
     if (caps && !json_is_null(caps)) {

@@ -120,13 +120,16 @@ int rt_child_drop_privs(uint64_t caps, bool no_new_privs, const struct rt_user *
                         struct rt_cerr *ce);
 /* RLIMIT_NOFILE raised to docker's default (bounded by the hard limit). */
 void rt_child_rlimits(void);
+/* docker's default seccomp filter for a process holding caps (seccomp.c). */
+int rt_child_seccomp(uint64_t caps, struct rt_cerr *ce);
 /*
  * The last steps of rt_create's init and of rt_exec's process: rt_child_setup_fds, a new
- * session (with tty, the pty slave on 0 as its controlling terminal), rt_child_drop_privs,
- * then argv[0] looked up in path_env and exec'd with envp. Returns only on failure.
+ * session (with tty, the pty slave on 0 as its controlling terminal), the seccomp filter when
+ * seccomp is set (while the process may still load one), rt_child_drop_privs, then argv[0]
+ * looked up in path_env and exec'd with envp. Returns only on failure.
  */
 int rt_child_exec(const int stdio[3], int keep_fd, bool tty, uint64_t caps, bool no_new_privs,
-                  const struct rt_user *u, char *const argv[], const char *path_env,
+                  bool seccomp, const struct rt_user *u, char *const argv[], const char *path_env,
                   char *const envp[], struct rt_cerr *ce);
 /* HOME=<u->home> into envp[envn] unless envp has HOME (envp has a free slot; buf holds it). */
 void rt_child_set_home(char **envp, size_t envn, const struct rt_user *u, char *buf, size_t len);

@@ -72,9 +72,10 @@ struct rt_spec {
     /* security */
     uint64_t caps; /* bounding = permitted = effective; inheritable and ambient empty */
     bool no_new_privs;
-    bool privileged;       /* all caps, no masked/read-only paths, /sys read-write, all devices */
-    char **masked_paths;   /* NULL-terminated; NULL means docker's defaults */
-    char **readonly_paths; /* NULL-terminated; NULL means docker's defaults */
+    bool privileged;         /* all caps, no masked/read-only paths, /sys read-write, all devices */
+    bool seccomp_unconfined; /* no seccomp filter (--security-opt seccomp=unconfined) */
+    char **masked_paths;     /* NULL-terminated; NULL means docker's defaults */
+    char **readonly_paths;   /* NULL-terminated; NULL means docker's defaults */
     /* cgroup: "<parent>/<id>" relative to each hierarchy root, e.g. "berth/<id>" */
     char *cgroup_path;
     struct rt_resources resources;
@@ -122,6 +123,7 @@ struct rt_exec_spec {
     uint64_t caps;
     bool no_new_privs;
     bool privileged;
+    bool seccomp_unconfined;
     char *cgroup_path; /* the container's */
 };
 void rt_exec_spec_release(struct rt_exec_spec *s);

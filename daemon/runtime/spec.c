@@ -101,6 +101,7 @@ json_t *rt_spec_encode(const struct rt_spec *s)
     json_object_set_new(o, "caps", json_integer((json_int_t)s->caps));
     json_object_set_new(o, "no_new_privs", json_boolean(s->no_new_privs));
     json_object_set_new(o, "privileged", json_boolean(s->privileged));
+    json_object_set_new(o, "seccomp_unconfined", json_boolean(s->seccomp_unconfined));
     set_strv(o, "masked_paths", s->masked_paths);
     set_strv(o, "readonly_paths", s->readonly_paths);
     set_str(o, "cgroup_path", s->cgroup_path);
@@ -207,6 +208,7 @@ static int decode_fields(const json_t *j, struct rt_spec *s, struct err **err)
         rt_json_int(j, WHAT, "caps", &caps, err) < 0 ||
         rt_json_bool(j, WHAT, "no_new_privs", &s->no_new_privs, err) < 0 ||
         rt_json_bool(j, WHAT, "privileged", &s->privileged, err) < 0 ||
+        rt_json_bool(j, WHAT, "seccomp_unconfined", &s->seccomp_unconfined, err) < 0 ||
         rt_json_strv(j, WHAT, "masked_paths", 0, &s->masked_paths, err) < 0 ||
         rt_json_strv(j, WHAT, "readonly_paths", 0, &s->readonly_paths, err) < 0 ||
         rt_json_str(j, WHAT, "cgroup_path", &s->cgroup_path, err) < 0 ||

@@ -96,6 +96,7 @@ static void test_spec_roundtrip(void **state)
         .netns_path = "/run/netns/x",
         .caps = RT_DEFAULT_CAPS,
         .no_new_privs = true,
+        .seccomp_unconfined = true,
         .masked_paths = masked, /* empty: nothing masked (not the defaults) */
         .cgroup_path = "berth/abc",
         .resources = {.memory = 1 << 26, .memory_swap = -1, .cpu_quota = 50000, .pids_limit = 9},
@@ -117,6 +118,7 @@ static void test_spec_roundtrip(void **state)
     assert_string_equal(d.binds[1].dst, "/etc/f");
     assert_true(d.binds[1].ro && !d.binds[0].ro);
     assert_true(d.readonly_rootfs && d.tty && d.no_new_privs && !d.privileged);
+    assert_true(d.seccomp_unconfined);
     assert_int_equal(d.namespaces, s.namespaces);
     assert_int_equal(d.caps, RT_DEFAULT_CAPS);
     assert_non_null(d.masked_paths);
