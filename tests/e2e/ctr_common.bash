@@ -140,6 +140,13 @@ ctr_teardown() {
             # shellcheck disable=SC2086 # one id per word
             docker_t rm -f $ids >/dev/null 2>&1 || true
         fi
+        # user networks outlive the daemon (their bridges stay for a live restore): remove
+        # the ones this test left, so no later test meets its bridge or rules
+        ids="$(docker_t network ls -q --filter type=custom 2>/dev/null)" || true
+        if [[ -n "$ids" ]]; then
+            # shellcheck disable=SC2086 # one id per word
+            docker_t network rm $ids >/dev/null 2>&1 || true
+        fi
     fi
     if [[ -n "${EXEC:-}" && -d "${EXEC:-}" ]]; then
         for p in $(shim_pids); do
