@@ -199,9 +199,30 @@ struct api_bind {
 int api_bind_parse(const char *s, struct api_bind *out, struct err **err);
 void api_bind_release(struct api_bind *b);
 
+/* One entry of HostConfig.Mounts or HostConfig.Tmpfs. */
+struct api_mount {
+    bool tmpfs;      /* else a bind */
+    bool from_tmpfs; /* HostConfig.Tmpfs: not one of inspect's Mounts */
+    char *source;    /* bind: absolute host path */
+    char *target;    /* absolute */
+    bool ro;
+    char *propagation;   /* bind: "rprivate" unless given */
+    char *data;          /* tmpfs: options for the kernel (size=..., mode=...), "" when none */
+    unsigned long flags; /* tmpfs: MS_NOSUID, MS_NODEV, MS_NOEXEC (docker's defaults) */
+};
+/*
+ * HostConfig.Mounts (type bind or tmpfs; a volume is ERR_INVALID, as berth has none yet) and
+ * HostConfig.Tmpfs, checked as docker checks them, into *out (n entries; free with
+ * api_mounts_free).
+ */
+int api_mounts_parse(const json_t *mounts, const json_t *tmpfs, struct api_mount **out, size_t *n,
+                     struct err **err);
+void api_mounts_free(struct api_mount *m, size_t n);
+
 struct api_host_config {
     char **binds;
-    size_t nmounts;        /* entries of HostConfig.Mounts (--mount): kept only to be refused */
+    json_t *mounts;        /* HostConfig.Mounts (--mount) as given: an array or NULL */
+    json_t *tmpfs;         /* HostConfig.Tmpfs (--tmpfs): {"/path": "options"} or NULL */
     char *network_mode;    /* "" / "default" mean bridge */
     json_t *port_bindings; /* object or NULL */
     bool publish_all_ports;
@@ -307,6 +328,7 @@ struct api_container_summary {
     json_t *networks;              /* borrowed, object or NULL */
     int64_t size_rw, size_root_fs; /* -1 = not computed */
     char **binds;                  /* borrowed: HostConfig.Binds, for Mounts */
+    json_t *mounts;                /* borrowed: HostConfig.Mounts, for Mounts */
 };
 json_t *api_container_summary_encode(const struct api_container_summary *s);
 

@@ -10,6 +10,7 @@
 #include "api/json_util.h"
 
 #include <string.h>
+#include <sys/mount.h>
 
 #define MIN_MEMORY (6 * 1024 * 1024) /* linuxMinMemory */
 
@@ -294,7 +295,15 @@ static int decode_log_config(const json_t *j, struct api_host_config *h, struct 
 static int decode_host_strings(const json_t *j, struct api_host_config *h, struct err **err)
 {
     static const char p[] = "HostConfig.";
-    h->nmounts = json_array_size(json_object_get(j, "Mounts"));
+    json_t *mounts = json_object_get(j, "Mounts");
+    if (mounts && !json_is_null(mounts) && !json_is_array(mounts))
+        return bad_type(err, p, "Mounts", "an array");
+    if (json_is_array(mounts)) {
+        json_decref(h->mounts);
+        h->mounts = json_incref(mounts);
+    }
+    if (get_strmap(j, p, "Tmpfs", &h->tmpfs, err) < 0)
+        return -1;
     if (get_strv(j, p, "Binds", &h->binds, err) < 0 ||
         get_str(j, p, "NetworkMode", &h->network_mode, err) < 0 ||
         get_port_map(j, p, "PortBindings", &h->port_bindings, err) < 0 ||
@@ -407,9 +416,173 @@ void api_bind_release(struct api_bind *b)
     memset(b, 0, sizeof(*b));
 }
 
+void api_mounts_free(struct api_mount *m, size_t n)
+{
+    for (size_t i = 0; m && i < n; i++) {
+        free(m[i].source);
+        free(m[i].target);
+        free(m[i].propagation);
+        free(m[i].data);
+    }
+    free(m);
+}
+
+/* tmpfs options as --tmpfs takes them: flags toggle, key=value goes to the kernel. */
+static int tmpfs_options(const char *opts, struct api_mount *m, struct err **err)
+{
+    static const struct {
+        const char *name;
+        unsigned long set, clear;
+        bool ro, rw;
+    } flags[] = {
+        {"noexec", MS_NOEXEC, 0, false, false},
+        {"exec", 0, MS_NOEXEC, false, false},
+        {"nosuid", MS_NOSUID, 0, false, false},
+        {"suid", 0, MS_NOSUID, false, false},
+        {"nodev", MS_NODEV, 0, false, false},
+        {"dev", 0, MS_NODEV, false, false},
+        {"ro", 0, 0, true, false},
+        {"rw", 0, 0, false, true},
+    };
+    static const char *const keys[] = {"size", "mode", "uid", "gid", "nr_inodes", "nr_blocks"};
+    struct sb data = SB_INIT;
+    _cleanup_free_ char *copy = xstrdup(opts);
+    char *save = NULL;
+    for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+        bool known = false;
+        for (size_t i = 0; i < ARRAY_SIZE(flags) && !known; i++) {
+            if (strcmp(o, flags[i].name) == 0) {
+                m->flags = (m->flags | flags[i].set) & ~flags[i].clear;
+                m->ro = flags[i].ro || (m->ro && !flags[i].rw);
+                known = true;
+            }
+        }
+        const char *eq = strchr(o, '=');
+        for (size_t i = 0; i < ARRAY_SIZE(keys) && !known && eq; i++) {
+            known = strlen(keys[i]) == (size_t)(eq - o) &&
+                    strncmp(o, keys[i], (size_t)(eq - o)) == 0 && eq[1] &&
+                    strspn(eq + 1, "0123456789kmgKMG%") == strlen(eq + 1);
+            if (known)
+                sb_addf(&data, "%s%s", data.len ? "," : "", o);
+        }
+        if (!known) {
+            sb_release(&data);
+            return err_set(err, ERR_INVALID, 0, "invalid tmpfs option \"%s\"", o);
+        }
+    }
+    m->data = xstrdup(sb_str(&data));
+    sb_release(&data);
+    return 0;
+}
+
+static int mount_target(const char *type, const char *target, struct api_mount *m, struct err **err)
+{
+    if (!target || !*target)
+        return err_set(err, ERR_INVALID, 0,
+                       "invalid mount config for type \"%s\": field Target must not be empty",
+                       type);
+    if (target[0] != '/')
+        return err_set(err, ERR_INVALID, 0,
+                       "invalid mount config for type \"%s\": invalid mount path: '%s' mount "
+                       "path must be absolute",
+                       type, target);
+    m->target = xstrdup(target);
+    return 0;
+}
+
+/* One HostConfig.Mounts entry (mount.Mount). */
+static int mount_entry(const json_t *e, size_t i, struct api_mount *m, struct err **err)
+{
+    const char *type = json_string_value(json_object_get(e, "Type"));
+    const char *source = json_string_value(json_object_get(e, "Source"));
+    const char *target = json_string_value(json_object_get(e, "Target"));
+    if (!json_is_object(e) || !type)
+        return err_set(err, ERR_INVALID, 0,
+                       "HostConfig.Mounts[%zu]: expected an object with a Type", i);
+    m->ro = json_is_true(json_object_get(e, "ReadOnly"));
+    if (strcmp(type, "volume") == 0)
+        return err_set(err, ERR_INVALID, 0,
+                       "volumes are not supported by berth yet (--mount type=volume): bind a host "
+                       "path (type=bind) instead");
+    if (strcmp(type, "bind") == 0) {
+        if (!source || !*source)
+            return err_set(err, ERR_INVALID, 0,
+                           "invalid mount config for type \"bind\": field Source must not be "
+                           "empty");
+        if (source[0] != '/')
+            return err_set(err, ERR_INVALID, 0,
+                           "invalid mount config for type \"bind\": invalid mount path: '%s' "
+                           "mount path must be absolute",
+                           source);
+        if (json_object_get(e, "TmpfsOptions"))
+            return err_set(err, ERR_INVALID, 0,
+                           "invalid mount config for type \"bind\": field TmpfsOptions must not "
+                           "be specified");
+        const char *prop =
+            json_string_value(json_object_get(json_object_get(e, "BindOptions"), "Propagation"));
+        m->source = xstrdup(source);
+        m->propagation = xstrdup(prop && *prop ? prop : "rprivate");
+        return mount_target(type, target, m, err);
+    }
+    if (strcmp(type, "tmpfs") == 0) {
+        if (source && *source)
+            return err_set(err, ERR_INVALID, 0,
+                           "invalid mount config for type \"tmpfs\": field Source must not be "
+                           "specified");
+        m->tmpfs = true;
+        m->flags = MS_NOEXEC | MS_NOSUID | MS_NODEV;
+        json_t *o = json_object_get(e, "TmpfsOptions");
+        json_int_t size = json_integer_value(json_object_get(o, "SizeBytes"));
+        json_int_t mode = json_integer_value(json_object_get(o, "Mode"));
+        if (size < 0)
+            return err_set(err, ERR_INVALID, 0, "invalid tmpfs size %lld", (long long)size);
+        struct sb data = SB_INIT;
+        if (size > 0)
+            sb_addf(&data, "size=%lld", (long long)size);
+        if (mode > 0)
+            sb_addf(&data, "%smode=%o", data.len ? "," : "", (unsigned)(mode & 07777));
+        m->data = xstrdup(sb_str(&data));
+        sb_release(&data);
+        return mount_target(type, target, m, err);
+    }
+    return err_set(err, ERR_INVALID, 0, "mount type unknown: %s", type);
+}
+
+int api_mounts_parse(const json_t *mounts, const json_t *tmpfs, struct api_mount **out, size_t *n,
+                     struct err **err)
+{
+    size_t cap = json_array_size(mounts) + json_object_size(tmpfs);
+    struct api_mount *m = xcalloc(cap + 1, sizeof(*m));
+    size_t k = 0, i;
+    json_t *e;
+    json_array_foreach(mounts, i, e)
+    {
+        if (mount_entry(e, i, &m[k++], err) < 0)
+            goto fail;
+    }
+    const char *path;
+    json_object_foreach((json_t *)tmpfs, path, e)
+    {
+        struct api_mount *t = &m[k++];
+        t->tmpfs = t->from_tmpfs = true;
+        t->flags = MS_NOEXEC | MS_NOSUID | MS_NODEV;
+        if (mount_target("tmpfs", path, t, err) < 0 ||
+            tmpfs_options(json_string_value(e), t, err) < 0)
+            goto fail;
+    }
+    *out = m;
+    *n = k;
+    return 0;
+fail:
+    api_mounts_free(m, k);
+    return -1;
+}
+
 static void host_config_release(struct api_host_config *h)
 {
     api_strv_free(h->binds);
+    json_decref(h->mounts);
+    json_decref(h->tmpfs);
     free(h->network_mode);
     json_decref(h->port_bindings);
     free(h->restart_policy);
@@ -661,6 +834,10 @@ static json_t *host_encode(const struct api_host_config *h, bool request)
 {
     json_t *j = json_object();
     json_object_set_new(j, "Binds", strv_or_null(h->binds));
+    if (h->mounts)
+        json_object_set_new(j, "Mounts", json_incref(h->mounts));
+    if (h->tmpfs)
+        json_object_set_new(j, "Tmpfs", json_incref(h->tmpfs));
     apij_set_str(j, "ContainerIDFile", "");
     json_object_set_new(j, "LogConfig",
                         json_pack("{s:s, s:o}", "Type", h->log_type ? h->log_type : "", "Config",

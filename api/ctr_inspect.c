@@ -77,6 +77,18 @@ static json_t *mounts_encode(const struct api_host_config *h)
         if (m)
             json_array_append_new(a, m);
     }
+    struct api_mount *ms = NULL;
+    size_t n = 0;
+    if (h && h->mounts && api_mounts_parse(h->mounts, NULL, &ms, &n, NULL) == 0) {
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type",
+                                               ms[i].tmpfs ? "tmpfs" : "bind", "Source",
+                                               ms[i].source ? ms[i].source : "", "Destination",
+                                               ms[i].target, "Mode", "", "RW", !ms[i].ro,
+                                               "Propagation",
+                                               ms[i].propagation ? ms[i].propagation : ""));
+        api_mounts_free(ms, n);
+    }
     return a;
 }
 
@@ -170,7 +182,7 @@ json_t *api_container_summary_encode(const struct api_container_summary *s)
         j, "NetworkSettings",
         json_pack("{s:o}", "Networks",
                   json_is_object(s->networks) ? json_incref(s->networks) : json_object()));
-    struct api_host_config h = {.binds = s->binds};
+    struct api_host_config h = {.binds = s->binds, .mounts = s->mounts};
     json_object_set_new(j, "Mounts", mounts_encode(&h));
     return j;
 }

@@ -160,43 +160,6 @@ static void merge_image_config(struct api_container_config *cfg, const json_t *i
     }
 }
 
-/*
- * HostConfig.Binds as docker validates them, and no two on one destination. --mount
- * (HostConfig.Mounts) is refused rather than ignored: a container would write what belongs on
- * the host into its own layer.
- */
-static int binds_check(const struct api_host_config *h, struct err **err)
-{
-    if (h->nmounts)
-        return err_set(err, ERR_INVALID, 0,
-                       "--mount (HostConfig.Mounts) is not supported by berth yet: use -v "
-                       "/host/path:/container/path[:ro]");
-    for (size_t i = 0; h->binds && h->binds[i]; i++) {
-        struct api_bind b;
-        if (api_bind_parse(h->binds[i], &b, err) < 0)
-            return -1;
-        bool proc = strcmp(b.dst, "/proc") == 0 || strncmp(b.dst, "/proc/", 6) == 0;
-        bool dup = false;
-        for (size_t j = 0; j < i && !dup; j++) {
-            struct api_bind o;
-            if (api_bind_parse(h->binds[j], &o, NULL) == 0) {
-                dup = strcmp(o.dst, b.dst) == 0;
-                api_bind_release(&o);
-            }
-        }
-        if (proc)
-            err_set(err, ERR_INVALID, 0,
-                    "invalid volume specification: '%s': %s cannot be mounted over", h->binds[i],
-                    b.dst);
-        else if (dup)
-            err_set(err, ERR_INVALID, 0, "Duplicate mount point: %s", b.dst);
-        api_bind_release(&b);
-        if (proc || dup)
-            return -1;
-    }
-    return 0;
-}
-
 /* path and args: the first word of entrypoint+cmd and the rest. */
 static int split_command(struct ctr *c, struct err **err)
 {
@@ -356,8 +319,11 @@ void ctr_create(struct ctr_store *st, struct api_container_config *cfg, const ch
         err_set(&err, ERR_INVALID, 0, "config cannot be empty in order to create a container");
         goto fail;
     }
-    if (binds_check(&cfg->host, &err) < 0)
+    struct rt_mount *mounts = NULL;
+    size_t nmounts = 0;
+    if (ctr_user_mounts(&cfg->host, &mounts, &nmounts, &err) < 0)
         goto fail;
+    ctr_user_mounts_free(mounts, nmounts);
     const char *sc = ctr_seccomp_opt(cfg->host.security_opt);
     if (sc && strcmp(sc, "unconfined") != 0 && strcmp(sc, "builtin") != 0) {
         /* the docker CLI sends a profile file's JSON here */

@@ -5,6 +5,7 @@
 
 #include "daemon/container/container.h"
 #include "daemon/network/network.h"
+#include "daemon/runtime/runtime.h"
 
 struct ctr_store {
     uv_loop_t *loop;
@@ -75,6 +76,14 @@ void ctr_shim_procs_close(struct ctr_store *st);
 int64_t ctr_now_ns(void);
 /* The same with extra attributes: key, value, ..., NULL (a NULL value skips its pair). */
 void ctr_event_attrs(struct ctr *c, const char *action, const char *const *extra);
+/*
+ * The user's mounts, in mount order (a parent before what lies below it): HostConfig.Binds
+ * (-v), Mounts (--mount: bind or tmpfs) and Tmpfs (--tmpfs), checked as docker does: absolute
+ * paths, not / nor under /proc, no destination twice. Free with ctr_user_mounts_free.
+ */
+int ctr_user_mounts(const struct api_host_config *h, struct rt_mount **out, size_t *n,
+                    struct err **err);
+void ctr_user_mounts_free(struct rt_mount *m, size_t n);
 /* HostConfig.SecurityOpt: no-new-privileges, and seccomp=V (its value; NULL when absent). */
 bool ctr_wants_nnp(char *const *opts);
 const char *ctr_seccomp_opt(char *const *opts);

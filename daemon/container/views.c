@@ -202,6 +202,7 @@ void ctr_summary(const struct ctr *c, struct api_container_summary *s, struct ct
         api_container_status_text(&st, c->started_ns, c->finished_ns, ctr_now_ns());
     s->labels = c->cfg.labels;
     s->binds = c->cfg.host.binds;
+    s->mounts = c->cfg.host.mounts;
     s->network_mode = c->cfg.host.network_mode && c->cfg.host.network_mode[0]
                           ? c->cfg.host.network_mode
                           : "default";

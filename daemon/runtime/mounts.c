@@ -344,71 +344,90 @@ static int mount_etc_files(const struct rt_spec *s, int rootfd, struct rt_cerr *
     return 0;
 }
 
-/* ---- binds from the host (docker run -v) ------------------------------------------------- */
+/* ---- the user's mounts: binds from the host and tmpfs --------------------------------- */
 
 static unsigned long kept_flags(int fd);
 
-/* The host side, before pivot_root: opened (following the host's symlinks, as docker does) or
- * created as a directory when missing. */
-static int bind_source(const struct rt_bind *b, struct rt_cerr *ce)
+/* The host side, before pivot_root: opened (following the host's symlinks, as docker does);
+ * for -v created as a directory when missing, for --mount an error as docker's. */
+static int bind_source(const struct rt_mount *m, struct rt_cerr *ce)
 {
-    int fd = open(b->src, O_PATH | O_CLOEXEC);
+    int fd = open(m->src, O_PATH | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && m->no_create)
+        return rt_cfail(ce, ERR_INVALID, 0,
+                        "invalid mount config for type \"bind\": bind source path does not "
+                        "exist: %.300s",
+                        m->src);
     if (fd < 0 && errno == ENOENT) {
         int hostfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (hostfd < 0)
             return rt_cfail(ce, ERR_SYSTEM, errno, "open /");
-        int r = rt_in_root_mkdir_p(hostfd, b->src, 0755, false, 0, 0);
+        int r = rt_in_root_mkdir_p(hostfd, m->src, 0755, false, 0, 0);
         close(hostfd);
         if (r < 0)
-            return rt_cfail(ce, ERR_SYSTEM, -r, "create bind source %.300s", b->src);
-        fd = open(b->src, O_PATH | O_CLOEXEC);
+            return rt_cfail(ce, ERR_SYSTEM, -r, "create bind source %.300s", m->src);
+        fd = open(m->src, O_PATH | O_CLOEXEC);
     }
     if (fd < 0)
-        return rt_cfail(ce, ERR_SYSTEM, errno, "bind source %.300s", b->src);
+        return rt_cfail(ce, ERR_SYSTEM, errno, "bind source %.300s", m->src);
     return fd;
 }
 
-/*
- * Each bind lands where its destination resolves inside the root (a symlink in the image at
- * /target -> /etc means the container's /etc, never the host's: CVE-2015-3629), as a private
- * recursive bind, then read-only when asked.
- */
-static int mount_binds(const struct rt_spec *s, int rootfd, struct rt_cerr *ce)
+/* Mounts m on the open target dst: a bind of the host source or a new tmpfs. */
+static int user_mount_on(const struct rt_mount *m, int rootfd, struct rt_cerr *ce)
 {
-    for (size_t i = 0; i < s->nbinds; i++) {
-        const struct rt_bind *b = &s->binds[i];
-        int src = bind_source(b, ce);
-        if (src < 0)
-            return src;
-        struct stat st;
-        if (fstat(src, &st) < 0) {
-            close(src);
-            return rt_cfail(ce, ERR_SYSTEM, errno, "bind source %.300s", b->src);
-        }
-        int dst = S_ISDIR(st.st_mode) ? target_dir(rootfd, b->dst, false, ce)
-                                      : target_file(rootfd, b->dst, ce);
-        if (dst < 0) {
-            close(src);
-            return dst;
-        }
-        char sp[FDP_LEN];
-        int r = mount_on_fd(rt_fd_path(src, sp, sizeof(sp)), dst, NULL, MS_BIND | MS_REC, NULL);
-        close(src);
-        close(dst);
-        if (r < 0)
-            return rt_cfail(ce, ERR_SYSTEM, -r, "bind %.300s on %.300s", b->src, b->dst);
-        /* reopen: the fd above is what lies under the new mount */
-        dst = rt_in_root_open(rootfd, b->dst, O_PATH, 0);
+    int dst, r;
+    if (!m->src) {
+        dst = target_dir(rootfd, m->dst, false, ce);
         if (dst < 0)
-            return rt_cfail(ce, ERR_SYSTEM, -dst, "open %.300s", b->dst);
-        r = mount_on_fd(NULL, dst, NULL, MS_REC | MS_PRIVATE, NULL);
-        if (r == 0 && b->ro)
-            r = mount_on_fd(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(dst),
-                            NULL);
+            return dst;
+        r = mount_on_fd("tmpfs", dst, "tmpfs", m->flags | (m->ro ? MS_RDONLY : 0), m->data);
         close(dst);
+        return r < 0 ? rt_cfail(ce, ERR_SYSTEM, -r, "mount tmpfs on %.300s", m->dst) : 0;
+    }
+    int src = bind_source(m, ce);
+    if (src < 0)
+        return src;
+    struct stat st;
+    if (fstat(src, &st) < 0) {
+        close(src);
+        return rt_cfail(ce, ERR_SYSTEM, errno, "bind source %.300s", m->src);
+    }
+    dst = S_ISDIR(st.st_mode) ? target_dir(rootfd, m->dst, false, ce)
+                              : target_file(rootfd, m->dst, ce);
+    if (dst < 0) {
+        close(src);
+        return dst;
+    }
+    char sp[FDP_LEN];
+    r = mount_on_fd(rt_fd_path(src, sp, sizeof(sp)), dst, NULL, MS_BIND | MS_REC, NULL);
+    close(src);
+    close(dst);
+    if (r < 0)
+        return rt_cfail(ce, ERR_SYSTEM, -r, "bind %.300s on %.300s", m->src, m->dst);
+    /* reopen: the fd above is what lies under the new mount */
+    dst = rt_in_root_open(rootfd, m->dst, O_PATH, 0);
+    if (dst < 0)
+        return rt_cfail(ce, ERR_SYSTEM, -dst, "open %.300s", m->dst);
+    r = mount_on_fd(NULL, dst, NULL, MS_REC | MS_PRIVATE, NULL);
+    if (r == 0 && m->ro)
+        r = mount_on_fd(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(dst), NULL);
+    close(dst);
+    return r < 0 ? rt_cfail(ce, ERR_SYSTEM, -r, "bind %.300s: %s", m->dst,
+                            m->ro ? "remount read-only" : "make private")
+                 : 0;
+}
+
+/*
+ * Each mount lands where its destination resolves inside the root (a symlink in the image at
+ * /target -> /etc means the container's /etc, never the host's: CVE-2015-3629), parents first.
+ */
+static int mount_user(const struct rt_spec *s, int rootfd, struct rt_cerr *ce)
+{
+    for (size_t i = 0; i < s->nmounts; i++) {
+        int r = user_mount_on(&s->mounts[i], rootfd, ce);
         if (r < 0)
-            return rt_cfail(ce, ERR_SYSTEM, -r, "bind %.300s: %s", b->dst,
-                            b->ro ? "remount read-only" : "make private");
+            return r;
     }
     return 0;
 }
@@ -429,7 +448,7 @@ int rt_child_mount_rootfs(const struct rt_child *c, struct rt_cerr *ce)
     if (r == 0)
         r = mount_etc_files(c->spec, rootfd, ce);
     if (r == 0)
-        r = mount_binds(c->spec, rootfd, ce);
+        r = mount_user(c->spec, rootfd, ce);
     if (r < 0) {
         close(rootfd);
         return r;

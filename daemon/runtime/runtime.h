@@ -36,11 +36,15 @@ struct rt_resources {
     int64_t pids_limit;  /* 0 or -1 = unlimited */
 };
 
-/* A host path bound into the container (docker run -v /src:/dst[:ro]). */
-struct rt_bind {
-    char *src; /* absolute host path; a missing one is created as a directory, as docker */
+/* A mount the user asked for: a host path bound in (docker run -v, --mount type=bind) or a
+ * tmpfs (--tmpfs, --mount type=tmpfs). */
+struct rt_mount {
+    char *src; /* bind: absolute host path; NULL: a tmpfs */
     char *dst; /* absolute, resolved inside the container's root */
     bool ro;
+    bool no_create;      /* bind: a missing source is an error (--mount), not created (-v) */
+    char *data;          /* tmpfs: its options for the kernel (size=, mode=...); may be NULL */
+    unsigned long flags; /* tmpfs: MS_NOSUID, MS_NODEV, MS_NOEXEC as asked */
 };
 
 /* Everything the runtime needs to create one container. Strings are owned by the spec. */
@@ -53,11 +57,11 @@ struct rt_spec {
     char *rootfs; /* the merged mount point (exists) */
     bool readonly_rootfs;
     /* files bind-mounted into the container (host paths; may be NULL) */
-    char *hostname_file;   /* -> /etc/hostname */
-    char *hosts_file;      /* -> /etc/hosts */
-    char *resolv_file;     /* -> /etc/resolv.conf */
-    struct rt_bind *binds; /* mounted in order: a parent before what lies below it */
-    size_t nbinds;
+    char *hostname_file;     /* -> /etc/hostname */
+    char *hosts_file;        /* -> /etc/hosts */
+    char *resolv_file;       /* -> /etc/resolv.conf */
+    struct rt_mount *mounts; /* mounted in order: a parent before what lies below it */
+    size_t nmounts;
     /* the process */
     char **argv; /* NULL-terminated, argv[0] looked up in PATH from env if it has no '/' */
     char **env;  /* NULL-terminated "K=V" */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* struct rt_spec: release and its JSON form (written by berthd, read by berth-shim). */
 #include <string.h>
+#include <sys/mount.h>
 
 #include "daemon/runtime/internal.h"
 
@@ -16,11 +17,12 @@ void rt_spec_release(struct rt_spec *s)
     free(s->hostname_file);
     free(s->hosts_file);
     free(s->resolv_file);
-    for (size_t i = 0; i < s->nbinds; i++) {
-        free(s->binds[i].src);
-        free(s->binds[i].dst);
+    for (size_t i = 0; i < s->nmounts; i++) {
+        free(s->mounts[i].src);
+        free(s->mounts[i].dst);
+        free(s->mounts[i].data);
     }
-    free(s->binds);
+    free(s->mounts);
     rt_strv_free(s->argv);
     rt_strv_free(s->env);
     free(s->cwd);
@@ -81,11 +83,16 @@ json_t *rt_spec_encode(const struct rt_spec *s)
     set_str(o, "hostname_file", s->hostname_file);
     set_str(o, "hosts_file", s->hosts_file);
     set_str(o, "resolv_file", s->resolv_file);
-    json_t *binds = json_array();
-    for (size_t i = 0; i < s->nbinds; i++)
-        json_array_append_new(binds, json_pack("{s:s, s:s, s:b}", "src", s->binds[i].src, "dst",
-                                               s->binds[i].dst, "ro", s->binds[i].ro));
-    json_object_set_new(o, "binds", binds);
+    json_t *mounts = json_array();
+    for (size_t i = 0; i < s->nmounts; i++) {
+        const struct rt_mount *m = &s->mounts[i];
+        json_t *e = json_pack("{s:s, s:b, s:b, s:I}", "dst", m->dst, "ro", m->ro, "no_create",
+                              m->no_create, "flags", (json_int_t)m->flags);
+        set_str(e, "src", m->src);
+        set_str(e, "data", m->data);
+        json_array_append_new(mounts, e);
+    }
+    json_object_set_new(o, "mounts", mounts);
     set_strv(o, "argv", s->argv);
     set_strv(o, "env", s->env);
     set_str(o, "cwd", s->cwd);
@@ -157,30 +164,38 @@ static int get_resources(const json_t *o, struct rt_resources *r, struct err **e
     return 0;
 }
 
-/* A spec holds at most this many binds (docker has no limit; this one keeps the child's
+/* A spec holds at most this many mounts (docker has no limit; this one keeps the child's
  * work bounded). */
-#define RT_MAX_BINDS 256
+#define RT_MAX_MOUNTS 256
 
-static int get_binds(const json_t *o, struct rt_spec *s, struct err **err)
+static int get_mounts(const json_t *o, struct rt_spec *s, struct err **err)
 {
-    json_t *v = json_object_get(o, "binds");
+    json_t *v = json_object_get(o, "mounts");
     if (!v || json_is_null(v))
         return 0;
-    if (!json_is_array(v) || json_array_size(v) > RT_MAX_BINDS)
+    if (!json_is_array(v) || json_array_size(v) > RT_MAX_MOUNTS)
         return err_set(err, ERR_INVALID, 0,
-                       "spec field binds: expected an array of at most %d objects", RT_MAX_BINDS);
-    s->binds = xcalloc(json_array_size(v) + 1, sizeof(*s->binds));
+                       "spec field mounts: expected an array of at most %d objects", RT_MAX_MOUNTS);
+    s->mounts = xcalloc(json_array_size(v) + 1, sizeof(*s->mounts));
     size_t i;
     json_t *e;
     json_array_foreach(v, i, e)
     {
-        struct rt_bind *b = &s->binds[s->nbinds++];
-        if (rt_json_str(e, WHAT, "src", &b->src, err) < 0 ||
-            rt_json_str(e, WHAT, "dst", &b->dst, err) < 0 ||
-            rt_json_bool(e, WHAT, "ro", &b->ro, err) < 0)
-            return err_wrap(err, "binds[%zu]", i);
-        if (!b->src || b->src[0] != '/' || !b->dst || b->dst[0] != '/')
-            return err_set(err, ERR_INVALID, 0, "spec field binds[%zu]: paths must be absolute", i);
+        struct rt_mount *m = &s->mounts[s->nmounts++];
+        int64_t flags = 0;
+        if (rt_json_str(e, WHAT, "src", &m->src, err) < 0 ||
+            rt_json_str(e, WHAT, "dst", &m->dst, err) < 0 ||
+            rt_json_bool(e, WHAT, "ro", &m->ro, err) < 0 ||
+            rt_json_bool(e, WHAT, "no_create", &m->no_create, err) < 0 ||
+            rt_json_str(e, WHAT, "data", &m->data, err) < 0 ||
+            rt_json_int(e, WHAT, "flags", &flags, err) < 0)
+            return err_wrap(err, "mounts[%zu]", i);
+        if ((m->src && m->src[0] != '/') || !m->dst || m->dst[0] != '/')
+            return err_set(err, ERR_INVALID, 0, "spec field mounts[%zu]: paths must be absolute",
+                           i);
+        if (flags & ~(int64_t)(MS_NOSUID | MS_NODEV | MS_NOEXEC))
+            return err_set(err, ERR_INVALID, 0, "spec field mounts[%zu]: unknown flags", i);
+        m->flags = (unsigned long)flags;
     }
     return 0;
 }
@@ -196,8 +211,8 @@ static int decode_fields(const json_t *j, struct rt_spec *s, struct err **err)
         rt_json_bool(j, WHAT, "readonly_rootfs", &s->readonly_rootfs, err) < 0 ||
         rt_json_str(j, WHAT, "hostname_file", &s->hostname_file, err) < 0 ||
         rt_json_str(j, WHAT, "hosts_file", &s->hosts_file, err) < 0 ||
-        rt_json_str(j, WHAT, "resolv_file", &s->resolv_file, err) < 0 || get_binds(j, s, err) < 0 ||
-        rt_json_strv(j, WHAT, "argv", 0, &s->argv, err) < 0 ||
+        rt_json_str(j, WHAT, "resolv_file", &s->resolv_file, err) < 0 ||
+        get_mounts(j, s, err) < 0 || rt_json_strv(j, WHAT, "argv", 0, &s->argv, err) < 0 ||
         rt_json_strv(j, WHAT, "env", 0, &s->env, err) < 0 ||
         rt_json_str(j, WHAT, "cwd", &s->cwd, err) < 0 ||
         rt_json_str(j, WHAT, "user", &s->user, err) < 0 ||

@@ -1,10 +1,12 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2016 # single-quoted container commands
-# docker run -v /host/path:/container/path[:opts] (HostConfig.Binds), through the real docker
-# CLI, the berth CLI and curl: read-write and read-only binds of directories and files, a
-# missing source created, inspect's Mounts, docker's refusals, and (TEST-PLAN R16) a bind whose
-# destination is a symlink in the image lands inside the container's root, never on the host.
+# docker run -v /host/path:/container/path[:opts] (HostConfig.Binds), --mount type=bind|tmpfs
+# (HostConfig.Mounts) and --tmpfs (HostConfig.Tmpfs), through the real docker CLI, the berth CLI
+# and curl: read-write and read-only binds of directories and files, a missing source created
+# (-v) or refused (--mount), tmpfs sizes and flags, inspect's Mounts, docker's refusals, and
+# (TEST-PLAN R16) a bind whose destination is a symlink in the image lands inside the
+# container's root, never on the host.
 
 load helpers
 load registry
@@ -119,9 +121,15 @@ PY
     run docker -H "unix://$SOCK" run --rm -v "$T:/a:bogus" busybox true
     assert_status 125
     assert_contains "$output" "invalid mode: bogus"
-    run docker -H "unix://$SOCK" run --rm --mount "type=bind,src=$T,dst=/y" busybox true
+    run docker -H "unix://$SOCK" run --rm --mount "type=volume,src=v1,dst=/y" busybox true
     assert_status 125
-    assert_contains "$output" "--mount (HostConfig.Mounts) is not supported by berth yet"
+    assert_contains "$output" "volumes are not supported by berth yet (--mount type=volume)"
+    run docker -H "unix://$SOCK" run --rm --tmpfs "/t:size=1m,bogus" busybox true
+    assert_status 125
+    assert_contains "$output" 'invalid tmpfs option "bogus"'
+    run docker -H "unix://$SOCK" run --rm -v "$T:/t" --tmpfs /t busybox true
+    assert_status 125
+    assert_contains "$output" "Duplicate mount point: /t"
     # through the API: a relative destination
     spec="$("$PY" -c 'import json,sys; print(json.dumps({"Image": "busybox", "Cmd": ["true"], "HostConfig": {"Binds": [sys.argv[1] + ":rel"]}}))' "$T")"
     run curl_b -o "$T/out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
@@ -129,4 +137,53 @@ PY
     assert_eq "$output" 400
     assert_contains "$(cat "$T/out")" "mount path must be absolute"
     assert_eq "$(docker_t ps -aq | wc -l)" 0
+}
+
+@test "--mount type=bind and type=tmpfs, --tmpfs: read-only, sizes, docker's flags, inspect" {
+    ctr_start
+    mkdir -p "$T/m"
+    echo m >"$T/m/f"
+    docker_t run -d --name mt1 --mount "type=bind,src=$T/m,dst=/m,readonly" \
+        --mount "type=tmpfs,dst=/scratch,tmpfs-size=1048576" --tmpfs "/run/x:size=2m,exec" \
+        busybox sleep 300 >/dev/null
+    wait_state mt1 running
+    assert_eq "$(docker_t exec mt1 cat /m/f)" m
+    run docker_t exec mt1 touch /m/g
+    assert_failed
+    # the tmpfs mounts with docker's defaults (noexec, nosuid, nodev) unless told otherwise
+    run docker_t exec mt1 grep -E ' /(scratch|run/x) ' /proc/self/mounts
+    assert_status 0
+    assert_match "$(grep ' /scratch ' <<<"$output")" "tmpfs rw,nosuid,nodev,noexec,.*size=1024k"
+    assert_match "$(grep ' /run/x ' <<<"$output")" "tmpfs rw,nosuid,nodev,.*size=2048k"
+    [[ "$(grep ' /run/x ' <<<"$output")" != *noexec* ]] || fail "exec was asked for /run/x"
+    # a tmpfs is the container's own and goes with it
+    docker_t exec mt1 sh -c 'echo t >/scratch/t'
+    assert_eq "$(docker_t exec mt1 cat /scratch/t)" t
+    run docker_t inspect -f '{{json .Mounts}}' mt1
+    "$PY" - "$output" "$T" <<'PY'
+import json, sys
+m = sorted(json.loads(sys.argv[1]), key=lambda x: x["Destination"])
+t = sys.argv[2]
+assert m == [
+    {"Type": "bind", "Source": t + "/m", "Destination": "/m", "Mode": "", "RW": False,
+     "Propagation": "rprivate"},
+    {"Type": "tmpfs", "Source": "", "Destination": "/scratch", "Mode": "", "RW": True,
+     "Propagation": ""},
+], m
+PY
+    assert_eq "$(docker_t inspect -f '{{json .HostConfig.Tmpfs}}' mt1)" '{"/run/x":"size=2m,exec"}'
+    # kept across a daemon restart: a stopped container starts with the same mounts
+    docker_t stop -t 1 mt1 >/dev/null
+    berthd_stop
+    berthd_start
+    docker_t start mt1 >/dev/null
+    assert_eq "$(docker_t exec mt1 cat /m/f)" m
+    run docker_t exec mt1 grep -c ' /scratch tmpfs ' /proc/self/mounts
+    assert_eq "$output" 1
+    docker_t rm -f mt1 >/dev/null
+    # --mount never creates a missing source, as docker
+    run docker -H "unix://$SOCK" run --rm --mount "type=bind,src=$T/nope,dst=/n" busybox true
+    assert_status 125
+    assert_contains "$output" "bind source path does not exist: $T/nope"
+    [[ ! -e "$T/nope" ]] || fail "--mount created its source"
 }

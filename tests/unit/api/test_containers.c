@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <cmocka.h>
 
 #include "api/containers.h"
@@ -286,6 +287,62 @@ static void test_bind_parse(void **state)
     expect_bind_error("/h", "invalid volume specification");
 }
 
+static void expect_mounts_error(const char *mounts, const char *tmpfs, const char *text)
+{
+    json_auto_t *m = mounts ? json_loads(mounts, 0, NULL) : NULL;
+    json_auto_t *t = tmpfs ? json_loads(tmpfs, 0, NULL) : NULL;
+    struct api_mount *out = NULL;
+    size_t n = 0;
+    _cleanup_err_ struct err *e = NULL;
+    assert_int_equal(api_mounts_parse(m, t, &out, &n, &e), -1);
+    assert_null(out);
+    assert_non_null(strstr(e->msg, text));
+}
+
+static void test_mounts_parse(void **state)
+{
+    (void)state;
+    json_auto_t *m =
+        json_loads("[{\"Type\":\"bind\",\"Source\":\"/h\",\"Target\":\"/c\",\"ReadOnly\":true,"
+                   "\"BindOptions\":{\"Propagation\":\"rslave\"}},"
+                   "{\"Type\":\"tmpfs\",\"Target\":\"/t\",\"TmpfsOptions\":{\"SizeBytes\":4096,"
+                   "\"Mode\":1023}}]",
+                   0, NULL);
+    json_auto_t *t = json_loads("{\"/run\":\"size=2m,exec,ro\"}", 0, NULL);
+    struct api_mount *out = NULL;
+    size_t n = 0;
+    assert_int_equal(api_mounts_parse(m, t, &out, &n, NULL), 0);
+    assert_int_equal(n, 3);
+    assert_false(out[0].tmpfs);
+    assert_string_equal(out[0].source, "/h");
+    assert_string_equal(out[0].propagation, "rslave");
+    assert_true(out[0].ro);
+    assert_true(out[1].tmpfs && !out[1].from_tmpfs);
+    assert_string_equal(out[1].data, "size=4096,mode=1777");
+    assert_int_equal(out[1].flags, MS_NOEXEC | MS_NOSUID | MS_NODEV);
+    assert_true(out[2].tmpfs && out[2].from_tmpfs && out[2].ro);
+    assert_string_equal(out[2].target, "/run");
+    assert_string_equal(out[2].data, "size=2m");
+    assert_int_equal(out[2].flags, MS_NOSUID | MS_NODEV);
+    api_mounts_free(out, n);
+    api_mounts_free(NULL, 3); /* nothing to free */
+    expect_mounts_error("[{\"Type\":\"volume\",\"Source\":\"v\",\"Target\":\"/v\"}]", NULL,
+                        "volumes are not supported");
+    expect_mounts_error("[{\"Type\":\"bind\",\"Target\":\"/v\"}]", NULL,
+                        "field Source must not be empty");
+    expect_mounts_error("[{\"Type\":\"bind\",\"Source\":\"rel\",\"Target\":\"/v\"}]", NULL,
+                        "mount path must be absolute");
+    expect_mounts_error("[{\"Type\":\"bind\",\"Source\":\"/h\",\"Target\":\"v\"}]", NULL,
+                        "mount path must be absolute");
+    expect_mounts_error("[{\"Type\":\"tmpfs\",\"Source\":\"/h\",\"Target\":\"/t\"}]", NULL,
+                        "field Source must not be specified");
+    expect_mounts_error("[{\"Type\":\"npipe\",\"Target\":\"/t\"}]", NULL, "mount type unknown");
+    expect_mounts_error("[3]", NULL, "expected an object with a Type");
+    expect_mounts_error(NULL, "{\"/t\":\"size=1m,bogus\"}", "invalid tmpfs option \"bogus\"");
+    expect_mounts_error(NULL, "{\"/t\":\"size=$(x)\"}", "invalid tmpfs option");
+    expect_mounts_error(NULL, "{\"t\":\"\"}", "mount path must be absolute");
+}
+
 static void test_inspect_shape(void **state)
 {
     (void)state;
@@ -524,12 +581,19 @@ static void test_signals(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_create_body_round_trip),  cmocka_unit_test(test_create_body_dockerpy),
-        cmocka_unit_test(test_create_nulls_everywhere), cmocka_unit_test(test_create_refusals),
-        cmocka_unit_test(test_create_accepts),          cmocka_unit_test(test_bind_parse),
-        cmocka_unit_test(test_inspect_shape),           cmocka_unit_test(test_summary_shape),
-        cmocka_unit_test(test_human_duration),          cmocka_unit_test(test_status_text),
-        cmocka_unit_test(test_small_replies),           cmocka_unit_test(test_signals),
+        cmocka_unit_test(test_create_body_round_trip),
+        cmocka_unit_test(test_create_body_dockerpy),
+        cmocka_unit_test(test_create_nulls_everywhere),
+        cmocka_unit_test(test_create_refusals),
+        cmocka_unit_test(test_create_accepts),
+        cmocka_unit_test(test_bind_parse),
+        cmocka_unit_test(test_mounts_parse),
+        cmocka_unit_test(test_inspect_shape),
+        cmocka_unit_test(test_summary_shape),
+        cmocka_unit_test(test_human_duration),
+        cmocka_unit_test(test_status_text),
+        cmocka_unit_test(test_small_replies),
+        cmocka_unit_test(test_signals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,7 +74,7 @@ static void test_spec_roundtrip(void **state)
     char *argv[] = {"sh", "-c", "echo hi", NULL};
     char *env[] = {"PATH=/bin", "A=b", NULL};
     char *masked[] = {NULL};
-    struct rt_bind binds[] = {{.src = "/h/a", .dst = "/a"},
+    struct rt_mount binds[] = {{.src = "/h/a", .dst = "/a"},
                               {.src = "/h/f", .dst = "/etc/f", .ro = true}};
     struct rt_spec s = {
         .id = "abc",
@@ -84,8 +84,8 @@ static void test_spec_roundtrip(void **state)
         .rootfs = "/m",
         .readonly_rootfs = true,
         .hosts_file = "/c/hosts",
-        .binds = binds,
-        .nbinds = 2,
+        .mounts = binds,
+        .nmounts = 2,
         .argv = argv,
         .env = env,
         .cwd = "/x",
@@ -113,10 +113,10 @@ static void test_spec_roundtrip(void **state)
     assert_string_equal(d.user, "nobody:nogroup");
     assert_null(d.hostname_file);
     assert_string_equal(d.hosts_file, "/c/hosts");
-    assert_int_equal(d.nbinds, 2);
-    assert_string_equal(d.binds[1].src, "/h/f");
-    assert_string_equal(d.binds[1].dst, "/etc/f");
-    assert_true(d.binds[1].ro && !d.binds[0].ro);
+    assert_int_equal(d.nmounts, 2);
+    assert_string_equal(d.mounts[1].src, "/h/f");
+    assert_string_equal(d.mounts[1].dst, "/etc/f");
+    assert_true(d.mounts[1].ro && !d.mounts[0].ro);
     assert_true(d.readonly_rootfs && d.tty && d.no_new_privs && !d.privileged);
     assert_true(d.seccomp_unconfined);
     assert_int_equal(d.namespaces, s.namespaces);
