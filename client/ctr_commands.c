@@ -52,6 +52,7 @@
         LIST("log-opt", 0, "list", "Log driver options"),                                          \
         STR("memory", 'm', "bytes", "Memory limit"),                                               \
         STR("memory-reservation", 0, "bytes", "Memory soft limit"),                                \
+        LIST("mount", 0, "mount", "Attach a filesystem mount to the container"),                   \
         STR("memory-swap", 0, "bytes",                                                             \
             "Swap limit equal to memory plus swap: '-1' to enable unlimited swap"),                \
         STR("name", 0, "string", "Assign a name to the container"),                                \
@@ -75,6 +76,7 @@
     STR("shm-size", 0, "bytes", "Size of /dev/shm"),                                               \
         STR("stop-signal", 0, "string", "Signal to stop the container"),                           \
         STR("stop-timeout", 0, "int", "Timeout (in seconds) to stop a container"),                 \
+        LIST("tmpfs", 0, "list", "Mount a tmpfs directory"),                                       \
         LIST("sysctl", 0, "map", "Sysctl options"), BOOL("tty", 't', "Allocate a pseudo-TTY"),     \
         STR("user", 'u', "string", "Username or UID (format: <name|uid>[:<group|gid>])"),          \
         STR("uts", 0, "string", "UTS namespace to use"),                                           \

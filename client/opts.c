@@ -498,6 +498,96 @@ static int build_volumes(const struct cli_args *args, struct api_container_confi
     return 0;
 }
 
+/* A --mount value's true/false ("readonly", "readonly=true", "ro=0"). */
+static int mount_bool(const char *key, const char *val, bool *out, struct err **err)
+{
+    if (!val || strcmp(val, "1") == 0 || strcmp(val, "true") == 0)
+        *out = true;
+    else if (strcmp(val, "0") == 0 || strcmp(val, "false") == 0)
+        *out = false;
+    else
+        return err_set(err, ERR_INVALID, 0, "invalid value for %s: %s", key, val);
+    return 0;
+}
+
+/* One --mount "type=bind,source=/a,target=/b,readonly" into a mount.Mount object, as docker. */
+static json_t *mount_spec(const char *spec, struct err **err)
+{
+    json_auto_t *m = json_object();
+    json_t *bind = NULL, *tmpfs = NULL;
+    bool ro = false;
+    _cleanup_free_ char *copy = xstrdup(spec);
+    char *save = NULL;
+    json_object_set_new(m, "Type", json_string("volume"));
+    for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *val = strchr(kv, '=');
+        if (val)
+            *val++ = '\0';
+        if (strcmp(kv, "type") == 0 && val) {
+            json_object_set_new(m, "Type", json_string(val));
+        } else if ((strcmp(kv, "source") == 0 || strcmp(kv, "src") == 0) && val) {
+            json_object_set_new(m, "Source", json_string(val));
+        } else if ((strcmp(kv, "target") == 0 || strcmp(kv, "destination") == 0 ||
+                    strcmp(kv, "dst") == 0) &&
+                   val) {
+            json_object_set_new(m, "Target", json_string(val));
+        } else if (strcmp(kv, "readonly") == 0 || strcmp(kv, "ro") == 0) {
+            if (mount_bool(kv, val, &ro, err) < 0)
+                return NULL;
+        } else if (strcmp(kv, "bind-propagation") == 0 && val) {
+            if (!bind)
+                bind = json_object();
+            json_object_set_new(bind, "Propagation", json_string(val));
+            json_object_set_new(m, "BindOptions", bind);
+        } else if (strcmp(kv, "tmpfs-size") == 0 && val) {
+            int64_t size;
+            if (cli_parse_bytes(val, &size, err) < 0)
+                return NULL;
+            if (!tmpfs)
+                json_object_set_new(m, "TmpfsOptions", tmpfs = json_object());
+            json_object_set_new(tmpfs, "SizeBytes", json_integer(size));
+        } else if (strcmp(kv, "tmpfs-mode") == 0 && val) {
+            char *end = NULL;
+            long mode = strtol(val, &end, 8);
+            if (!*val || *end || mode < 0 || mode > 07777)
+                return err_set(err, ERR_INVALID, 0, "invalid value for tmpfs-mode: %s", val), NULL;
+            if (!tmpfs)
+                json_object_set_new(m, "TmpfsOptions", tmpfs = json_object());
+            json_object_set_new(tmpfs, "Mode", json_integer(mode));
+        } else {
+            return err_set(err, ERR_INVALID, 0, "invalid field '%s' must be a key=value pair", kv),
+                   NULL;
+        }
+    }
+    if (ro)
+        json_object_set_new(m, "ReadOnly", json_true());
+    return json_incref(m);
+}
+
+/* --mount and --tmpfs into HostConfig.Mounts and Tmpfs. */
+static int build_mounts(const struct cli_args *args, struct api_host_config *h, struct err **err)
+{
+    const struct cli_flag_val *v = list_of(args, "mount");
+    for (size_t i = 0; i < v->nlist; i++) {
+        json_t *m = mount_spec(v->list[i], err);
+        if (!m)
+            return err_wrap(err, "invalid argument \"%s\" for \"--mount\" flag", v->list[i]);
+        if (!h->mounts)
+            h->mounts = json_array();
+        json_array_append_new(h->mounts, m);
+    }
+    const struct cli_flag_val *t = list_of(args, "tmpfs");
+    for (size_t i = 0; i < t->nlist; i++) {
+        const char *colon = strchr(t->list[i], ':');
+        _cleanup_free_ char *path =
+            colon ? xstrndup(t->list[i], (size_t)(colon - t->list[i])) : xstrdup(t->list[i]);
+        if (!h->tmpfs)
+            h->tmpfs = json_object();
+        json_object_set_new(h->tmpfs, path, json_string(colon ? colon + 1 : ""));
+    }
+    return 0;
+}
+
 /* The endpoint the docker CLI sends for the "default" network: every field zero. */
 static json_t *zero_endpoint(void)
 {
@@ -565,7 +655,7 @@ static int build_host(const struct cli_args *args, struct api_container_config *
 {
     struct api_host_config *h = &c->host;
     if (build_resources(args, h, err) < 0 || build_ports(args, c, err) < 0 ||
-        build_volumes(args, c, err) < 0)
+        build_volumes(args, c, err) < 0 || build_mounts(args, h, err) < 0)
         return -1;
     build_network(args, c);
     h->auto_remove = cli_flag_bool(args, "rm");

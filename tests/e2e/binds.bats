@@ -181,6 +181,15 @@ PY
     run docker_t exec mt1 grep -c ' /scratch tmpfs ' /proc/self/mounts
     assert_eq "$output" 1
     docker_t rm -f mt1 >/dev/null
+    # the berth CLI sends the same Mounts and Tmpfs
+    run "$BERTH" -H "unix://$SOCK" run --rm --mount "type=bind,source=$T/m,target=/m,readonly" \
+        --mount type=tmpfs,dst=/s,tmpfs-size=1m,tmpfs-mode=700 --tmpfs /t:size=2m busybox \
+        sh -c 'cat /m/f; touch /m/g 2>/dev/null || echo ro; stat -c %a /s; grep -c " /t tmpfs " /proc/self/mounts'
+    assert_status 0
+    assert_eq "$output" $'m\nro\n700\n1'
+    run "$BERTH" -H "unix://$SOCK" run --rm --mount "type=bind,bogus=1" busybox true
+    assert_status 125
+    assert_contains "$output" "invalid field 'bogus'"
     # --mount never creates a missing source, as docker
     run docker -H "unix://$SOCK" run --rm --mount "type=bind,src=$T/nope,dst=/n" busybox true
     assert_status 125
