@@ -190,18 +190,23 @@ struct api_bind {
     char *mode; /* the options as given ("" when none), as inspect's Mode */
     bool ro;
     const char *propagation; /* "rprivate" unless an option names another */
+    bool volume;             /* src is a volume's name, not a host path */
+    bool nocopy;             /* volume: the image's content is not copied in */
 };
 /*
  * Parses a bind as docker validates it: both paths absolute, the destination not "/", options
  * among ro, rw, z, Z, nocopy, consistent, cached, delegated and the propagation modes. A source
- * that is not absolute names a volume: ERR_INVALID, as berth has no volumes yet.
+ * that is not absolute names a volume (volume set; the name is checked where it is created).
  */
 int api_bind_parse(const char *s, struct api_bind *out, struct err **err);
 void api_bind_release(struct api_bind *b);
 
 /* One entry of HostConfig.Mounts or HostConfig.Tmpfs. */
 struct api_mount {
-    bool tmpfs;      /* else a bind */
+    bool tmpfs;      /* else a bind or a volume */
+    bool volume;     /* source: the volume's name; "" for a new anonymous one */
+    bool nocopy;     /* volume: VolumeOptions.NoCopy */
+    json_t *labels;  /* volume: VolumeOptions.Labels for a volume made for it, or NULL */
     bool from_tmpfs; /* HostConfig.Tmpfs: not one of inspect's Mounts */
     char *source;    /* bind: absolute host path */
     char *target;    /* absolute */
@@ -211,7 +216,7 @@ struct api_mount {
     unsigned long flags; /* tmpfs: MS_NOSUID, MS_NODEV, MS_NOEXEC (docker's defaults) */
 };
 /*
- * HostConfig.Mounts (type bind or tmpfs; a volume is ERR_INVALID, as berth has none yet) and
+ * HostConfig.Mounts (type bind, volume of the local driver, or tmpfs) and
  * HostConfig.Tmpfs, checked as docker checks them, into *out (n entries; free with
  * api_mounts_free).
  */
@@ -306,6 +311,7 @@ struct api_container_inspect {
     int64_t restart_count;
     const struct api_container_config *config; /* as merged with the image (Config) */
     const struct api_host_config *host_config;
+    json_t *mounts; /* borrowed: Mounts as the daemon resolved them; NULL: from host_config */
     char *lower_dir, *upper_dir, *work_dir, *merged_dir; /* GraphDriver.Data */
     json_t *network_settings;                            /* borrowed; NULL gives an empty shape */
     char **exec_ids;
@@ -327,8 +333,7 @@ struct api_container_summary {
     char *network_mode;
     json_t *networks;              /* borrowed, object or NULL */
     int64_t size_rw, size_root_fs; /* -1 = not computed */
-    char **binds;                  /* borrowed: HostConfig.Binds, for Mounts */
-    json_t *mounts;                /* borrowed: HostConfig.Mounts, for Mounts */
+    json_t *mounts;                /* borrowed: Mounts, or NULL for none */
 };
 json_t *api_container_summary_encode(const struct api_container_summary *s);
 

@@ -358,11 +358,7 @@ int api_bind_parse(const char *s, struct api_bind *out, struct err **err)
     const char *c1 = strchr(s, ':');
     if (!c1 || c1 == s)
         return err_set(err, ERR_INVALID, 0, "invalid volume specification: '%s'", s);
-    if (s[0] != '/')
-        return err_set(err, ERR_INVALID, 0,
-                       "named volumes are not supported by berth yet (-v %s): bind a host path "
-                       "(an absolute one) instead",
-                       s);
+    out->volume = s[0] != '/';
     const char *c2 = strchr(c1 + 1, ':');
     out->src = xstrndup(s, (size_t)(c1 - s));
     out->dst = c2 ? xstrndup(c1 + 1, (size_t)(c2 - c1 - 1)) : xstrdup(c1 + 1);
@@ -388,6 +384,7 @@ int api_bind_parse(const char *s, struct api_bind *out, struct err **err)
         for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
             bool known = strcmp(o, "ro") == 0;
             out->ro = out->ro || known;
+            out->nocopy = out->nocopy || strcmp(o, "nocopy") == 0;
             for (size_t i = 0; i < ARRAY_SIZE(props); i++) {
                 if (strcmp(o, props[i]) == 0) {
                     out->propagation = props[i];
@@ -423,6 +420,7 @@ void api_mounts_free(struct api_mount *m, size_t n)
         free(m[i].target);
         free(m[i].propagation);
         free(m[i].data);
+        json_decref(m[i].labels);
     }
     free(m);
 }
@@ -500,10 +498,26 @@ static int mount_entry(const json_t *e, size_t i, struct api_mount *m, struct er
         return err_set(err, ERR_INVALID, 0,
                        "HostConfig.Mounts[%zu]: expected an object with a Type", i);
     m->ro = json_is_true(json_object_get(e, "ReadOnly"));
-    if (strcmp(type, "volume") == 0)
-        return err_set(err, ERR_INVALID, 0,
-                       "volumes are not supported by berth yet (--mount type=volume): bind a host "
-                       "path (type=bind) instead");
+    if (strcmp(type, "volume") == 0) {
+        json_t *vo = json_object_get(e, "VolumeOptions");
+        json_t *labels = json_object_get(vo, "Labels");
+        const char *driver =
+            json_string_value(json_object_get(json_object_get(vo, "DriverConfig"), "Name"));
+        if (driver && *driver && strcmp(driver, "local") != 0)
+            return err_set(err, ERR_INVALID, 0,
+                           "volume driver \"%s\" is not supported: berth has only the local "
+                           "driver",
+                           driver);
+        if (json_object_get(e, "BindOptions") || json_object_get(e, "TmpfsOptions"))
+            return err_set(err, ERR_INVALID, 0,
+                           "invalid mount config for type \"volume\": only VolumeOptions may be "
+                           "specified");
+        m->volume = true;
+        m->source = xstrdup(source ? source : "");
+        m->nocopy = json_is_true(json_object_get(vo, "NoCopy"));
+        m->labels = json_is_object(labels) ? json_incref(labels) : NULL;
+        return mount_target(type, target, m, err);
+    }
     if (strcmp(type, "bind") == 0) {
         if (!source || !*source)
             return err_set(err, ERR_INVALID, 0,

@@ -145,7 +145,7 @@ json_t *api_container_inspect_encode(const struct api_container_inspect *in, int
     const struct api_host_config *h = in->host_config ? in->host_config : &none;
     json_object_set_new(j, "HostConfig", api_host_config_encode(h));
     json_object_set_new(j, "GraphDriver", graph_driver_encode(in));
-    json_object_set_new(j, "Mounts", mounts_encode(h));
+    json_object_set_new(j, "Mounts", in->mounts ? json_incref(in->mounts) : mounts_encode(h));
     struct api_container_config empty = {.stop_timeout = -1};
     json_object_set_new(j, "Config", api_container_config_encode(in->config ? in->config : &empty));
     json_object_set_new(j, "NetworkSettings",
@@ -182,8 +182,7 @@ json_t *api_container_summary_encode(const struct api_container_summary *s)
         j, "NetworkSettings",
         json_pack("{s:o}", "Networks",
                   json_is_object(s->networks) ? json_incref(s->networks) : json_object()));
-    struct api_host_config h = {.binds = s->binds, .mounts = s->mounts};
-    json_object_set_new(j, "Mounts", mounts_encode(&h));
+    json_object_set_new(j, "Mounts", s->mounts ? json_incref(s->mounts) : json_array());
     return j;
 }
 

@@ -15,6 +15,7 @@
 #include "api/api.h"
 #include "common/common.h"
 #include "daemon/image/image.h"
+#include "daemon/volume/volume.h"
 
 enum ctr_status {
     CTR_CREATED = 0,
@@ -58,6 +59,7 @@ struct ctr {
     struct ctr_waiter *waiters;
     unsigned int refs;
     bool removed;
+    bool remove_volumes; /* its anonymous volumes go with it (rm -v, --rm) */
     bool starting;
     bool state_writing, state_dirty;
     struct ctr_session *sessions; /* attaches waiting for the next start */
@@ -80,6 +82,7 @@ struct ctr_store_config {
     struct image_store *images;
     struct net_mgr *net;   /* networks (daemon/network); NULL: containers get no network setup */
     struct events *events; /* where create, start, die, destroy... are recorded (may be NULL) */
+    struct vol_store *volumes; /* named and anonymous volumes (daemon/volume; may be NULL) */
 };
 
 /*
@@ -130,7 +133,9 @@ void ctr_restart(struct ctr_store *st, struct ctr *c, int timeout, const char *s
 /* Kill: ERR_CONFLICT when not running. */
 int ctr_kill(struct ctr_store *st, struct ctr *c, int signal, struct err **err);
 /* Remove: ERR_CONFLICT when running and not force (force kills first). */
-void ctr_remove(struct ctr_store *st, struct ctr *c, bool force, ctr_done_cb done, void *data);
+/* volumes: its anonymous volumes that no other container uses go too (rm -v, --rm). */
+void ctr_remove(struct ctr_store *st, struct ctr *c, bool force, bool volumes, ctr_done_cb done,
+                void *data);
 int ctr_rename(struct ctr_store *st, struct ctr *c, const char *new_name, struct err **err);
 void ctr_pause(struct ctr_store *st, struct ctr *c, bool pause, ctr_done_cb done, void *data);
 
@@ -154,7 +159,7 @@ struct ctr_view {
     char created[40], started[40], finished[40];
     char *strs[12];
     char *names[2];
-    json_t *json[2]; /* owned documents (NetworkSettings, Networks) */
+    json_t *json[3]; /* owned documents (NetworkSettings, Networks, Mounts) */
 };
 void ctr_view_release(struct ctr_view *v);
 /* GET /containers/{id}/json: fills out with pointers into c and v. */
@@ -218,6 +223,10 @@ json_t *ctr_exec_inspect(const struct ctr_exec *x);
  * attributes, plus key=value when key is not NULL. The module records its own; handlers record
  * those of work they do themselves (cp, export). */
 void ctr_event(struct ctr *c, const char *action, const char *key, const char *value);
+
+/* The ids of the containers whose mounts name the volume, "id1, id2" (NULL: none; caller
+ * frees): a volume in use is neither removed nor pruned. */
+char *ctr_volume_users(const struct ctr_store *st, const char *name);
 
 /* ---- the root file system for cp and export (rootfs.c) ----------------------------------- */
 

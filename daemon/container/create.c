@@ -146,6 +146,12 @@ static void merge_image_config(struct api_container_config *cfg, const json_t *i
         free(cfg->stop_signal);
         cfg->stop_signal = xstrdup(sig);
     }
+    json_t *vols = json_object_get(icfg, "Volumes");
+    if (json_is_object(vols)) { /* the image's VOLUME, as dockerd merges it */
+        if (!cfg->volumes)
+            cfg->volumes = json_object();
+        json_object_update_missing(cfg->volumes, vols);
+    }
     json_t *labels = json_object_get(icfg, "Labels");
     if (json_is_object(labels)) {
         if (!cfg->labels)
@@ -188,10 +194,29 @@ struct create_op {
     char *config_text;
     char *state_text;
     char *hostname;
+    /* the volumes this creation made: their directories (made first), names for a rollback */
+    char **vol_paths, **vol_metas, **vol_names;
+    size_t nvols;
     ctr_create_cb done;
     void *data;
     struct err *err;
 };
+
+/* Forgets (and removes the directories of) the volumes a failed creation made. */
+static void volumes_rollback(struct ctr_store *st, char *const *names, size_t n)
+{
+    struct vol **vs = xcalloc(n + 1, sizeof(*vs));
+    size_t k = 0;
+    for (size_t i = 0; st->volumes && i < n; i++) {
+        struct vol *v = vol_find(st->volumes, names[i]);
+        _cleanup_free_ char *users = v ? ctr_volume_users(st, v->name) : NULL;
+        if (v && !users)
+            vs[k++] = v;
+    }
+    if (k)
+        vol_remove(st->volumes, vs, k, NULL, NULL);
+    free(vs);
+}
 
 /* Files of a directory that is renamed into place once complete: written directly. The
  * metadata is synced; the name files are rebuilt from it and need no sync of their own. */
@@ -217,6 +242,10 @@ static void sync_parent(struct create_op *op)
 static void create_work(uv_work_t *w)
 {
     struct create_op *op = w->data;
+    for (size_t i = 0; i < op->nvols; i++) {
+        if (vol_materialize(op->vol_paths[i], op->vol_metas[i], &op->err) < 0)
+            return;
+    }
     _cleanup_free_ char *tmpdir = xasprintf("%s.creating", op->dir);
     _cleanup_free_ char *hostname = xasprintf("%s\n", op->hostname);
     static const char hosts[] =
@@ -265,6 +294,7 @@ static void create_after(uv_work_t *w, int status)
     c->starting = false;
     if (op->err) {
         ctr_store_drop(c->st, c);
+        volumes_rollback(c->st, op->vol_names, op->nvols);
         op->done(op->err, NULL, op->data);
         ctr_free(c);
     } else {
@@ -276,13 +306,30 @@ static void create_after(uv_work_t *w, int status)
     free(op->config_text);
     free(op->state_text);
     free(op->hostname);
+    for (size_t i = 0; i < op->nvols; i++) {
+        free(op->vol_paths[i]);
+        free(op->vol_metas[i]);
+        free(op->vol_names[i]);
+    }
+    free(op->vol_paths);
+    free(op->vol_metas);
+    free(op->vol_names);
     free(op);
 }
 
-static void create_submit(struct ctr_store *st, struct ctr *c, ctr_create_cb done, void *data)
+static void create_submit(struct ctr_store *st, struct ctr *c, struct vol **made, size_t nmade,
+                          ctr_create_cb done, void *data)
 {
     struct create_op *op = xcalloc(1, sizeof(*op));
     op->c = c;
+    op->vol_paths = xcalloc(nmade + 1, sizeof(char *));
+    op->vol_metas = xcalloc(nmade + 1, sizeof(char *));
+    op->vol_names = xcalloc(nmade + 1, sizeof(char *));
+    for (size_t i = 0; i < nmade; i++) {
+        vol_materialize_args(st->volumes, made[i], &op->vol_paths[i], &op->vol_metas[i]);
+        op->vol_names[i] = xstrdup(made[i]->name);
+    }
+    op->nvols = nmade;
     op->dir = xasprintf("%s/containers/%s", st->data_root, c->id);
     json_auto_t *cj = ctr_config_json(c);
     json_auto_t *sj = ctr_state_json(c);
@@ -321,7 +368,7 @@ void ctr_create(struct ctr_store *st, struct api_container_config *cfg, const ch
     }
     struct rt_mount *mounts = NULL;
     size_t nmounts = 0;
-    if (ctr_user_mounts(&cfg->host, &mounts, &nmounts, &err) < 0)
+    if (ctr_user_mounts(NULL, &cfg->host, &mounts, &nmounts, &err) < 0)
         goto fail;
     ctr_user_mounts_free(mounts, nmounts);
     const char *sc = ctr_seccomp_opt(cfg->host.security_opt);
@@ -371,11 +418,24 @@ void ctr_create(struct ctr_store *st, struct api_container_config *cfg, const ch
         ctr_free(c);
         goto fail;
     }
+    struct vol **made = NULL;
+    size_t nmade = 0;
+    if (ctr_volumes_prepare(st, c, &made, &nmade, &err) < 0) {
+        char **names = xcalloc(nmade + 1, sizeof(char *));
+        for (size_t i = 0; i < nmade; i++)
+            names[i] = made[i]->name;
+        volumes_rollback(st, names, nmade);
+        free(names);
+        free(made);
+        ctr_free(c);
+        goto fail;
+    }
     c->created_ns = ctr_now_ns();
     c->status = CTR_CREATED;
     c->starting = true;      /* not startable until its files exist */
     ctr_store_insert(st, c); /* reserves the name at once */
-    create_submit(st, c, done, data);
+    create_submit(st, c, made, nmade, done, data);
+    free(made);
     return;
 fail:
     done(err, NULL, data);

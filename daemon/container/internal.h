@@ -17,6 +17,7 @@ struct ctr_store {
     struct image_store *images;
     struct net_mgr *net;
     struct events *events;
+    struct vol_store *volumes;
     struct ctr **ctrs;
     size_t n;
     unsigned int pending_shutdown;
@@ -81,9 +82,22 @@ void ctr_event_attrs(struct ctr *c, const char *action, const char *const *extra
  * (-v), Mounts (--mount: bind or tmpfs) and Tmpfs (--tmpfs), checked as docker does: absolute
  * paths, not / nor under /proc, no destination twice. Free with ctr_user_mounts_free.
  */
-int ctr_user_mounts(const struct api_host_config *h, struct rt_mount **out, size_t *n,
-                    struct err **err);
+int ctr_user_mounts(const struct ctr_store *st, const struct api_host_config *h,
+                    struct rt_mount **out, size_t *n, struct err **err);
 void ctr_user_mounts_free(struct rt_mount *m, size_t n);
+/*
+ * At create, after the image's config is merged: the named volumes c's mounts name and do not
+ * exist yet are recorded, and so is an anonymous volume for each --mount type=volume without a
+ * source and for each Config.Volumes path nothing else is mounted on (recorded in
+ * HostConfig.Mounts with its name). *made gets the new ones (caller frees the array), whose
+ * directories the creation makes (vol_materialize).
+ */
+int ctr_volumes_prepare(struct ctr_store *st, struct ctr *c, struct vol ***made, size_t *nmade,
+                        struct err **err);
+/* The anonymous volumes c mounts that no other container does, for rm -v and --rm. */
+size_t ctr_volumes_anonymous(const struct ctr_store *st, const struct ctr *c, struct vol ***out);
+/* inspect's Mounts for c. */
+json_t *ctr_mounts_json(const struct ctr_store *st, const struct ctr *c);
 /* HostConfig.SecurityOpt: no-new-privileges, and seccomp=V (its value; NULL when absent). */
 bool ctr_wants_nnp(char *const *opts);
 const char *ctr_seccomp_opt(char *const *opts);

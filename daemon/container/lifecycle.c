@@ -438,7 +438,7 @@ static void autoremove_done(const struct err *err, void *data)
 void ctr_autoremove(struct ctr *c)
 {
     ctr_ref(c);
-    ctr_remove(c->st, c, true, autoremove_done, c);
+    ctr_remove(c->st, c, true, true, autoremove_done, c);
 }
 
 void ctr_exited(struct ctr *c, int exit_code, bool oom, int64_t finished_ns, const char *error)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* stop, kill, restart, remove, rename, pause, top, shutdown. */
 #include "daemon/container/internal.h"
+#include "daemon/events/events.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -343,10 +344,19 @@ static void remove_after(uv_work_t *w, int status)
         op->done(op->err, op->data);
     } else {
         purge_start(c->st, op, c->id);
+        struct vol **anon = NULL;
+        size_t nanon = c->remove_volumes ? ctr_volumes_anonymous(c->st, c, &anon) : 0;
         ctr_store_drop(c->st, c);
         ctr_execs_drop(c->st, c);
         c->removed = true;
         ctr_event(c, "destroy", NULL, NULL);
+        for (size_t i = 0; i < nanon && c->st->events; i++) {
+            const char *attrs[] = {"driver", "local", NULL};
+            events_emit(c->st->events, "volume", "destroy", anon[i]->name, attrs);
+        }
+        if (nanon)
+            vol_remove(c->st->volumes, anon, nanon, NULL, NULL);
+        free(anon);
         ctr_notify_waiters(c, true);
         stop_timer_release(c);
         op->done(NULL, op->data);
@@ -404,7 +414,8 @@ static void killed_for_remove(const struct err *err, void *data)
     free(k);
 }
 
-void ctr_remove(struct ctr_store *st, struct ctr *c, bool force, ctr_done_cb done, void *data)
+void ctr_remove(struct ctr_store *st, struct ctr *c, bool force, bool volumes, ctr_done_cb done,
+                void *data)
 {
     struct err *err = NULL;
     if (c->status == CTR_REMOVING || c->removed) {
@@ -420,6 +431,7 @@ void ctr_remove(struct ctr_store *st, struct ctr *c, bool force, ctr_done_cb don
         err_free(err);
         return;
     }
+    c->remove_volumes = c->remove_volumes || volumes;
     if (is_live(c)) {
         struct kill_then_remove *k = xcalloc(1, sizeof(*k));
         k->c = c;

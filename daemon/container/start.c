@@ -88,100 +88,10 @@ static int64_t parse_size(const char *s)
     return *end ? -1 : (int64_t)(v * (double)mul);
 }
 
-/* Path components of an absolute path ("/a/b" has 2): a parent's bind goes first, as docker
- * sorts its mounts. */
-static size_t path_depth(const char *p)
-{
-    size_t n = 0;
-    for (; *p; p++)
-        n += p[0] == '/' && p[1] && p[1] != '/';
-    return n;
-}
-
-void ctr_user_mounts_free(struct rt_mount *m, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(m[i].src);
-        free(m[i].dst);
-        free(m[i].data);
-    }
-    free(m);
-}
-
-/* Adds m to the list kept in mount order: a parent before what lies below it. */
-static void mount_insert(struct rt_mount *list, size_t *n, struct rt_mount m)
-{
-    size_t k = (*n)++;
-    while (k > 0 && path_depth(list[k - 1].dst) > path_depth(m.dst)) {
-        list[k] = list[k - 1];
-        k--;
-    }
-    list[k] = m;
-}
-
-int ctr_user_mounts(const struct api_host_config *h, struct rt_mount **out, size_t *n,
-                    struct err **err)
-{
-    struct api_mount *ms = NULL;
-    size_t nms = 0, nb = 0;
-    while (h->binds && h->binds[nb])
-        nb++;
-    if (api_mounts_parse(h->mounts, h->tmpfs, &ms, &nms, err) < 0)
-        return -1;
-    struct rt_mount *list = xcalloc(nb + nms + 1, sizeof(*list));
-    size_t k = 0;
-    for (size_t i = 0; i < nb; i++) {
-        struct api_bind b;
-        if (api_bind_parse(h->binds[i], &b, err) < 0)
-            goto fail;
-        mount_insert(
-            list, &k,
-            (struct rt_mount){.src = steal_ptr(&b.src), .dst = steal_ptr(&b.dst), .ro = b.ro});
-        api_bind_release(&b);
-    }
-    for (size_t i = 0; i < nms; i++) {
-        struct api_mount *m = &ms[i];
-        mount_insert(list, &k,
-                     (struct rt_mount){.src = steal_ptr(&m->source),
-                                       .dst = steal_ptr(&m->target),
-                                       .ro = m->ro,
-                                       .no_create = !m->tmpfs,
-                                       .data = m->tmpfs ? steal_ptr(&m->data) : NULL,
-                                       .flags = m->flags});
-    }
-    api_mounts_free(ms, nms);
-    ms = NULL;
-    nms = 0;
-    for (size_t i = 0; i < k; i++) {
-        const char *d = list[i].dst;
-        if (strspn(d, "/") == strlen(d)) {
-            err_set(err, ERR_INVALID, 0, "invalid mount config: destination can't be '/'");
-            goto fail;
-        }
-        if (strcmp(d, "/proc") == 0 || strncmp(d, "/proc/", 6) == 0) {
-            err_set(err, ERR_INVALID, 0, "invalid mount config: %s cannot be mounted over", d);
-            goto fail;
-        }
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(list[j].dst, d) == 0) {
-                err_set(err, ERR_INVALID, 0, "Duplicate mount point: %s", d);
-                goto fail;
-            }
-        }
-    }
-    *out = list;
-    *n = k;
-    return 0;
-fail:
-    api_mounts_free(ms, nms);
-    ctr_user_mounts_free(list, k);
-    return -1;
-}
-
 /* The user's mounts (checked at create) into the spec. */
-static void spec_mounts(const struct api_host_config *h, struct rt_spec *sp)
+static void spec_mounts(const struct ctr *c, struct rt_spec *sp)
 {
-    if (ctr_user_mounts(h, &sp->mounts, &sp->nmounts, NULL) < 0) {
+    if (ctr_user_mounts(c->st, &c->cfg.host, &sp->mounts, &sp->nmounts, NULL) < 0) {
         sp->mounts = NULL;
         sp->nmounts = 0;
     }
@@ -206,7 +116,7 @@ static int build_spec(const struct ctr *c, const struct image *img, struct rt_sp
     sp->hostname_file = ctr_path(c, "hostname");
     sp->hosts_file = ctr_path(c, "hosts");
     sp->resolv_file = ctr_path(c, "resolv.conf");
-    spec_mounts(h, sp);
+    spec_mounts(c, sp);
     size_t na = 0;
     while (c->args && c->args[na])
         na++;

@@ -421,6 +421,7 @@ int ctr_store_open(uv_loop_t *loop, const struct ctr_store_config *cfg, struct c
     st->images = cfg->images;
     st->net = cfg->net;
     st->events = cfg->events;
+    st->volumes = cfg->volumes;
     if (load_all(st, err) < 0) {
         ctr_store_free(st);
         return -1;

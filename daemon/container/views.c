@@ -175,6 +175,7 @@ void ctr_inspect(const struct ctr *c, struct api_container_inspect *out, struct 
     network_settings(c, &ns, es, name);
     ns.ports = v->json[1] = net_endpoint_ports_inspect(live_endpoint(c));
     out->network_settings = v->json[0] = api_network_settings_encode(&ns);
+    out->mounts = v->json[2] = ctr_mounts_json(c->st, c);
 }
 
 void ctr_summary(const struct ctr *c, struct api_container_summary *s, struct ctr_view *v)
@@ -201,8 +202,6 @@ void ctr_summary(const struct ctr *c, struct api_container_summary *s, struct ct
     s->status = v->strs[2] =
         api_container_status_text(&st, c->started_ns, c->finished_ns, ctr_now_ns());
     s->labels = c->cfg.labels;
-    s->binds = c->cfg.host.binds;
-    s->mounts = c->cfg.host.mounts;
     s->network_mode = c->cfg.host.network_mode && c->cfg.host.network_mode[0]
                           ? c->cfg.host.network_mode
                           : "default";
@@ -212,6 +211,7 @@ void ctr_summary(const struct ctr *c, struct api_container_summary *s, struct ct
     network_settings(c, &ns, es, name);
     s->networks = v->json[1] = api_network_summary_encode(&ns);
     s->ports = v->json[0] = net_endpoint_ports_summary(live_endpoint(c));
+    s->mounts = v->json[2] = ctr_mounts_json(c->st, c);
     s->size_rw = -1;
     s->size_root_fs = -1;
 }

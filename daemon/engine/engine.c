@@ -32,6 +32,7 @@ struct engine {
     struct ctr_store *ctrs;
     struct net_mgr *net;
     struct events *events;
+    struct vol_store *volumes;
     char *shim_path;
     struct httpd *httpd;
     uv_signal_t sig_term, sig_int, sig_hup;
@@ -286,6 +287,7 @@ static void engine_cleanup(struct engine *e)
     if (e->router)
         route_free(e->router);
     ctr_store_free(e->ctrs);
+    vol_store_free(e->volumes);
     net_mgr_free(e->net);
     events_free(e->events);
     image_store_free(e->images);
@@ -380,13 +382,17 @@ static int engine_start(struct engine *e, struct err **err)
     e->env.net = e->net;
     e->events = events_new();
     e->env.events = e->events;
+    if (vol_store_open(&e->loop, e->cfg->data_root, &e->volumes, err) < 0)
+        return err_wrap(err, "volumes");
+    e->env.volumes = e->volumes;
     struct ctr_store_config cc = {.data_root = e->cfg->data_root,
                                   .exec_root = e->cfg->exec_root,
                                   .shim_path = e->shim_path,
                                   .live_restore = e->cfg->live_restore,
                                   .images = e->images,
                                   .net = e->net,
-                                  .events = e->events};
+                                  .events = e->events,
+                                  .volumes = e->volumes};
     if (ctr_store_open(&e->loop, &cc, &e->ctrs, err) < 0)
         return err_wrap(err, "containers");
     e->env.ctrs = e->ctrs;

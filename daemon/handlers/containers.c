@@ -377,7 +377,8 @@ static void handle_delete(struct route_req *rr)
     if (!c)
         return;
     bool force = route_query_bool(rr, "force", false);
-    ctr_remove(env->ctrs, c, force, done_204, route_detach(rr));
+    bool volumes = route_query_bool(rr, "v", false);
+    ctr_remove(env->ctrs, c, force, volumes, done_204, route_detach(rr));
 }
 
 static void handle_rename(struct route_req *rr)
@@ -438,7 +439,7 @@ static void prune_step(struct prune_ctx *p)
     while (p->next < p->n) {
         struct ctr *c = ctr_lookup(p->env->ctrs, p->ids[p->next++], NULL);
         if (c) {
-            ctr_remove(p->env->ctrs, c, false, prune_removed, p);
+            ctr_remove(p->env->ctrs, c, false, false, prune_removed, p);
             return;
         }
     }

@@ -54,6 +54,7 @@ struct handle_env {
     struct ctr_store *ctrs;
     struct net_mgr *net;              /* networks (networks.c) */
     struct events *events;            /* GET /events (events.c) and what handlers record */
+    struct vol_store *volumes;        /* volumes (volumes.c) */
     char *version_body;               /* GET /version never changes: encoded once (owned) */
     struct handle_sessions *sessions; /* live attach/exec sessions (owned) */
 };
@@ -74,6 +75,7 @@ extern const struct route handle_container_routes[];
 extern const struct route handle_attach_routes[];
 extern const struct route handle_network_routes[];
 extern const struct route handle_event_routes[];
+extern const struct route handle_volume_routes[];
 /* One log entry as the logs and attach streams carry it: an 8-byte frame unless tty. */
 struct logs_entry;
 void handle_logs_frame(const struct logs_entry *e, bool tty, bool timestamps, struct sb *out);

@@ -13,6 +13,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <limits.h>
+#include <unistd.h>
+#include <stdint.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -373,6 +376,162 @@ static int bind_source(const struct rt_mount *m, struct rt_cerr *ce)
     return fd;
 }
 
+/* ---- a new volume gets what the image has where it is mounted (docker's copy-up) ---------- */
+
+#define COPY_MAX_DEPTH 256
+
+/* Owner, mode and times of st onto name in dirfd (a symlink: owner and times only). */
+static int copy_meta(int dirfd, const char *name, const struct stat *st)
+{
+    bool link = S_ISLNK(st->st_mode);
+    if (fchownat(dirfd, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+        return -errno;
+    /* after the chown, which clears the set-id bits */
+    if (!link && fchmodat(dirfd, name, st->st_mode & 07777, 0) < 0)
+        return -errno;
+    struct timespec ts[2] = {st->st_atim, st->st_mtim};
+    if (utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+        return -errno;
+    return 0;
+}
+
+static int copy_file(int from, int to, const char *name, const struct stat *st)
+{
+    int in = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (in < 0)
+        return -errno;
+    int out = openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (out < 0) {
+        int e = errno;
+        close(in);
+        return -e;
+    }
+    int r = 0;
+    for (off_t left = st->st_size; left > 0 && r == 0;) {
+        ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+        if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) {
+            char buf[8192];
+            n = read(in, buf, sizeof(buf));
+            if (n > 0 && write(out, buf, (size_t)n) != n)
+                n = -1;
+        }
+        if (n < 0)
+            r = -errno;
+        else if (n == 0)
+            break; /* the file shrank meanwhile */
+        else
+            left -= n;
+    }
+    close(in);
+    close(out);
+    return r;
+}
+
+/* Copies what directory from holds into directory to (by descriptors: nothing is followed). */
+static int copy_tree(int from, int to, int depth)
+{
+    if (depth > COPY_MAX_DEPTH)
+        return -ELOOP;
+    char buf[4096];
+    int r = 0;
+    for (;;) {
+        long n = syscall(SYS_getdents64, from, buf, sizeof(buf));
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return r;
+        for (long off = 0; off < n && r == 0;) {
+            struct linux_dirent64 {
+                uint64_t d_ino;
+                int64_t d_off;
+                unsigned short d_reclen;
+                unsigned char d_type;
+                char d_name[];
+            } *d = (struct linux_dirent64 *)(buf + off);
+            off += d->d_reclen;
+            const char *name = d->d_name;
+            if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+                continue;
+            struct stat st;
+            if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                r = -errno;
+                break;
+            }
+            if (S_ISDIR(st.st_mode)) {
+                if (mkdirat(to, name, 0700) < 0) {
+                    r = -errno;
+                    break;
+                }
+                int f = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                int t = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                r = f < 0 || t < 0 ? -errno : copy_tree(f, t, depth + 1);
+                if (f >= 0)
+                    close(f);
+                if (t >= 0)
+                    close(t);
+            } else if (S_ISREG(st.st_mode)) {
+                r = copy_file(from, to, name, &st);
+            } else if (S_ISLNK(st.st_mode)) {
+                char target[PATH_MAX];
+                ssize_t len = readlinkat(from, name, target, sizeof(target) - 1);
+                if (len < 0) {
+                    r = -errno;
+                    break;
+                }
+                target[len] = '\0';
+                r = symlinkat(target, to, name) < 0 ? -errno : 0;
+            } else {
+                r = mknodat(to, name, st.st_mode, st.st_rdev) < 0 ? -errno : 0;
+            }
+            if (r == 0)
+                r = copy_meta(to, name, &st);
+        }
+        if (r < 0)
+            return r;
+    }
+}
+
+/* True when the directory holds nothing but . and .. */
+static bool dir_empty(int fd)
+{
+    char buf[512];
+    long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+    for (long off = 0; off < n;) {
+        const char *name = buf + off + 19; /* d_ino, d_off, d_reclen, d_type */
+        unsigned short reclen;
+        memcpy(&reclen, buf + off + 16, sizeof(reclen));
+        if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0)
+            return false;
+        off += reclen;
+    }
+    return n >= 0;
+}
+
+/*
+ * An empty volume mounted where the image has a directory gets that directory's content,
+ * owner and mode first, as docker copies it (the volume's nocopy unset).
+ */
+static int copy_up(const struct rt_mount *m, int rootfd, struct rt_cerr *ce)
+{
+    int vol = open(m->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (vol < 0)
+        return rt_cfail(ce, ERR_SYSTEM, errno, "open volume %.300s", m->src);
+    int img = -1, r = 0;
+    if (dir_empty(vol))
+        img = rt_in_root_open(rootfd, m->dst, O_RDONLY | O_DIRECTORY, 0);
+    if (img >= 0) {
+        struct stat st;
+        r = copy_tree(img, vol, 0);
+        if (r == 0 && fstat(img, &st) == 0 &&
+            (fchown(vol, st.st_uid, st.st_gid) < 0 || fchmod(vol, st.st_mode & 07777) < 0))
+            r = -errno;
+        close(img);
+    }
+    close(vol);
+    return r < 0 ? rt_cfail(ce, ERR_SYSTEM, -r, "copy the image's %.300s into its volume", m->dst)
+                 : 0;
+}
+
 /* Mounts m on the open target dst: a bind of the host source or a new tmpfs. */
 static int user_mount_on(const struct rt_mount *m, int rootfd, struct rt_cerr *ce)
 {
@@ -385,6 +544,8 @@ static int user_mount_on(const struct rt_mount *m, int rootfd, struct rt_cerr *c
         close(dst);
         return r < 0 ? rt_cfail(ce, ERR_SYSTEM, -r, "mount tmpfs on %.300s", m->dst) : 0;
     }
+    if (m->copy_up && (r = copy_up(m, rootfd, ce)) < 0)
+        return r;
     int src = bind_source(m, ce);
     if (src < 0)
         return src;

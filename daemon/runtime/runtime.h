@@ -43,6 +43,8 @@ struct rt_mount {
     char *dst; /* absolute, resolved inside the container's root */
     bool ro;
     bool no_create;      /* bind: a missing source is an error (--mount), not created (-v) */
+    bool copy_up;        /* volume: when its directory is empty, what the image has at dst is
+                            copied in first (docker's nocopy unset) */
     char *data;          /* tmpfs: its options for the kernel (size=, mode=...); may be NULL */
     unsigned long flags; /* tmpfs: MS_NOSUID, MS_NODEV, MS_NOEXEC as asked */
 };

@@ -86,8 +86,8 @@ json_t *rt_spec_encode(const struct rt_spec *s)
     json_t *mounts = json_array();
     for (size_t i = 0; i < s->nmounts; i++) {
         const struct rt_mount *m = &s->mounts[i];
-        json_t *e = json_pack("{s:s, s:b, s:b, s:I}", "dst", m->dst, "ro", m->ro, "no_create",
-                              m->no_create, "flags", (json_int_t)m->flags);
+        json_t *e = json_pack("{s:s, s:b, s:b, s:b, s:I}", "dst", m->dst, "ro", m->ro, "no_create",
+                              m->no_create, "copy_up", m->copy_up, "flags", (json_int_t)m->flags);
         set_str(e, "src", m->src);
         set_str(e, "data", m->data);
         json_array_append_new(mounts, e);
@@ -187,6 +187,7 @@ static int get_mounts(const json_t *o, struct rt_spec *s, struct err **err)
             rt_json_str(e, WHAT, "dst", &m->dst, err) < 0 ||
             rt_json_bool(e, WHAT, "ro", &m->ro, err) < 0 ||
             rt_json_bool(e, WHAT, "no_create", &m->no_create, err) < 0 ||
+            rt_json_bool(e, WHAT, "copy_up", &m->copy_up, err) < 0 ||
             rt_json_str(e, WHAT, "data", &m->data, err) < 0 ||
             rt_json_int(e, WHAT, "flags", &flags, err) < 0)
             return err_wrap(err, "mounts[%zu]", i);

@@ -106,9 +106,6 @@ PY
 @test "-v refusals: docker's messages, exit 125, and no container left" {
     ctr_start
     local spec
-    run docker -H "unix://$SOCK" run --rm -v myvol:/data busybox true
-    assert_status 125
-    assert_contains "$output" "named volumes are not supported by berth yet"
     run docker -H "unix://$SOCK" run --rm -v "$T:/" busybox true
     assert_status 125
     assert_contains "$output" "destination can't be '/'"
@@ -118,12 +115,12 @@ PY
     run docker -H "unix://$SOCK" run --rm -v "$T:/a" -v "$T/x:/a" busybox true
     assert_status 125
     assert_contains "$output" "Duplicate mount point: /a"
+    run docker -H "unix://$SOCK" run --rm -v 'bad/name:/data' busybox true
+    assert_status 125
+    assert_contains "$output" "includes invalid characters for a local volume name"
     run docker -H "unix://$SOCK" run --rm -v "$T:/a:bogus" busybox true
     assert_status 125
     assert_contains "$output" "invalid mode: bogus"
-    run docker -H "unix://$SOCK" run --rm --mount "type=volume,src=v1,dst=/y" busybox true
-    assert_status 125
-    assert_contains "$output" "volumes are not supported by berth yet (--mount type=volume)"
     run docker -H "unix://$SOCK" run --rm --tmpfs "/t:size=1m,bogus" busybox true
     assert_status 125
     assert_contains "$output" 'invalid tmpfs option "bogus"'
@@ -137,6 +134,7 @@ PY
     assert_eq "$output" 400
     assert_contains "$(cat "$T/out")" "mount path must be absolute"
     assert_eq "$(docker_t ps -aq | wc -l)" 0
+    assert_eq "$(docker_t volume ls -q | wc -l)" 0
 }
 
 @test "--mount type=bind and type=tmpfs, --tmpfs: read-only, sizes, docker's flags, inspect" {
