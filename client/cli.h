@@ -133,6 +133,8 @@ int cli_cmd_image_prune(struct cli_ctx *ctx, const struct cli_args *args, struct
 int cli_cmd_image(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 /* berth network <sub> (client/cmd_network.c). */
 int cli_cmd_network(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
+/* berth volume <sub> (client/cmd_volume.c). */
+int cli_cmd_volume(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 /* berth diff and berth commit (client/cmd_commit.c). */
 int cli_cmd_diff(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);
 int cli_cmd_commit(struct cli_ctx *ctx, const struct cli_args *args, struct err **err);

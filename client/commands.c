@@ -305,6 +305,20 @@ const struct cli_cmd cli_commands[] = {
      .max_args = -1,
      .stop_at_args = true,
      .run = cli_cmd_network},
+    {.name = "volume",
+     .summary = "Manage volumes",
+     .usage = "COMMAND",
+     .description = "Manage volumes\n\nCommands:\n"
+                    "  create      Create a volume\n"
+                    "  inspect     Display detailed information on one or more volumes\n"
+                    "  ls          List volumes\n"
+                    "  prune       Remove unused local volumes\n"
+                    "  rm          Remove one or more volumes\n\n"
+                    "Run 'berth volume COMMAND --help' for more information on a command.",
+     .group = CLI_GROUP_MANAGEMENT,
+     .max_args = -1,
+     .stop_at_args = true,
+     .run = cli_cmd_volume},
     {.name = "system",
      .summary = "Manage berth",
      .usage = "COMMAND",
