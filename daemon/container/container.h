@@ -224,6 +224,8 @@ json_t *ctr_exec_inspect(const struct ctr_exec *x);
  * those of work they do themselves (cp, export). */
 void ctr_event(struct ctr *c, const char *action, const char *key, const char *value);
 
+/* inspect's Mounts for c (binds, volumes, tmpfs of --mount), as docker shows them. */
+json_t *ctr_mounts_json(const struct ctr_store *st, const struct ctr *c);
 /* The ids of the containers whose mounts name the volume, "id1, id2" (NULL: none; caller
  * frees): a volume in use is neither removed nor pruned. */
 char *ctr_volume_users(const struct ctr_store *st, const char *name);

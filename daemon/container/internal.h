@@ -96,8 +96,6 @@ int ctr_volumes_prepare(struct ctr_store *st, struct ctr *c, struct vol ***made,
                         struct err **err);
 /* The anonymous volumes c mounts that no other container does, for rm -v and --rm. */
 size_t ctr_volumes_anonymous(const struct ctr_store *st, const struct ctr *c, struct vol ***out);
-/* inspect's Mounts for c. */
-json_t *ctr_mounts_json(const struct ctr_store *st, const struct ctr *c);
 /* HostConfig.SecurityOpt: no-new-privileges, and seccomp=V (its value; NULL when absent). */
 bool ctr_wants_nnp(char *const *opts);
 const char *ctr_seccomp_opt(char *const *opts);

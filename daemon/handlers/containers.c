@@ -113,6 +113,26 @@ static bool ctr_matches(const struct handle_env *env, const struct ctr *c, json_
         if (!ok)
             return false;
     }
+    if ((v = json_object_get(f, "volume"))) {
+        /* docker's: a volume's name, or where a mount lands, or its source */
+        json_auto_t *mounts = ctr_mounts_json(env->ctrs, c);
+        bool ok = false;
+        size_t i, k;
+        json_t *a, *m;
+        json_array_foreach(v, i, a)
+        {
+            json_array_foreach(mounts, k, m)
+            {
+                static const char *const keys[] = {"Name", "Destination", "Source"};
+                for (size_t j = 0; j < ARRAY_SIZE(keys); j++) {
+                    const char *s = json_string_value(json_object_get(m, keys[j]));
+                    ok |= s && *s && strcmp(s, json_string_value(a)) == 0;
+                }
+            }
+        }
+        if (!ok)
+            return false;
+    }
     if (before && c->created_ns >= before->created_ns)
         return false;
     if (since && c->created_ns <= since->created_ns)

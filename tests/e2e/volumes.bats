@@ -102,6 +102,12 @@ assert m == [{"Type": "volume", "Name": "data", "Source": sys.argv[2] + "/volume
               "Propagation": ""}], m
 PY
     assert_eq "$(docker_t ps --filter name=u1 --format '{{.Mounts}}')" data
+    # ps --filter volume= by name or by where it lands
+    docker_t run -d --name u2 busybox sleep 300 >/dev/null
+    assert_eq "$(docker_t ps -q --filter volume=data | wc -l)" 1
+    assert_eq "$(docker_t ps --filter volume=/data --format '{{.Names}}')" u1
+    assert_eq "$(docker_t ps -q --filter volume=nope | wc -l)" 0
+    docker_t rm -f u2 >/dev/null
     # kept across a daemon restart, content and all
     docker_t rm -f u1 >/dev/null
     berthd_stop
