@@ -9,6 +9,9 @@
 
 #include "daemon/container/internal.h"
 
+/* Mounts a container may have (the runtime's spec takes as many); also bounds the scans. */
+#define VOLUMES_MAX 256
+
 /* Path components of an absolute path ("/a/b" has 2): a parent's mount goes first, as docker
  * sorts its mounts. */
 static size_t path_depth(const char *p)
@@ -74,6 +77,8 @@ int ctr_user_mounts(const struct ctr_store *st, const struct api_host_config *h,
     size_t nms = 0, nb = 0;
     while (h->binds && h->binds[nb])
         nb++;
+    if (nb + json_array_size(h->mounts) + json_object_size(h->tmpfs) > VOLUMES_MAX)
+        return err_set(err, ERR_INVALID, 0, "a container has at most %d mounts", VOLUMES_MAX);
     if (api_mounts_parse(h->mounts, h->tmpfs, &ms, &nms, err) < 0)
         return -1;
     struct rt_mount *list = xcalloc(nb + nms + 1, sizeof(*list));
@@ -271,8 +276,6 @@ static size_t volumes_of(const struct ctr_store *st, const struct ctr *c, const 
     }
     return n;
 }
-
-#define VOLUMES_MAX 256
 
 static bool uses(const struct ctr_store *st, const struct ctr *c, const char *name)
 {
