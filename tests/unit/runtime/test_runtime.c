@@ -75,7 +75,7 @@ static void test_spec_roundtrip(void **state)
     char *env[] = {"PATH=/bin", "A=b", NULL};
     char *masked[] = {NULL};
     struct rt_mount binds[] = {{.src = "/h/a", .dst = "/a"},
-                              {.src = "/h/f", .dst = "/etc/f", .ro = true}};
+                               {.src = "/h/f", .dst = "/etc/f", .ro = true}};
     struct rt_spec s = {
         .id = "abc",
         .lowerdirs = lowers,
