@@ -62,6 +62,10 @@ static json_t *bind_mount(const char *bind)
     struct api_bind b;
     if (api_bind_parse(bind, &b, NULL) < 0)
         return NULL;
+    if (b.volume) { /* the daemon resolves volumes (in->mounts) */
+        api_bind_release(&b);
+        return NULL;
+    }
     json_t *m =
         json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Source", b.src, "Destination",
                   b.dst, "Mode", b.mode, "RW", !b.ro, "Propagation", b.propagation);

@@ -22,6 +22,24 @@ static size_t path_depth(const char *p)
     return n;
 }
 
+/* Whether path names the root once "." and ".." are taken as the kernel takes them ("/x/..",
+ * "/../.."). */
+static bool is_root(const char *path)
+{
+    size_t depth = 0;
+    for (const char *p = path; *p;) {
+        while (*p == '/')
+            p++;
+        size_t len = strcspn(p, "/");
+        if (len == 2 && p[0] == '.' && p[1] == '.')
+            depth = depth ? depth - 1 : 0;
+        else if (len && !(len == 1 && p[0] == '.'))
+            depth++;
+        p += len;
+    }
+    return depth == 0;
+}
+
 /* "/a//b/" and "/a/b" name the same place. */
 static bool same_path(const char *a, const char *b)
 {
@@ -130,7 +148,7 @@ int ctr_user_mounts(const struct ctr_store *st, const struct api_host_config *h,
     nms = 0;
     for (size_t i = 0; i < k; i++) {
         const char *d = list[i].dst;
-        if (strspn(d, "/") == strlen(d)) {
+        if (is_root(d)) {
             err_set(err, ERR_INVALID, 0, "invalid mount config: destination can't be '/'");
             goto fail;
         }
@@ -238,8 +256,11 @@ int ctr_volumes_prepare(struct ctr_store *st, struct ctr *c, struct vol ***made,
     json_t *v;
     json_object_foreach(c->cfg.volumes, path, v)
     {
-        if (path[0] != '/' || strspn(path, "/") == strlen(path) || mounted_on(h, path))
+        if (path[0] != '/' || mounted_on(h, path))
             continue;
+        if (is_root(path))
+            return err_set(err, ERR_INVALID, 0,
+                           "invalid volume %s: it is the root", path);
         if (volume_need(st, NULL, NULL, true, made, nmade, &name, err) < 0)
             return -1;
         if (!h->mounts)

@@ -427,8 +427,9 @@ static int copy_file(int from, int to, const char *name, const struct stat *st)
     return r;
 }
 
-/* Copies what directory from holds into directory to (by descriptors: nothing is followed). */
-static int copy_tree(int from, int to, int depth)
+/* Copies what directory from holds into directory to (by descriptors: nothing is followed,
+ * no mount below from is entered: dev is from's file system). */
+static int copy_tree(int from, int to, dev_t dev, int depth)
 {
     if (depth > COPY_MAX_DEPTH)
         return -ELOOP;
@@ -457,6 +458,8 @@ static int copy_tree(int from, int to, int depth)
                 r = -errno;
                 break;
             }
+            if (st.st_dev != dev && S_ISDIR(st.st_mode))
+                continue; /* another file system mounted here (/proc, /dev...) */
             if (S_ISDIR(st.st_mode)) {
                 if (mkdirat(to, name, 0700) < 0) {
                     r = -errno;
@@ -464,7 +467,7 @@ static int copy_tree(int from, int to, int depth)
                 }
                 int f = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 int t = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                r = f < 0 || t < 0 ? -errno : copy_tree(f, t, depth + 1);
+                r = f < 0 || t < 0 ? -errno : copy_tree(f, t, dev, depth + 1);
                 if (f >= 0)
                     close(f);
                 if (t >= 0)
@@ -519,9 +522,14 @@ static int copy_up(const struct rt_mount *m, int rootfd, struct rt_cerr *ce)
     int img = -1, r = 0;
     if (dir_empty(vol))
         img = rt_in_root_open(rootfd, m->dst, O_RDONLY | O_DIRECTORY, 0);
+    struct stat st, root;
+    if (img >= 0 && (fstat(img, &st) < 0 || fstat(rootfd, &root) < 0 ||
+                     (st.st_dev == root.st_dev && st.st_ino == root.st_ino))) {
+        close(img); /* the root itself: refused by the mount that follows */
+        img = -1;
+    }
     if (img >= 0) {
-        struct stat st;
-        r = copy_tree(img, vol, 0);
+        r = copy_tree(img, vol, st.st_dev, 0);
         if (r == 0 && fstat(img, &st) == 0 &&
             (fchown(vol, st.st_uid, st.st_gid) < 0 || fchmod(vol, st.st_mode & 07777) < 0))
             r = -errno;
@@ -533,11 +541,30 @@ static int copy_up(const struct rt_mount *m, int rootfd, struct rt_cerr *ce)
 }
 
 /* Mounts m on the open target dst: a bind of the host source or a new tmpfs. */
+/* A user's mount never lands on the root itself (a symlink or ".." in the image can resolve a
+ * destination there): that would hide the container's whole file system. */
+static int not_root(int rootfd, int fd, const char *dst, struct rt_cerr *ce)
+{
+    struct stat a, b;
+    if (fstat(rootfd, &a) < 0 || fstat(fd, &b) < 0) {
+        close(fd);
+        return rt_cfail(ce, ERR_SYSTEM, errno, "stat %.300s", dst);
+    }
+    if (a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+        close(fd);
+        return rt_cfail(ce, ERR_INVALID, 0,
+                        "invalid mount config: %.300s resolves to the container's root", dst);
+    }
+    return fd;
+}
+
 static int user_mount_on(const struct rt_mount *m, int rootfd, struct rt_cerr *ce)
 {
     int dst, r;
     if (!m->src) {
         dst = target_dir(rootfd, m->dst, false, ce);
+        if (dst >= 0)
+            dst = not_root(rootfd, dst, m->dst, ce);
         if (dst < 0)
             return dst;
         r = mount_on_fd("tmpfs", dst, "tmpfs", m->flags | (m->ro ? MS_RDONLY : 0), m->data);
@@ -556,6 +583,8 @@ static int user_mount_on(const struct rt_mount *m, int rootfd, struct rt_cerr *c
     }
     dst = S_ISDIR(st.st_mode) ? target_dir(rootfd, m->dst, false, ce)
                               : target_file(rootfd, m->dst, ce);
+    if (dst >= 0)
+        dst = not_root(rootfd, dst, m->dst, ce);
     if (dst < 0) {
         close(src);
         return dst;

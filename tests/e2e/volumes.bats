@@ -157,3 +157,37 @@ PY
     assert_eq "$(docker_t volume ls -q | wc -l)" 0
     [[ -z "$(ls "$DATA/volumes")" ]] || fail "volume directories left: $(ls "$DATA/volumes")"
 }
+
+@test "R15: an image VOLUME that climbs out of the root stays inside it; none lands on the root" {
+    ctr_start
+    local sum
+    sum="$(sha256sum /etc/passwd /etc/hostname)"
+    docker_t run --name mk busybox ln -s / /link >/dev/null
+    docker_t commit --change 'VOLUME /../../../../etc' mk trav:1 >/dev/null
+    docker_t commit --change 'VOLUME /x/../../..' mk trav:2 >/dev/null
+    docker_t rm mk >/dev/null
+    # a VOLUME that is the root itself is refused; so is a mount an image symlink sends there
+    run docker -H "unix://$SOCK" run --rm trav:2 true
+    assert_status 125
+    assert_contains "$output" "invalid volume /x/../../..: it is the root"
+    mkdir -p "$T/h"
+    run docker -H "unix://$SOCK" run --rm -v "$T/h:/link" trav:1 true
+    assert_status 125
+    assert_contains "$output" "/link resolves to the container's root"
+    docker_t run -d --name tr trav:1 sleep 300 >/dev/null
+    # the container's own /etc (busybox's passwd), copied into its volume, not the host's
+    assert_eq "$(docker_t exec tr head -n1 /etc/passwd)" \
+        "$(docker_t run --rm busybox head -n1 /etc/passwd)"
+    local v n=0
+    for v in $(docker_t volume ls -q); do
+        if [[ -f "$DATA/volumes/$v/_data/passwd" ]]; then
+            n=$((n + 1))
+            cmp -s "$DATA/volumes/$v/_data/passwd" /etc/passwd &&
+                fail "the host's /etc/passwd was copied into volume $v"
+        fi
+    done
+    ((n >= 1)) || fail "no volume got the container's /etc"
+    docker_t rm -fv tr >/dev/null
+    assert_eq "$(sha256sum /etc/passwd /etc/hostname)" "$sum"
+}
+

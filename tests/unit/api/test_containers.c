@@ -280,7 +280,10 @@ static void test_bind_parse(void **state)
     assert_string_equal(b.mode, "");
     assert_string_equal(b.propagation, "rprivate");
     api_bind_release(&b);
-    expect_bind_error("vol:/v", "named volumes are not supported");
+    assert_int_equal(api_bind_parse("vol:/v:ro,nocopy", &b, NULL), 0);
+    assert_true(b.volume && b.ro && b.nocopy);
+    assert_string_equal(b.src, "vol");
+    api_bind_release(&b);
     expect_bind_error("/h:rel", "mount path must be absolute");
     expect_bind_error("/h://", "destination can't be '/'");
     expect_bind_error("/h:/x:rw,bogus", "invalid mode: rw,bogus");
@@ -326,8 +329,16 @@ static void test_mounts_parse(void **state)
     assert_int_equal(out[2].flags, MS_NOSUID | MS_NODEV);
     api_mounts_free(out, n);
     api_mounts_free(NULL, 3); /* nothing to free */
-    expect_mounts_error("[{\"Type\":\"volume\",\"Source\":\"v\",\"Target\":\"/v\"}]", NULL,
-                        "volumes are not supported");
+    json_auto_t *vm = json_loads("[{\"Type\":\"volume\",\"Source\":\"v1\",\"Target\":\"/v\","
+                                 "\"VolumeOptions\":{\"NoCopy\":true}}]",
+                                 0, NULL);
+    assert_int_equal(api_mounts_parse(vm, NULL, &out, &n, NULL), 0);
+    assert_true(n == 1 && out[0].volume && out[0].nocopy && !out[0].tmpfs);
+    assert_string_equal(out[0].source, "v1");
+    api_mounts_free(out, n);
+    expect_mounts_error("[{\"Type\":\"volume\",\"Target\":\"/v\",\"VolumeOptions\":"
+                        "{\"DriverConfig\":{\"Name\":\"nfs\"}}}]",
+                        NULL, "volume driver \"nfs\" is not supported");
     expect_mounts_error("[{\"Type\":\"bind\",\"Target\":\"/v\"}]", NULL,
                         "field Source must not be empty");
     expect_mounts_error("[{\"Type\":\"bind\",\"Source\":\"rel\",\"Target\":\"/v\"}]", NULL,

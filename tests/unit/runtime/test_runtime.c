@@ -149,8 +149,8 @@ static void test_spec_decode_errors(void **state)
     expect_decode_error("{\"argv\": \"sh\"}", "argv");
     expect_decode_error("{\"env\": [\"A=b\", 3]}", "env[1]");
     expect_decode_error("{\"tty\": 1}", "tty");
-    expect_decode_error("{\"binds\": [{\"src\": \"rel\", \"dst\": \"/a\"}]}", "binds[0]");
-    expect_decode_error("{\"binds\": {}}", "binds");
+    expect_decode_error("{\"mounts\": [{\"src\": \"rel\", \"dst\": \"/a\"}]}", "mounts[0]");
+    expect_decode_error("{\"mounts\": {}}", "mounts");
     expect_decode_error("{\"resources\": {\"memory\": \"1g\"}}", "memory");
     expect_decode_error("{\"namespaces\": [\"pid\", \"time\"]}", "namespaces[1]");
     expect_decode_error("{\"caps\": -1}", "caps");
