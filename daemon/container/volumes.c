@@ -259,8 +259,7 @@ int ctr_volumes_prepare(struct ctr_store *st, struct ctr *c, struct vol ***made,
         if (path[0] != '/' || mounted_on(h, path))
             continue;
         if (is_root(path))
-            return err_set(err, ERR_INVALID, 0,
-                           "invalid volume %s: it is the root", path);
+            return err_set(err, ERR_INVALID, 0, "invalid volume %s: it is the root", path);
         if (volume_need(st, NULL, NULL, true, made, nmade, &name, err) < 0)
             return -1;
         if (!h->mounts)
