@@ -101,8 +101,9 @@ struct api_image_summary {
     char **repo_digests; /* NULL-terminated "busybox@sha256:..." */
     int64_t created;     /* Unix seconds */
     int64_t size;
-    int64_t containers; /* -1 when not computed */
-    json_t *labels;     /* object or NULL; owned */
+    int64_t shared_size; /* -1 when not computed */
+    int64_t containers;  /* -1 when not computed */
+    json_t *labels;      /* object or NULL; owned */
 };
 /*
  * version is the request's API version: below 1.43 untagged images carry

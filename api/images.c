@@ -42,7 +42,7 @@ json_t *api_image_summary_encode(const struct api_image_summary *s, int version)
     json_object_set_new(j, "RepoTags",
                         placeholders ? json_pack("[s]", "<none>:<none>")
                                      : apij_strv_encode(s->repo_tags));
-    json_object_set_new(j, "SharedSize", json_integer(-1));
+    json_object_set_new(j, "SharedSize", json_integer(s->shared_size));
     json_object_set_new(j, "Size", json_integer(s->size));
     if (version < V1_44 && s->size != 0) /* omitempty in docker's struct */
         json_object_set_new(j, "VirtualSize", json_integer(s->size));

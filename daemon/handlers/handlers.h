@@ -59,6 +59,9 @@ struct handle_env {
     struct handle_sessions *sessions; /* live attach/exec sessions (owned) */
 };
 
+/* The image a commit was made from ("" for pulled, loaded and imported ones), as docker. */
+char *handle_image_parent(const struct image *img);
+
 /* The "label" filter: every "key" or "key=value" of want (a JSON array) is in labels. */
 bool handle_labels_match(const json_t *labels, const json_t *want);
 
@@ -76,6 +79,7 @@ extern const struct route handle_attach_routes[];
 extern const struct route handle_network_routes[];
 extern const struct route handle_event_routes[];
 extern const struct route handle_volume_routes[];
+extern const struct route handle_df_routes[];
 /* One log entry as the logs and attach streams carry it: an 8-byte frame unless tty. */
 struct logs_entry;
 void handle_logs_frame(const struct logs_entry *e, bool tty, bool timestamps, struct sb *out);

@@ -226,8 +226,7 @@ static bool image_matches(const struct handle_env *env, const struct image *img,
     return true;
 }
 
-/* The image a commit was made from ("" for pulled, loaded and imported ones), as docker. */
-static char *image_parent(const struct image *img)
+char *handle_image_parent(const struct image *img)
 {
     const char *p = json_string_value(json_object_get(img->config, "parent"));
     return (char *)(p ? p : "");
@@ -265,11 +264,12 @@ static void handle_images_list(struct route_req *rr)
         if (image_matches(env, img, tags, filters, &err)) {
             json_t *labels = json_object_get(json_object_get(img->config, "config"), "Labels");
             struct api_image_summary s = {.id = (char *)img->id,
-                                          .parent_id = image_parent(img),
+                                          .parent_id = handle_image_parent(img),
                                           .repo_tags = tags,
                                           .repo_digests = digests,
                                           .created = img->created,
                                           .size = img->size,
+                                          .shared_size = -1,
                                           .containers = -1,
                                           .labels = json_is_object(labels) ? labels : NULL};
             json_array_append_new(out, api_image_summary_encode(&s, rr->version));
@@ -323,7 +323,7 @@ static void handle_image_inspect(struct route_req *rr)
         .id = (char *)img->id,
         .repo_tags = tags,
         .repo_digests = digests,
-        .parent = (char *)image_parent(img),
+        .parent = (char *)handle_image_parent(img),
         .comment = (char *)json_string_value(json_object_get(cfg, "comment")),
         .created = img->created_str,
         .docker_version = (char *)json_string_value(json_object_get(cfg, "docker_version")),
@@ -591,7 +591,8 @@ static void handle_images_prune(struct route_req *rr)
         bool dangling = tags[0] == NULL;
         api_strv_free(tags);
         json_object_del(filters, "dangling");
-        if ((!only_dangling || dangling) &&
+        /* as docker: an image a container uses is never pruned, with all its tags */
+        if ((!only_dangling || dangling) && !ctr_using_image(env->ctrs, img->id) &&
             image_matches(env, img, (char *[]){NULL}, filters, NULL))
             c->ids[c->n++] = xstrdup(img->id);
     }

@@ -129,9 +129,9 @@ const struct route handle_system_routes[] = {
 const struct route *const *handle_route_tables(size_t *n)
 {
     static const struct route *const tables[] = {
-        handle_system_routes, handle_image_routes, handle_archive_routes, handle_container_routes,
-        handle_attach_routes, handle_copy_routes,  handle_network_routes, handle_commit_routes,
-        handle_event_routes,  handle_volume_routes};
+        handle_system_routes, handle_image_routes,  handle_archive_routes, handle_container_routes,
+        handle_attach_routes, handle_copy_routes,   handle_network_routes, handle_commit_routes,
+        handle_event_routes,  handle_volume_routes, handle_df_routes};
     *n = ARRAY_SIZE(tables);
     return tables;
 }

@@ -29,6 +29,7 @@ static void test_summary_encode_144(void **state)
                                   .repo_digests = digests,
                                   .created = 1700000000,
                                   .size = 4261550,
+                                  .shared_size = -1,
                                   .containers = -1};
     json_auto_t *j = api_image_summary_encode(&s, 1044);
     char *txt = dump(j);
