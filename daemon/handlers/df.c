@@ -107,17 +107,8 @@ static json_t *df_images(const struct handle_env *env, int version, int64_t *lay
             users += strcmp(ctr_at(env->ctrs, k)->image_id, img->id) == 0;
         char **tags = image_repo_tags(env->images, img);
         char **digests = image_repo_digests(env->images, img);
-        json_t *labels = json_object_get(json_object_get(img->config, "config"), "Labels");
-        struct api_image_summary s = {.id = (char *)img->id,
-                                      .parent_id = handle_image_parent(img),
-                                      .repo_tags = tags,
-                                      .repo_digests = digests,
-                                      .created = img->created,
-                                      .size = img->size,
-                                      .shared_size = shared,
-                                      .containers = users,
-                                      .labels = json_is_object(labels) ? labels : NULL};
-        json_array_append_new(out, api_image_summary_encode(&s, version));
+        json_array_append_new(out,
+                              handle_image_summary(img, tags, digests, shared, users, version));
         api_strv_free(tags);
         api_strv_free(digests);
     }

@@ -61,6 +61,9 @@ struct handle_env {
 
 /* The image a commit was made from ("" for pulled, loaded and imported ones), as docker. */
 char *handle_image_parent(const struct image *img);
+/* An image as GET /images/json lists it (shared, containers: -1 when not computed). */
+json_t *handle_image_summary(const struct image *img, char **tags, char **digests, int64_t shared,
+                             int64_t containers, int version);
 
 /* The "label" filter: every "key" or "key=value" of want (a JSON array) is in labels. */
 bool handle_labels_match(const json_t *labels, const json_t *want);

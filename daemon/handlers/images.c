@@ -232,6 +232,22 @@ char *handle_image_parent(const struct image *img)
     return (char *)(p ? p : "");
 }
 
+json_t *handle_image_summary(const struct image *img, char **tags, char **digests, int64_t shared,
+                             int64_t containers, int version)
+{
+    json_t *labels = json_object_get(json_object_get(img->config, "config"), "Labels");
+    struct api_image_summary s = {.id = (char *)img->id,
+                                  .parent_id = handle_image_parent(img),
+                                  .repo_tags = tags,
+                                  .repo_digests = digests,
+                                  .created = img->created,
+                                  .size = img->size,
+                                  .shared_size = shared,
+                                  .containers = containers,
+                                  .labels = json_is_object(labels) ? labels : NULL};
+    return api_image_summary_encode(&s, version);
+}
+
 static void handle_images_list(struct route_req *rr)
 {
     const struct handle_env *env = rr->ud;
@@ -261,19 +277,9 @@ static void handle_images_list(struct route_req *rr)
         const struct image *img = image_at(env->images, i);
         char **tags = image_repo_tags(env->images, img);
         char **digests = image_repo_digests(env->images, img);
-        if (image_matches(env, img, tags, filters, &err)) {
-            json_t *labels = json_object_get(json_object_get(img->config, "config"), "Labels");
-            struct api_image_summary s = {.id = (char *)img->id,
-                                          .parent_id = handle_image_parent(img),
-                                          .repo_tags = tags,
-                                          .repo_digests = digests,
-                                          .created = img->created,
-                                          .size = img->size,
-                                          .shared_size = -1,
-                                          .containers = -1,
-                                          .labels = json_is_object(labels) ? labels : NULL};
-            json_array_append_new(out, api_image_summary_encode(&s, rr->version));
-        }
+        if (image_matches(env, img, tags, filters, &err))
+            json_array_append_new(out,
+                                  handle_image_summary(img, tags, digests, -1, -1, rr->version));
         api_strv_free(tags);
         api_strv_free(digests);
         if (err)
