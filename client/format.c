@@ -1332,7 +1332,7 @@ int cli_format_list(const char *fmt, json_t *rows, cli_format_label_fn fn, void 
         cli_table_render(&t, &sb);
         cli_table_release(&t);
     }
-    if (r == 0)
+    if (r == 0 && sb.len) /* nothing to print: no rows and no header */
         fwrite(sb.buf, 1, sb.len, out);
     sb_release(&sb);
     cli_format_free(f);
