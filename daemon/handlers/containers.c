@@ -66,6 +66,18 @@ static void handle_create(struct route_req *rr)
 
 /* ---- list -------------------------------------------------------------------------------- */
 
+static bool any_equal(const json_t *values, const char *s)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(values, i, v)
+    {
+        if (json_string_value(v) && strcmp(json_string_value(v), s) == 0)
+            return true;
+    }
+    return false;
+}
+
 static bool any_match(json_t *values, const char *s, bool prefix)
 {
     size_t i;
@@ -140,6 +152,86 @@ static bool ctr_matches(const struct handle_env *env, const struct ctr *c, json_
     return true;
 }
 
+/* "80", "80/udp" or "8000-8080/tcp" against a port and its protocol, as docker's publish and
+ * expose filters take them. */
+static bool port_match(const char *want, long port, const char *proto)
+{
+    char *end = NULL;
+    long lo = strtol(want, &end, 10), hi = lo;
+    if (end == want)
+        return false;
+    if (*end == '-') {
+        const char *h = end + 1;
+        hi = strtol(h, &end, 10);
+        if (end == h)
+            return false;
+    }
+    if (*end == '/' && strcmp(end + 1, proto) != 0)
+        return false;
+    if (*end && *end != '/')
+        return false;
+    return port >= lo && port <= hi;
+}
+
+/* The filters a summary answers: network (a name, or an id or its prefix), publish and
+ * expose (ports), health (berth runs no health checks: every container's is "none"), is-task
+ * (berth has no swarm tasks). */
+static bool summary_matches(const struct ctr *c, const json_t *s, json_t *f)
+{
+    json_t *v, *e;
+    size_t i, k;
+    if ((v = json_object_get(f, "network"))) {
+        json_t *nets = json_object_get(json_object_get(s, "NetworkSettings"), "Networks");
+        bool ok = false;
+        json_array_foreach(v, i, e)
+        {
+            const char *want = json_string_value(e);
+            const char *name;
+            json_t *ep;
+            json_object_foreach(nets, name, ep)
+            {
+                const char *id = json_string_value(json_object_get(ep, "NetworkID"));
+                ok |= strcmp(name, want) == 0 ||
+                      (id && *want && strncmp(id, want, strlen(want)) == 0);
+            }
+        }
+        if (!ok)
+            return false;
+    }
+    const char *keys[] = {"publish", "expose"};
+    for (size_t q = 0; q < ARRAY_SIZE(keys); q++) {
+        if (!(v = json_object_get(f, keys[q])))
+            continue;
+        bool ok = false;
+        json_t *p;
+        json_array_foreach(v, i, e)
+        {
+            json_array_foreach(json_object_get(s, "Ports"), k, p)
+            {
+                json_t *port = json_object_get(p, q == 0 ? "PublicPort" : "PrivatePort");
+                const char *proto = json_string_value(json_object_get(p, "Type"));
+                ok |= port && port_match(json_string_value(e), (long)json_integer_value(port),
+                                         proto ? proto : "tcp");
+            }
+            const char *spec;
+            json_t *unused;
+            json_object_foreach(q == 1 ? c->cfg.exposed_ports : NULL, spec, unused)
+            {
+                const char *slash = strchr(spec, '/');
+                ok |= port_match(json_string_value(e), strtol(spec, NULL, 10),
+                                 slash ? slash + 1 : "tcp");
+            }
+        }
+        if (!ok)
+            return false;
+    }
+    if ((v = json_object_get(f, "health")) && !any_equal(v, "none"))
+        return false;
+    if ((v = json_object_get(f, "is-task")) && !any_equal(v, "false"))
+        return false;
+    return true;
+}
+
 static int cmp_created_desc(const void *a, const void *b)
 {
     const struct ctr *x = *(const struct ctr *const *)a, *y = *(const struct ctr *const *)b;
@@ -175,6 +267,19 @@ static void handle_list(struct route_req *rr)
             return;
         }
     }
+    size_t hi;
+    json_t *hv;
+    json_array_foreach(json_object_get(f, "health"), hi, hv)
+    {
+        const char *h = json_string_value(hv);
+        if (!h || (strcmp(h, "starting") != 0 && strcmp(h, "healthy") != 0 &&
+                   strcmp(h, "unhealthy") != 0 && strcmp(h, "none") != 0)) {
+            route_reply_errf(rr, ERR_INVALID, "Unrecognised filter value for health: %s",
+                             h ? h : "");
+            json_decref(f);
+            return;
+        }
+    }
     const struct ctr *before = NULL, *since = NULL;
     if ((v = json_object_get(f, "before")) &&
         !(before = ctr_lookup(env->ctrs, json_string_value(json_array_get(v, 0)), &err)))
@@ -201,8 +306,12 @@ static void handle_list(struct route_req *rr)
         struct api_container_summary s;
         struct ctr_view view;
         ctr_summary(c, &s, &view);
-        json_array_append_new(out, api_container_summary_encode(&s));
+        json_t *j = api_container_summary_encode(&s);
         ctr_view_release(&view);
+        if (summary_matches(c, j, f))
+            json_array_append_new(out, j);
+        else
+            json_decref(j);
     }
     free(sorted);
     json_decref(f);

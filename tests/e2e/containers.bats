@@ -89,6 +89,36 @@ registry_file_hooks
     assert_fd_baseline
 }
 
+@test "ps filters network, publish, expose, health and is-task as docker's" {
+    ctr_start
+    docker_t network create fnet >/dev/null
+    docker_t run -d --name f1 --network fnet -p 127.0.0.1:18080:80 busybox sleep 300 >/dev/null
+    docker_t run -d --name f2 --expose 9000/udp busybox sleep 300 >/dev/null
+    local id
+    id="$(docker_t network inspect -f '{{.Id}}' fnet)"
+    ps_names() { docker_t ps --format '{{.Names}}' "$@" | sort | paste -sd,; }
+    assert_eq "$(ps_names --filter network=fnet)" f1
+    assert_eq "$(ps_names --filter network="${id:0:12}")" f1
+    assert_eq "$(ps_names --filter network=bridge)" f2
+    assert_eq "$(ps_names --filter network=nonet)" ""
+    assert_eq "$(ps_names --filter publish=18080)" f1
+    assert_eq "$(ps_names --filter publish=18000-18100/tcp)" f1
+    assert_eq "$(ps_names --filter publish=18080/udp)" ""
+    assert_eq "$(ps_names --filter expose=80)" f1
+    assert_eq "$(ps_names --filter expose=9000/udp)" f2
+    assert_eq "$(ps_names --filter expose=9000/tcp)" ""
+    # berth runs no health checks: every container's health is none
+    assert_eq "$(ps_names --filter health=none)" f1,f2
+    assert_eq "$(ps_names --filter health=healthy)" ""
+    run docker -H "unix://$SOCK" ps --filter health=bogus
+    assert_failed
+    assert_contains "$output" "Unrecognised filter value for health: bogus"
+    assert_eq "$(ps_names --filter is-task=false)" f1,f2
+    assert_eq "$(ps_names --filter is-task=true)" ""
+    docker_t rm -f f1 f2 >/dev/null
+    docker_t network rm fnet >/dev/null
+}
+
 @test "inspect: State, Config, Name, HostConfig while running and after exit" {
     ctr_start
     docker_t run -d --name insp --rm=false -e FOO=bar busybox sleep 30 >/dev/null
