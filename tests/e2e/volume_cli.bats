@@ -74,7 +74,12 @@ names() {
     assert_eq "${lines[4]}" "local     v10"
     same volume ls
     same volume ls -q
-    same volume list --format json
+    # json: each volume but v1 (docker joins v1's two labels in Go's random map order)
+    same volume list --format json --filter name=v2
+    same volume list --format json --filter label=env=prod
+    same volume list --format json --filter "name=$anon"
+    run berth_t volume ls --format json --filter label=tier
+    assert_contains "$output" '"Labels":"env=dev,tier=db"'
     same volume ls --format '{{.Name}} {{.Driver}} {{.Mountpoint}} {{.Scope}}'
     # .Labels: docker joins them in Go's random map order, berth sorts them
     same volume ls --format '{{.Name}} {{.Labels}}' --filter name=v10
