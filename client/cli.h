@@ -99,6 +99,19 @@ bool cli_flag_bool(const struct cli_args *a, const char *name);
 
 /* `berth <cmd> --help` text, and `berth --help`. */
 void cli_usage_cmd(FILE *out, const struct cli_cmd *cmd);
+
+/* A management command's subcommands ("berth network ls"). */
+struct cli_subcommands {
+    const char *group;           /* "network" */
+    const struct cli_cmd *table; /* "<group> <sub>" commands, NULL-name terminated */
+    const char *const *aliases;  /* "list", "ls", ..., NULL: other names for them (may be NULL) */
+    const char *unknown[2];      /* the message for an unknown one: before and after its name; NULL:
+                                    berth's own */
+};
+/* Runs args->argv[0] of g with the rest; no argument prints the command's usage; an unknown
+ * one prints g's message and returns 1. */
+int cli_run_subcommand(struct cli_ctx *ctx, const struct cli_args *args,
+                       const struct cli_subcommands *g, struct err **err);
 void cli_usage_main(FILE *out);
 /* The Options block of a flag table. */
 void cli_usage_flags(FILE *out, const struct cli_flag *flags);

@@ -365,25 +365,6 @@ const struct cli_cmd cli_system_commands[] = {
 
 int cli_cmd_system(struct cli_ctx *ctx, const struct cli_args *args, struct err **err)
 {
-    if (args->argc == 0) {
-        cli_usage_cmd(ctx->out, args->cmd);
-        return 0;
-    }
-    const struct cli_cmd *sub = NULL;
-    for (const struct cli_cmd *c = cli_system_commands; c->name && !sub; c++) {
-        if (strcmp(c->name + strlen("system "), args->argv[0]) == 0)
-            sub = c;
-    }
-    if (!sub) {
-        fprintf(ctx->errf,
-                "berth: 'system %s' is not a berth command.\nSee 'berth system --help'\n",
-                args->argv[0]);
-        return 1;
-    }
-    struct cli_args sa;
-    int status = 0;
-    if (cli_args_parse(ctx, sub, args->argc - 1, args->argv + 1, &sa, &status) == 0)
-        status = sub->run(ctx, &sa, err);
-    cli_args_release(&sa);
-    return status;
+    static const struct cli_subcommands g = {.group = "system", .table = cli_system_commands};
+    return cli_run_subcommand(ctx, args, &g, err);
 }

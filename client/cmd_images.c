@@ -794,31 +794,8 @@ int cli_cmd_image_prune(struct cli_ctx *ctx, const struct cli_args *args, struct
 
 int cli_cmd_image(struct cli_ctx *ctx, const struct cli_args *args, struct err **err)
 {
-    (void)err;
-    if (args->argc == 0) {
-        cli_usage_cmd(ctx->out, args->cmd);
-        return 0;
-    }
-    static const char *const aliases[][2] = {{"list", "ls"}, {"remove", "rm"}, {"rmi", "rm"}};
-    const char *name = args->argv[0];
-    for (size_t i = 0; i < ARRAY_SIZE(aliases); i++) {
-        if (strcmp(name, aliases[i][0]) == 0)
-            name = aliases[i][1];
-    }
-    const struct cli_cmd *sub = NULL;
-    for (const struct cli_cmd *c = cli_image_commands; c->name && !sub; c++) {
-        if (strcmp(c->name + strlen("image "), name) == 0)
-            sub = c;
-    }
-    if (!sub) {
-        fprintf(ctx->errf, "berth: 'image %s' is not a berth command.\nSee 'berth image --help'\n",
-                args->argv[0]);
-        return 1;
-    }
-    struct cli_args sa;
-    int status = 0;
-    if (cli_args_parse(ctx, sub, args->argc - 1, args->argv + 1, &sa, &status) == 0)
-        status = sub->run(ctx, &sa, err);
-    cli_args_release(&sa);
-    return status;
+    static const char *const aliases[] = {"list", "ls", "remove", "rm", "rmi", "rm", NULL};
+    static const struct cli_subcommands g = {
+        .group = "image", .table = cli_image_commands, .aliases = aliases};
+    return cli_run_subcommand(ctx, args, &g, err);
 }

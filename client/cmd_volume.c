@@ -622,32 +622,14 @@ static int vol_prune(struct cli_ctx *ctx, const struct cli_args *args, struct er
 
 int cli_cmd_volume(struct cli_ctx *ctx, const struct cli_args *args, struct err **err)
 {
-    if (args->argc == 0) {
-        cli_usage_cmd(ctx->out, args->cmd);
-        return 0;
-    }
-    static const char *const aliases[][2] = {{"list", "ls"}, {"remove", "rm"}};
-    const char *name = args->argv[0];
-    for (size_t i = 0; i < ARRAY_SIZE(aliases); i++) {
-        if (strcmp(name, aliases[i][0]) == 0)
-            name = aliases[i][1];
-    }
-    const struct cli_cmd *sub = NULL;
-    for (const struct cli_cmd *c = volume_commands; c->name && !sub; c++) {
-        if (strcmp(c->name + strlen("volume "), name) == 0)
-            sub = c;
-    }
-    if (!sub) {
-        fprintf(ctx->errf,
-                "berth: unknown command: berth volume %s\n\nUsage:  berth volume COMMAND\n\nRun "
-                "'berth volume --help' for more information\n",
-                args->argv[0]);
-        return 1;
-    }
-    struct cli_args sa;
-    int status = 0;
-    if (cli_args_parse(ctx, sub, args->argc - 1, args->argv + 1, &sa, &status) == 0)
-        status = sub->run(ctx, &sa, err);
-    cli_args_release(&sa);
-    return status;
+    static const char *const aliases[] = {"list", "ls", "remove", "rm", NULL};
+    /* docker 28's wording for this group */
+    static const struct cli_subcommands g = {
+        .group = "volume",
+        .table = volume_commands,
+        .aliases = aliases,
+        .unknown = {"berth: unknown command: berth volume ",
+                    "\n\nUsage:  berth volume COMMAND\n\nRun 'berth volume --help' for more "
+                    "information\n"}};
+    return cli_run_subcommand(ctx, args, &g, err);
 }

@@ -3,6 +3,8 @@
  * The command table. A new command is one row here, its run function in a client/cmd_*.c file
  * and its prototype in cli.h.
  */
+#include <string.h>
+
 #include "client/cli.h"
 #include "client/attach.h"
 #include "client/containers.h"
@@ -463,3 +465,38 @@ const struct cli_cmd cli_commands[] = {
     },
     {.name = NULL},
 };
+
+int cli_run_subcommand(struct cli_ctx *ctx, const struct cli_args *args,
+                       const struct cli_subcommands *g, struct err **err)
+{
+    if (args->argc == 0) {
+        cli_usage_cmd(ctx->out, args->cmd);
+        return 0;
+    }
+    const char *name = args->argv[0];
+    for (const char *const *a = g->aliases; a && a[0]; a += 2) {
+        if (strcmp(name, a[0]) == 0)
+            name = a[1];
+    }
+    size_t plen = strlen(g->group);
+    const struct cli_cmd *sub = NULL;
+    for (const struct cli_cmd *c = g->table; c->name && !sub; c++) {
+        if (strncmp(c->name, g->group, plen) == 0 && c->name[plen] == ' ' &&
+            strcmp(c->name + plen + 1, name) == 0)
+            sub = c;
+    }
+    if (!sub) {
+        if (g->unknown[0])
+            fprintf(ctx->errf, "%s%s%s", g->unknown[0], args->argv[0], g->unknown[1]);
+        else
+            fprintf(ctx->errf, "berth: '%s %s' is not a berth command.\nSee 'berth %s --help'\n",
+                    g->group, args->argv[0], g->group);
+        return 1;
+    }
+    struct cli_args sa;
+    int status = 0;
+    if (cli_args_parse(ctx, sub, args->argc - 1, args->argv + 1, &sa, &status) == 0)
+        status = sub->run(ctx, &sa, err);
+    cli_args_release(&sa);
+    return status;
+}

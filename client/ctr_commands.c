@@ -297,31 +297,8 @@ const struct cli_cmd cli_container_commands[] = {
 
 int cli_cmd_container(struct cli_ctx *ctx, const struct cli_args *args, struct err **err)
 {
-    if (args->argc == 0) {
-        cli_usage_cmd(ctx->out, args->cmd);
-        return 0;
-    }
-    static const char *const aliases[][2] = {{"list", "ls"}, {"ps", "ls"}, {"remove", "rm"}};
-    const char *name = args->argv[0];
-    for (size_t i = 0; i < ARRAY_SIZE(aliases); i++) {
-        if (strcmp(name, aliases[i][0]) == 0)
-            name = aliases[i][1];
-    }
-    const struct cli_cmd *sub = NULL;
-    for (const struct cli_cmd *c = cli_container_commands; c->name && !sub; c++) {
-        if (strcmp(c->name + strlen("container "), name) == 0)
-            sub = c;
-    }
-    if (!sub) {
-        fprintf(ctx->errf,
-                "berth: 'container %s' is not a berth command.\nSee 'berth container --help'\n",
-                args->argv[0]);
-        return 1;
-    }
-    struct cli_args sa;
-    int status = 0;
-    if (cli_args_parse(ctx, sub, args->argc - 1, args->argv + 1, &sa, &status) == 0)
-        status = sub->run(ctx, &sa, err);
-    cli_args_release(&sa);
-    return status;
+    static const char *const aliases[] = {"list", "ls", "ps", "ls", "remove", "rm", NULL};
+    static const struct cli_subcommands g = {
+        .group = "container", .table = cli_container_commands, .aliases = aliases};
+    return cli_run_subcommand(ctx, args, &g, err);
 }
