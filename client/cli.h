@@ -100,6 +100,10 @@ bool cli_flag_bool(const struct cli_args *a, const char *name);
 /* `berth <cmd> --help` text, and `berth --help`. */
 void cli_usage_cmd(FILE *out, const struct cli_cmd *cmd);
 
+/* A prune's answer as docker prints it: "<title>:" and the names of reply[key] (when any),
+ * then "Total reclaimed space: <size>". */
+void cli_print_pruned(struct cli_ctx *ctx, const char *title, const json_t *reply, const char *key);
+
 /* A management command's subcommands ("berth network ls"). */
 struct cli_subcommands {
     const char *group;           /* "network" */

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/units.h"
 #include "client/format.h"
 #include "client/images.h"
 
@@ -420,21 +419,6 @@ int cli_cmd_container_prune(struct cli_ctx *ctx, const struct cli_args *args, st
     sb_release(&p);
     if (r < 0)
         return -1;
-    json_t *deleted = json_object_get(reply, "ContainersDeleted");
-    int64_t space = 0;
-    if (json_array_size(deleted)) {
-        fputs("Deleted Containers:\n", ctx->out);
-        size_t i;
-        json_t *id;
-        json_array_foreach(deleted, i, id)
-        {
-            fprintf(ctx->out, "%s\n", json_string_value(id) ? json_string_value(id) : "");
-        }
-        fputc('\n', ctx->out);
-        space = json_integer_value(json_object_get(reply, "SpaceReclaimed"));
-    }
-    char size[32];
-    api_human_size((double)space, 4, size);
-    fprintf(ctx->out, "Total reclaimed space: %s\n", size);
+    cli_print_pruned(ctx, "Deleted Containers", reply, "ContainersDeleted");
     return 0;
 }

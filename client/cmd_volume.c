@@ -603,20 +603,7 @@ static int vol_prune(struct cli_ctx *ctx, const struct cli_args *args, struct er
     if (cli_ctx_client(ctx, &cl, err) < 0 ||
         cli_client_call(cl, "POST", path, NULL, &reply, err) < 0)
         return -1;
-    json_t *names = json_object_get(reply, "VolumesDeleted");
-    json_int_t space = 0;
-    if (json_array_size(names)) {
-        fputs("Deleted Volumes:\n", ctx->out);
-        size_t i;
-        json_t *v;
-        json_array_foreach(names, i, v)
-            fprintf(ctx->out, "%s\n", json_is_string(v) ? json_string_value(v) : "");
-        fputc('\n', ctx->out);
-        space = json_integer_value(json_object_get(reply, "SpaceReclaimed"));
-    }
-    char size[32];
-    api_human_size((double)space, 4, size);
-    fprintf(ctx->out, "Total reclaimed space: %s\n", size);
+    cli_print_pruned(ctx, "Deleted Volumes", reply, "VolumesDeleted");
     return 0;
 }
 

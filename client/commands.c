@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "api/units.h"
 #include "client/cli.h"
 #include "client/attach.h"
 #include "client/containers.h"
@@ -499,4 +500,22 @@ int cli_run_subcommand(struct cli_ctx *ctx, const struct cli_args *args,
         status = sub->run(ctx, &sa, err);
     cli_args_release(&sa);
     return status;
+}
+
+void cli_print_pruned(struct cli_ctx *ctx, const char *title, const json_t *reply, const char *key)
+{
+    json_t *names = json_object_get(reply, key);
+    json_int_t space = 0;
+    if (json_array_size(names)) {
+        fprintf(ctx->out, "%s:\n", title);
+        size_t i;
+        json_t *v;
+        json_array_foreach(names, i, v)
+            fprintf(ctx->out, "%s\n", json_is_string(v) ? json_string_value(v) : "");
+        fputc('\n', ctx->out);
+        space = json_integer_value(json_object_get(reply, "SpaceReclaimed"));
+    }
+    char size[32];
+    api_human_size((double)space, 4, size);
+    fprintf(ctx->out, "Total reclaimed space: %s\n", size);
 }
